@@ -1,0 +1,48 @@
+"""Helpers shared by the checks and their planted-bug controls."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import pytest
+from hypothesis import Phase, settings
+
+from algorithms import registry
+from reports.evidence import Evidence
+
+_SCALE = {"ci": 1.0, "dev": 1.0, "nightly": 20.0}
+
+
+def examples(n: int) -> int:
+    """The example count for a hypothesis check: ``n`` in CI (explicit and
+    derandomised), more under the ``nightly`` profile."""
+    return max(1, int(round(n * _SCALE.get(settings._current_profile, 1.0))))  # noqa: SLF001
+
+
+def rejects(check: Callable[..., Any], name: str, bug: Any, **arguments: Any) -> AssertionError:
+    """Run ``check`` (a check function of checks/, hypothesis included) with the
+    planted ``bug`` standing in for algorithm ``name``; return the
+    AssertionError by which the check rejected it, or fail the control.
+
+    Fixture parameters of the check (``evidence``, ``algorithm``, ``device``)
+    are supplied here; other arguments pass through."""
+    params = inspect.signature(check).parameters
+    supplied = {"evidence": Evidence(), "algorithm": registry.get, "device": "cpu"}
+    kwargs = {k: v for k, v in supplied.items() if k in params and k not in arguments}
+    kwargs.update(arguments)
+    # A control only needs *a* failing example: skip hypothesis's shrinking (seconds per control).
+    # hypothesis has no public way to re-set an already-decorated test's settings.
+    inner = getattr(check, "_hypothesis_internal_use_settings", None)
+    if inner is not None:
+        check._hypothesis_internal_use_settings = settings(
+            inner, phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False, print_blob=False)
+    try:
+        with registry.substituted(name, bug):
+            check(**kwargs)
+    except AssertionError as exc:
+        return exc
+    finally:
+        if inner is not None:
+            check._hypothesis_internal_use_settings = inner
+    pytest.fail(f"planted bug {getattr(bug, '__name__', bug)!r} for {name!r} was NOT rejected by "
+                f"{check.__module__}.{check.__name__}: the check cannot tell this bug from a correct implementation")

@@ -1,0 +1,348 @@
+"""The gbu-claims pytest plugin.
+
+* ``@pytest.mark.claim("bilinear.gda-diverges")`` ties a check to a catalogue entry;
+  an unknown id, or a catalogue entry pointing to a missing check, stops the run.
+* tiers: fast by default, ``--tier slow``, ``--tier gpu``, ``--tier all``; the
+  ``gpu`` marker skips with a reason when CUDA is absent; ``--device``.
+* hypothesis profiles ``ci`` (derandomised; the default everywhere, so a local
+  run is the CI run), ``dev`` (random, database on), ``nightly`` (exploration).
+* the ``evidence`` fixture (reports.evidence.Evidence) and the ``algorithm``
+  fixture (the registry, honouring ``--impl NAME=module:attr``).
+* at session end one results file (JSON, atomic; partial snapshots while the
+  run goes), with the evidence of every xdist worker.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent
+TIERS = ("fast", "slow", "gpu", "all")
+_QUIET_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                 HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+# Checks state their example counts; a profile scales them (checks/support.py).
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True,
+                          max_examples=20, suppress_health_check=_QUIET_HEALTH)
+settings.register_profile("dev", derandomize=False, deadline=None, max_examples=20,
+                          print_blob=True, suppress_health_check=_QUIET_HEALTH)
+settings.register_profile("nightly", derandomize=False, deadline=None, max_examples=400,
+                          print_blob=True, suppress_health_check=_QUIET_HEALTH)
+
+
+def _profile_from_argv(argv: list[str]) -> str:
+    # The profile must be loaded before check modules are imported (their
+    # @settings read it), so it is read from the command line here, at import.
+    for i, a in enumerate(argv):
+        if a.startswith("--hypothesis-profile="):
+            return a.split("=", 1)[1]
+        if a == "--hypothesis-profile" and i + 1 < len(argv):
+            return argv[i + 1]
+    return os.environ.get("GBU_HYPOTHESIS_PROFILE", "ci")
+
+
+settings.load_profile(_profile_from_argv(sys.argv))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("gbu-claims")
+    g.addoption("--tier", choices=TIERS, default="fast",
+                help="which checks run: fast (default), slow, gpu, or all")
+    g.addoption("--device", default="auto",
+                help="torch device for network checks: auto (cuda if present), cpu, cuda, cuda:1 ...")
+    g.addoption("--results", default=None,
+                help="results file to write (default reports/out/results-<tier>.json)")
+    g.addoption("--impl", action="append", default=[], metavar="NAME=module:attr",
+                help="run the checks of algorithm NAME against your implementation")
+    g.addoption("--impl-only", action="store_true",
+                help="with --impl: run only the checks that use a substituted algorithm")
+    g.addoption("--no-figures", action="store_true", help="do not draw figures")
+
+
+# --------------------------------------------------------------- configure
+def pytest_configure(config: pytest.Config) -> None:
+    config._gbu = {"records": {}, "last_write": 0.0, "started": time.time()}  # type: ignore[attr-defined]
+    tier = config.getoption("--tier")
+    results = config.getoption("--results") or str(ROOT / "reports" / "out" / f"results-{tier}.json")
+    config._gbu["results"] = Path(results)
+    _install_impls(config)
+
+
+def _install_impls(config: pytest.Config) -> None:
+    from algorithms import registry
+
+    specs = config.getoption("--impl")
+    problems = []
+    for spec in specs:
+        name, sep, target = spec.partition("=")
+        if not sep or not name or not target:
+            problems.append(f"--impl {spec!r}: expected NAME=module:attr, e.g. extragradient=mypkg.solvers:my_eg")
+            continue
+        try:
+            registry.registration(name)
+        except registry.UnknownAlgorithm as exc:
+            problems.append(f"--impl {spec!r}: {exc}")
+            continue
+        try:
+            obj = registry.load_object(target)
+        except Exception as exc:  # noqa: BLE001 - any import failure is the user's to see, in one line
+            problems.append(f"--impl {spec!r}: cannot import {target}: {type(exc).__name__}: {exc}")
+            continue
+        registry.substitute(name, obj)
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
+    if config.getoption("--impl-only") and not specs:
+        raise pytest.UsageError("--impl-only needs at least one --impl NAME=module:attr")
+
+
+# -------------------------------------------------------------- collection
+def _claim_ids(item: pytest.Item) -> list[str]:
+    ids: list[str] = []
+    for m in item.iter_markers("claim"):
+        ids.extend(m.args)
+    return ids
+
+
+def _tier_of(item: pytest.Item) -> str:
+    if item.get_closest_marker("gpu"):
+        return "gpu"
+    if item.get_closest_marker("slow"):
+        return "slow"
+    return "fast"
+
+
+def _is_control(item: pytest.Item) -> bool:
+    return "quality" in Path(str(item.fspath)).relative_to(ROOT).parts
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    from reports.catalogue import CatalogueError, dangling_check_pointers, load
+
+    try:
+        catalogue = load()
+    except CatalogueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    unknown = sorted({f"{item.nodeid}: unknown claim id {cid!r}"
+                      for item in items for cid in _claim_ids(item) if cid not in catalogue})
+    dangling = dangling_check_pointers(catalogue, ROOT)
+    if unknown or dangling:
+        raise pytest.UsageError("claims catalogue and checks disagree:\n  " + "\n  ".join(unknown + dangling))
+
+    tier = config.getoption("--tier")
+    wanted = {"fast": {"fast"}, "slow": {"slow"}, "gpu": {"gpu"}, "all": {"fast", "slow", "gpu"}}[tier]
+    keep, drop = [], []
+    impl_only = config.getoption("--impl-only")
+    substituted = _substituted_names()
+    for item in items:
+        ok = _tier_of(item) in wanted
+        if ok and impl_only:
+            ok = not _is_control(item) and _uses_any(item, substituted)
+        (keep if ok else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    cuda = None
+    for item in items:
+        if item.get_closest_marker("gpu"):
+            if cuda is None:
+                cuda = _cuda_available()
+            if not cuda:
+                item.add_marker(pytest.mark.skip(reason="gpu check: CUDA is not available on this machine"))
+
+
+def _substituted_names() -> list[str]:
+    from algorithms import registry
+
+    return registry.substituted_names()
+
+
+def _uses_any(item: pytest.Item, names: list[str]) -> bool:
+    """Whether the check's module asks the registry for one of ``names`` (by its quoted name)."""
+    try:
+        source = Path(str(item.fspath)).read_text(encoding="utf-8")
+    except OSError:
+        return True
+    return any(f'"{n}"' in source or f"'{n}'" in source for n in names)
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest):
+    """Record measured vs reference values for the report (reports.evidence.Evidence)."""
+    from reports.evidence import Evidence
+
+    cfg = request.config
+    fig_dir = None if cfg.getoption("--no-figures") else cfg._gbu["results"].parent / "figures"
+    ev = Evidence(_claim_ids(request.node), request.node.nodeid, fig_dir)
+    request.node._gbu_evidence = ev
+    return ev
+
+
+@pytest.fixture
+def algorithm(request: pytest.FixtureRequest):
+    """``algorithm(name)`` -> the implementation under test from the registry."""
+    from algorithms import registry
+
+    used: list[str] = []
+    request.node._gbu_algorithms = used
+
+    def get(name: str) -> Any:
+        used.append(name)
+        return registry.get(name)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def device(request: pytest.FixtureRequest) -> str:
+    """The torch device the network checks run on (``--device``)."""
+    choice = request.config.getoption("--device")
+    if choice == "auto":
+        return "cuda" if _cuda_available() else "cpu"
+    if choice.startswith("cuda") and not _cuda_available():
+        pytest.skip(f"--device {choice}: CUDA is not available on this machine")
+    return choice
+
+
+# ----------------------------------------------------------------- records
+def _reproduce(item: pytest.Item, config: pytest.Config) -> str:
+    args = ["python", "-m", "pytest", item.nodeid, "--tier", "all", "-p", "no:xdist"]
+    profile = settings._current_profile  # noqa: SLF001 - hypothesis has no public getter
+    if profile and profile != "ci":
+        args += ["--hypothesis-profile", profile]
+    for spec in config.getoption("--impl"):
+        args += ["--impl", spec]
+    if config.getoption("--device") != "auto":
+        args += ["--device", config.getoption("--device")]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _only_assertions(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_only_assertions(e) for e in exc.exceptions)
+    return isinstance(exc, AssertionError)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    rep = outcome.get_result()
+    if not (rep.when == "call" or (rep.when == "setup" and not rep.passed)):
+        return
+    if rep.passed:
+        status = "passed"
+    elif rep.skipped:
+        status = "skipped"
+    elif rep.when == "setup":
+        status = "error"
+    else:
+        status = "failed" if call.excinfo is not None and _only_assertions(call.excinfo.value) else "error"
+    message = ""
+    if call.excinfo is not None:
+        if rep.skipped:
+            message = str(getattr(call.excinfo.value, "msg", call.excinfo.value))
+        else:
+            message = f"{call.excinfo.typename}: {call.excinfo.value}"[:2000]
+    ev = getattr(item, "_gbu_evidence", None)
+    from algorithms import registry
+
+    record = {
+        "nodeid": item.nodeid,
+        "claims": _claim_ids(item),
+        "outcome": status,
+        "control": _is_control(item),
+        "tier": _tier_of(item),
+        "duration": round(getattr(rep, "duration", 0.0), 4),
+        "message": message,
+        "reproduce": _reproduce(item, item.config),
+        "algorithms": sorted(set(getattr(item, "_gbu_algorithms", []))),
+        "substituted": registry.substituted_names(),
+        "evidence": ev.to_json() if ev is not None else None,
+    }
+    rep.user_properties.append(("gbu_check", record))
+    if status in ("failed", "error"):
+        rep.sections.append(("reproduce this check", record["reproduce"]))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = _CONFIG.get("config")
+    if config is None or hasattr(config, "workerinput"):
+        return
+    for name, value in report.user_properties:
+        if name == "gbu_check":
+            config._gbu["records"][value["nodeid"]] = value
+            if time.time() - config._gbu["last_write"] > 10:
+                _write_results(config, partial=True)
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def _provenance(config: pytest.Config) -> dict[str, Any]:
+    from reports.results import device_description, git_sha, versions
+
+    started = config._gbu["started"]
+    return {
+        "git": git_sha(ROOT),
+        "versions": versions(),
+        "device": device_description(config.getoption("--device")),
+        "hypothesis_profile": settings._current_profile,  # noqa: SLF001
+        "tier": config.getoption("--tier"),
+        "command": " ".join(shlex.quote(a) for a in ["python", "-m", "pytest", *config.invocation_params.args]),
+        "substituted": {s.split("=", 1)[0]: s.split("=", 1)[1] for s in config.getoption("--impl")},
+        "started": started,
+        "finished": time.time(),
+        "wall_s": round(time.time() - started, 2),
+        "xdist_workers": getattr(config.option, "numprocesses", None),
+    }
+
+
+def _write_results(config: pytest.Config, partial: bool) -> None:
+    from reports.catalogue import load
+    from reports.results import build, write_atomic
+
+    data = build(load(), config._gbu["records"], _provenance(config), partial=partial)
+    write_atomic(config._gbu["results"], data)
+    config._gbu["last_write"] = time.time()
+    config._gbu["summary"] = data["claims"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or not config._gbu["records"]:
+        return
+    _write_results(config, partial=False)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    summary = config._gbu.get("summary") if hasattr(config, "_gbu") else None
+    if not summary:
+        return
+    from collections import Counter
+
+    counts = Counter(v["verdict"] for v in summary.values())
+    line = ", ".join(f"{n} {v}" for v, n in counts.most_common())
+    terminalreporter.write_sep("-", "gbu-claims")
+    terminalreporter.write_line(f"claims: {line}")
+    terminalreporter.write_line(f"results: {config._gbu['results']}  (render: python -m reports)")

@@ -1,0 +1,1 @@
+"""Problem instances with exact constants, hypothesis strategies, and exact oracles."""
