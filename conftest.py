@@ -63,6 +63,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="run the checks of algorithm NAME against your implementation")
     g.addoption("--impl-only", action="store_true",
                 help="with --impl: run only the checks that use a substituted algorithm")
+    g.addoption("--impl-timeout", type=float, default=60.0, metavar="SECONDS",
+                help="time limit for one call of a substituted implementation (contract rule R5)")
     g.addoption("--no-figures", action="store_true", help="do not draw figures")
 
 
@@ -95,7 +97,7 @@ def _install_impls(config: pytest.Config) -> None:
         except Exception as exc:  # noqa: BLE001 - any import failure is the user's to see, in one line
             problems.append(f"--impl {spec!r}: cannot import {target}: {type(exc).__name__}: {exc}")
             continue
-        registry.substitute(name, obj)
+        registry.substitute(name, obj, time_limit=config.getoption("--impl-timeout"))
     if problems:
         raise pytest.UsageError("\n".join(problems))
     if config.getoption("--impl-only") and not specs:
@@ -141,7 +143,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     keep, drop = [], []
     impl_only = config.getoption("--impl-only")
     substituted = _substituted_names()
+    benchmarks_only = bool(config.getoption("benchmark_only", False))
     for item in items:
+        is_benchmark = "benchmark" in getattr(item, "fixturenames", ())
+        if is_benchmark != benchmarks_only:
+            drop.append(item)
+            continue
         ok = _tier_of(item) in wanted
         if ok and impl_only:
             ok = not _is_control(item) and _uses_any(item, substituted)
@@ -165,12 +172,24 @@ def _substituted_names() -> list[str]:
 
 
 def _uses_any(item: pytest.Item, names: list[str]) -> bool:
-    """Whether the check's module asks the registry for one of ``names`` (by its quoted name)."""
+    """Whether the check asks the registry for one of ``names``: the quoted name in
+    the test function's source, or, if that function names no registered
+    algorithm at all (it delegates), anywhere in its module."""
+    import inspect
+
+    from algorithms import registry
+
+    def quoted(source: str, candidates) -> bool:
+        return any(f'"{n}"' in source or f"'{n}'" in source for n in candidates)
+
     try:
-        source = Path(str(item.fspath)).read_text(encoding="utf-8")
-    except OSError:
+        function_source = inspect.getsource(getattr(item, "function", item.obj))
+        module_source = Path(str(item.fspath)).read_text(encoding="utf-8")
+    except (OSError, TypeError, AttributeError):
         return True
-    return any(f'"{n}"' in source or f"'{n}'" in source for n in names)
+    if quoted(function_source, registry.names()):
+        return quoted(function_source, names)
+    return quoted(module_source, names)
 
 
 def _cuda_available() -> bool:
@@ -199,14 +218,7 @@ def algorithm(request: pytest.FixtureRequest):
     """``algorithm(name)`` -> the implementation under test from the registry."""
     from algorithms import registry
 
-    used: list[str] = []
-    request.node._gbu_algorithms = used
-
-    def get(name: str) -> Any:
-        used.append(name)
-        return registry.get(name)
-
-    return get
+    return registry.get
 
 
 @pytest.fixture(scope="session")
@@ -237,6 +249,13 @@ def _only_assertions(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return all(_only_assertions(e) for e in exc.exceptions)
     return isinstance(exc, AssertionError)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from algorithms import registry
+
+    item._gbu_lookups_from = len(registry._LOOKUPS)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -271,7 +290,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "duration": round(getattr(rep, "duration", 0.0), 4),
         "message": message,
         "reproduce": _reproduce(item, item.config),
-        "algorithms": sorted(set(getattr(item, "_gbu_algorithms", []))),
+        "algorithms": sorted(set(registry._LOOKUPS[getattr(item, "_gbu_lookups_from", 0):])),
         "substituted": registry.substituted_names(),
         "evidence": ev.to_json() if ev is not None else None,
     }

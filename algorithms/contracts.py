@@ -51,6 +51,14 @@ hessian_eigenvalues  array (B, n) of real eigenvalues of the Hessian at B
                      critical points; tol: |lambda| <= tol counts as zero.
 returns              array (B,) of labels among
                      'min', 'max', 'saddle', 'inconclusive'.""",
+    "mixed_nash": """\
+Methods for mixed equilibria: finite matrix games (mirror descent / multiplicative
+weights) and particle methods on continuous domains; see the module docstrings.""",
+    "schedule": """\
+    schedule(k) -> step size alpha_k  (k = 0, 1, 2, ...), vectorised over k.""",
+    "measurement": """\
+Measurements on models (e.g. lazy-training ratio, Lipschitz bounds, Rademacher
+complexity); see the module docstrings.""",
     "estimator": """\
 Regression / classification estimators (fit-predict), see the checks' docstrings.""",
     "network": """\

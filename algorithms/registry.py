@@ -96,10 +96,14 @@ def names(family: str | None = None) -> list[str]:
     return sorted(n for n, r in _REFERENCE.items() if family is None or r.family == family)
 
 
-def substitute(name: str, obj: Any) -> None:
-    """Install ``obj`` as the implementation under test for ``name``."""
-    registration(name)  # unknown names fail here, before any check runs
-    _SUBSTITUTE[name] = obj
+def substitute(name: str, obj: Any, *, time_limit: float | None = None) -> None:
+    """Install ``obj`` as the implementation under test for ``name``, behind the
+    contract guard (``algorithms.guard``): a misbehaving substitute raises
+    ContractError naming the rule it broke."""
+    from algorithms.guard import guard
+
+    reg = registration(name)  # unknown names fail here, before any check runs
+    _SUBSTITUTE[name] = guard(name, reg.family, obj, time_limit)
 
 
 def clear_substitutes() -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import Phase, settings
 
 from algorithms import registry
+from algorithms.guard import ContractError
 from reports.evidence import Evidence
 
 _SCALE = {"ci": 1.0, "dev": 1.0, "nightly": 20.0}
@@ -19,10 +20,11 @@ def examples(n: int) -> int:
     return max(1, int(round(n * _SCALE.get(settings._current_profile, 1.0))))  # noqa: SLF001
 
 
-def rejects(check: Callable[..., Any], name: str, bug: Any, **arguments: Any) -> AssertionError:
+def rejects(check: Callable[..., Any], name: str, bug: Any, **arguments: Any) -> Exception:
     """Run ``check`` (a check function of checks/, hypothesis included) with the
     planted ``bug`` standing in for algorithm ``name``; return the
-    AssertionError by which the check rejected it, or fail the control.
+    AssertionError (or contract breach) by which the check rejected it, or fail
+    the control.
 
     Fixture parameters of the check (``evidence``, ``algorithm``, ``device``)
     are supplied here; other arguments pass through."""
@@ -39,7 +41,7 @@ def rejects(check: Callable[..., Any], name: str, bug: Any, **arguments: Any) ->
     try:
         with registry.substituted(name, bug):
             check(**kwargs)
-    except AssertionError as exc:
+    except (AssertionError, ContractError) as exc:
         return exc
     finally:
         if inner is not None:
