@@ -65,6 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="with --impl: run only the checks that use a substituted algorithm")
     g.addoption("--impl-timeout", type=float, default=60.0, metavar="SECONDS",
                 help="time limit for one call of a substituted implementation (contract rule R5)")
+    g.addoption("--scale", choices=("tiny", "full"), default=None,
+                help="size of network-scale (gpu) experiments: full on CUDA, tiny otherwise (default)")
     g.addoption("--no-figures", action="store_true", help="do not draw figures")
 
 
@@ -72,7 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config._gbu = {"records": {}, "last_write": 0.0, "started": time.time()}  # type: ignore[attr-defined]
     tier = config.getoption("--tier")
-    results = config.getoption("--results") or str(ROOT / "reports" / "out" / f"results-{tier}.json")
+    results = (config.getoption("--results") or os.environ.get("GBU_RESULTS")
+               or str(ROOT / "reports" / "out" / f"results-{tier}.json"))
     config._gbu["results"] = Path(results)
     _install_impls(config)
 
@@ -156,13 +159,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    # gpu checks skip without CUDA, unless the user asked for the CPU explicitly (--device cpu),
+    # which runs them at tiny scale: that is how CI proves the GPU tier's code path.
     cuda = None
     for item in items:
         if item.get_closest_marker("gpu"):
             if cuda is None:
                 cuda = _cuda_available()
-            if not cuda:
-                item.add_marker(pytest.mark.skip(reason="gpu check: CUDA is not available on this machine"))
+            if not cuda and config.getoption("--device") != "cpu":
+                item.add_marker(pytest.mark.skip(
+                    reason="gpu check: CUDA is not available on this machine (run it at tiny scale on "
+                           "the CPU with --tier gpu --device cpu)"))
+    config._gbu["progress_total"] = len(items)
 
 
 def _substituted_names() -> list[str]:
@@ -207,7 +215,8 @@ def evidence(request: pytest.FixtureRequest):
     from reports.evidence import Evidence
 
     cfg = request.config
-    fig_dir = None if cfg.getoption("--no-figures") else cfg._gbu["results"].parent / "figures"
+    off = cfg.getoption("--no-figures") or os.environ.get("GBU_NO_FIGURES") == "1"
+    fig_dir = None if off else cfg._gbu["results"].parent / "figures"
     ev = Evidence(_claim_ids(request.node), request.node.nodeid, fig_dir)
     request.node._gbu_evidence = ev
     return ev
@@ -219,6 +228,13 @@ def algorithm(request: pytest.FixtureRequest):
     from algorithms import registry
 
     return registry.get
+
+
+@pytest.fixture(scope="session")
+def scale(request: pytest.FixtureRequest, device: str) -> str:
+    """'full' or 'tiny': how large a network-scale experiment runs (``--scale``;
+    default full on CUDA, tiny on the CPU)."""
+    return request.config.getoption("--scale") or ("full" if device.startswith("cuda") else "tiny")
 
 
 @pytest.fixture(scope="session")
@@ -308,6 +324,21 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             config._gbu["records"][value["nodeid"]] = value
             if time.time() - config._gbu["last_write"] > 10:
                 _write_results(config, partial=True)
+            _progress(config, value)
+
+
+def _progress(config: pytest.Config, record: dict[str, Any]) -> None:
+    """One line per check on the long tiers: which, how far, time used and left."""
+    if config.getoption("--tier") == "fast":
+        return
+    done = len(config._gbu["records"])
+    total = max(done, config._gbu.get("progress_total", done))
+    elapsed = time.time() - config._gbu["started"]
+    left = elapsed / done * (total - done) if done else 0.0
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"[gbu {done}/{total}] {record['outcome']:<7} {record['duration']:7.1f}s "
+                            f"{record['nodeid']}  (elapsed {elapsed / 60:.1f} min, ~{left / 60:.1f} min left)")
 
 
 _CONFIG: dict[str, pytest.Config] = {}

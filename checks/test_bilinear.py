@@ -31,7 +31,8 @@ def _block_prediction(game: BilinearGame, z0: np.ndarray, method: str, alpha: fl
 
 def _one_step_check(evidence, game, run, method, alpha, steps):
     z0 = game.unit_sphere_points(STARTS, seed=1)
-    traj = run(game.operator, z0, alpha, steps)
+    # one step size per batch row (the contract allows both): exercises the batched path
+    traj = run(game.operator, z0, np.full(STARTS, alpha), steps)
     e_pred, kernel_pred = _block_prediction(game, z0, method, alpha, steps)
     e_meas, kernel_meas = game.block_energies(traj[-1])
     # Rounding leaks ~eps * cond * d of the largest norm between blocks at every step; a block
@@ -155,7 +156,7 @@ def _two_step_check(evidence, algorithm, method, game, fraction, threshold):
     steps = int(np.ceil(14.0 / abs(np.log(rho))))
     evidence.parameters(sigma=game.sigma, alpha_sigma_max=fraction * threshold, threshold=threshold, steps=steps)
     z0 = game.unit_sphere_points(STARTS, seed=2)
-    traj = run(game.operator, z0, alpha, steps)
+    traj = run(game.operator, z0, np.full(STARTS, alpha), steps)
 
     short = min(steps, 30)
     m = np.linalg.matrix_power(COMPANIONS[method](game.A, alpha), short)
