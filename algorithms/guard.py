@@ -132,7 +132,25 @@ def guard(name: str, family: str, impl: Any, time_limit: float | None = None) ->
         return out
 
     guarded.__gbu_guarded__ = impl  # type: ignore[attr-defined]
-    return guarded
+    if inspect.isfunction(impl) or inspect.ismethod(impl) or inspect.isbuiltin(impl):
+        return guarded
+    return _GuardedObject(impl, guarded)
+
+
+class _GuardedObject:
+    """A callable object under guard: calls go through the guard, every other
+    attribute (methods, constants) reaches the object itself."""
+
+    def __init__(self, impl: Any, guarded_call: Callable[..., Any]):
+        object.__setattr__(self, "_impl", impl)
+        object.__setattr__(self, "_call", guarded_call)
+        object.__setattr__(self, "__gbu_guarded__", impl)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(*args, **kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._impl, attr)
 
 
 def _guard_class(name: str, cls: type, limit: float) -> Callable[..., Any]:

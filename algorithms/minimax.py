@@ -37,14 +37,12 @@ def _iterate(step: Callable[[Array, Array], Array], z0: Array, z_prev: Array | N
     return out
 
 
-@register("gradient_descent_ascent", family="minimax")
 def gradient_descent_ascent(operator, z0, alpha, num_steps, *, z_prev=None):
     """Simultaneous GDA:  z_{k+1} = z_k - alpha V(z_k)."""
     a = _step_size(alpha)
     return _iterate(lambda z, _: z - a * operator(z), z0, z_prev, num_steps)
 
 
-@register("alternating_gda", family="minimax")
 def alternating_gda(operator, z0, alpha, num_steps, *, z_prev=None):
     """Alternating (Gauss-Seidel) GDA:
     x_{k+1} = x_k - alpha grad_x Phi(x_k, y_k),
@@ -62,14 +60,12 @@ def alternating_gda(operator, z0, alpha, num_steps, *, z_prev=None):
     return _iterate(step, z0, z_prev, num_steps)
 
 
-@register("proximal_point", family="minimax")
 def proximal_point(operator, z0, alpha, num_steps, *, z_prev=None):
     """Proximal point method (Rockafellar 1976):  z_{k+1} = z_k - alpha V(z_{k+1}),
     i.e. z_{k+1} = (I + alpha V)^{-1} z_k, solved by ``operator.resolvent``."""
     return _iterate(lambda z, _: operator.resolvent(z, alpha), z0, z_prev, num_steps)
 
 
-@register("extragradient", family="minimax")
 def extragradient(operator, z0, alpha, num_steps, *, z_prev=None):
     """Extragradient (Korpelevich 1976):
     zbar_k = z_k - alpha V(z_k),   z_{k+1} = z_k - alpha V(zbar_k)."""
@@ -82,7 +78,6 @@ def extragradient(operator, z0, alpha, num_steps, *, z_prev=None):
     return _iterate(step, z0, z_prev, num_steps)
 
 
-@register("optimistic_gda", family="minimax")
 def optimistic_gda(operator, z0, alpha, num_steps, *, z_prev=None):
     """Optimistic GDA (Popov 1980; Daskalakis et al. 2018):
     z_{k+1} = z_k - alpha [2 V(z_k) - V(z_{k-1})],  z_{-1} = z_prev (default z_0)."""
@@ -90,7 +85,6 @@ def optimistic_gda(operator, z0, alpha, num_steps, *, z_prev=None):
     return _iterate(lambda z, p: z - a * (2 * operator(z) - operator(p)), z0, z_prev, num_steps)
 
 
-@register("reflected_forward_backward", family="minimax")
 def reflected_forward_backward(operator, z0, alpha, num_steps, *, z_prev=None):
     """Reflected forward-backward splitting (Malitsky 2015; Cevher and Vu 2021):
     z_{k+1} = z_k - alpha V(2 z_k - z_{k-1}),  z_{-1} = z_prev (default z_0)."""
@@ -98,7 +92,6 @@ def reflected_forward_backward(operator, z0, alpha, num_steps, *, z_prev=None):
     return _iterate(lambda z, p: z - a * operator(2 * z - p), z0, z_prev, num_steps)
 
 
-@register("past_extragradient", family="minimax")
 def past_extragradient(operator, z0, alpha, num_steps, *, z_prev=None):
     """Popov's past extragradient:
     zbar_k = z_k - alpha V(zbar_{k-1}),   z_{k+1} = z_k - alpha V(zbar_k),
@@ -115,7 +108,6 @@ def past_extragradient(operator, z0, alpha, num_steps, *, z_prev=None):
     return out
 
 
-@register("slide_third_formula", family="minimax")
 def slide_third_formula(operator, z0, alpha, num_steps, *, z_prev=None):
     """The third update of the tutorial's slide, *as printed*:
     z_{k+1} = z_k - alpha V(z_k - alpha V(z_{k-1})).
@@ -123,3 +115,14 @@ def slide_third_formula(operator, z0, alpha, num_steps, *, z_prev=None):
     the formula as printed."""
     a = _step_size(alpha)
     return _iterate(lambda z, p: z - a * operator(z - a * operator(p)), z0, z_prev, num_steps)
+
+
+# Registered by call, not decorator: mutmut leaves decorated functions unmutated.
+register("gradient_descent_ascent", family="minimax")(gradient_descent_ascent)
+register("alternating_gda", family="minimax")(alternating_gda)
+register("proximal_point", family="minimax")(proximal_point)
+register("extragradient", family="minimax")(extragradient)
+register("optimistic_gda", family="minimax")(optimistic_gda)
+register("reflected_forward_backward", family="minimax")(reflected_forward_backward)
+register("past_extragradient", family="minimax")(past_extragradient)
+register("slide_third_formula", family="minimax")(slide_third_formula)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import pkgutil
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -68,7 +69,24 @@ def _import_all() -> None:
     _ALL_IMPORTED = True
 
 
+def _import_defining_module(name: str) -> None:
+    """Import only the module whose source registers ``name`` (a text scan), so that a
+    check of the min-max family does not pay for importing torch."""
+    import algorithms
+    import re
+
+    pattern = re.compile(r"register\(\s*[\"']" + re.escape(name) + r"[\"']")
+    for folder in algorithms.__path__:
+        for path in sorted(Path(folder).glob("*.py")):
+            if path.stem not in {"registry", "contracts", "__init__"} and pattern.search(
+                    path.read_text(encoding="utf-8")):
+                importlib.import_module(f"algorithms.{path.stem}")
+                return
+
+
 def registration(name: str) -> Registration:
+    if name not in _REFERENCE:
+        _import_defining_module(name)
     if name not in _REFERENCE:
         _import_all()
     if name not in _REFERENCE:

@@ -128,9 +128,12 @@ class Evidence:
         """``excess`` is signed: the predicate holds where excess <= slack. The usage
         excess/slack is the fraction of the tolerance consumed (> 1: violated; < 0:
         strictly inside a one-sided bound)."""
+        if v.size == 0:  # nothing to check: a vacuous pass, recorded as such
+            self._store(name, kind, {"passed": True, "size": 0, "usage": -math.inf, "vacuous": True}, headline)
+            return
         tol = np.broadcast_to(np.asarray(slack, dtype=float), v.shape)
         excess = np.broadcast_to(excess, v.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             usage = np.where(tol > 0, excess / tol, np.where(excess > 0, np.inf, np.where(excess < 0, -np.inf, 0.0)))
         bad = ~(excess <= tol) | ~np.isfinite(v)
         flat_usage = np.nan_to_num(usage, nan=np.inf).ravel()
@@ -143,7 +146,7 @@ class Evidence:
             "rel": float(np.broadcast_to(rel, v.shape)[idx]),
             "abs": float(np.broadcast_to(abs_, v.shape)[idx]),
             "tolerance": float(tol[idx]),
-            "error": float(np.abs(v[idx] - b[idx])),
+            "error": float(np.abs(np.subtract(v[idx], b[idx], dtype=float))) if np.isfinite(v[idx]) else math.inf,
             "usage": float(usage[idx]),
             "at": [int(i) for i in idx],
             "size": int(v.size),
@@ -154,8 +157,8 @@ class Evidence:
         if bad.any():
             where = f" at index {tuple(int(i) for i in idx)} of {v.shape}" if v.ndim else ""
             raise AssertionError(
-                f"{kind} predicate {name!r} violated{where}: measured {v[idx]!r} "
-                f"{describe} {b[idx]!r} (tolerance {tol[idx]:.3g} = rel {rec['rel']:g} * |ref| + abs "
+                f"{kind} predicate {name!r} violated{where}: measured {float(v[idx])!r} "
+                f"{describe} {float(b[idx])!r} (tolerance {tol[idx]:.3g} = rel {rec['rel']:g} * |ref| + abs "
                 f"{rec['abs']:g}; {int(bad.sum())}/{v.size} elements off)"
             )
 
