@@ -49,7 +49,6 @@ class _ReportsAnotherPoint(torch.optim.Optimizer):
                 for group in self.param_groups for p in group["params"]]
 
 
-@register("accelerated_gradient", family="optimizer")
 class AcceleratedGradient(_ReportsAnotherPoint):
     """Nesterov's accelerated gradient (Nesterov 1983; FISTA form of Beck &
     Teboulle, SIAM J. Imaging Sci. 2009, with t_k = (k + 1)/2):
@@ -84,7 +83,6 @@ class AcceleratedGradient(_ReportsAnotherPoint):
         return loss
 
 
-@register("adagrad", family="optimizer")
 class AdaGrad(torch.optim.Optimizer):
     """Diagonal AdaGrad (Duchi, Hazan, Singer, JMLR 2011), as torch.optim.Adagrad:
 
@@ -115,7 +113,6 @@ class AdaGrad(torch.optim.Optimizer):
         return loss
 
 
-@register("adagrad_norm", family="optimizer")
 class AdaGradNorm(torch.optim.Optimizer):
     """AdaGrad-Norm (Ward, Wu, Bottou, ICML 2019; the scalar AdaGrad of Levy,
     Yurtsever, Cevher, NeurIPS 2018), one scalar b per row:
@@ -148,7 +145,6 @@ class AdaGradNorm(torch.optim.Optimizer):
         return loss
 
 
-@register("adam", family="optimizer")
 class Adam(torch.optim.Optimizer):
     """Adam (Kingma & Ba, ICLR 2015), as torch.optim.Adam (no weight decay):
 
@@ -186,7 +182,6 @@ class Adam(torch.optim.Optimizer):
         return loss
 
 
-@register("amsgrad", family="optimizer")
 class AMSGrad(Adam):
     """AMSGrad (Reddi, Kale, Kumar, ICLR 2018, Algorithm 2):
 
@@ -215,7 +210,6 @@ class AMSGrad(Adam):
         return loss
 
 
-@register("accelegrad", family="optimizer")
 class AcceleGrad(_ReportsAnotherPoint):
     """AcceleGrad (Levy, Yurtsever, Cevher, NeurIPS 2018, Algorithm 1) on the ball
     K = {||x|| <= radius} of diameter D = 2 radius, per row:
@@ -269,7 +263,6 @@ class AcceleGrad(_ReportsAnotherPoint):
         return loss
 
 
-@register("unixgrad", family="optimizer")
 class UniXGrad(_ReportsAnotherPoint):
     """UniXGrad (Kavis, Levy, Bach, Cevher, NeurIPS 2019, Algorithm 1, Euclidean
     prox) on the ball K = {||x|| <= radius}, D = 2 radius, weights alpha_t = t,
@@ -322,3 +315,13 @@ class UniXGrad(_ReportsAnotherPoint):
                     p.copy_(((t + 1) * st["y"] + st["xsum"]) / st["asum"])
                     st["phase"] = "M"
         return loss
+
+
+# Registered by call, not decorator: mutmut leaves decorated functions unmutated.
+register("accelerated_gradient", family="optimizer")(AcceleratedGradient)
+register("adagrad", family="optimizer")(AdaGrad)
+register("adagrad_norm", family="optimizer")(AdaGradNorm)
+register("adam", family="optimizer")(Adam)
+register("amsgrad", family="optimizer")(AMSGrad)
+register("accelegrad", family="optimizer")(AcceleGrad)
+register("unixgrad", family="optimizer")(UniXGrad)

@@ -32,7 +32,6 @@ def _as_gradients(gradients) -> Array:
     return g
 
 
-@register("danskin_directional_derivative", family="descent_direction")
 def danskin_directional_derivative(gradients, directions) -> Array:
     """Danskin's formula D_γ f(x) = max_k ⟨γ, g_k⟩ for gradients (B, K, n) at points of
     S*(x) and directions γ (B, n); returns (B,). Positively homogeneous in γ."""
@@ -62,7 +61,6 @@ def min_norm_weights(gradients) -> Array:
     return lam
 
 
-@register("ddi_direction", family="descent_direction")
 def ddi_direction(gradients) -> Array:
     """DDi: d = −argmin{‖g‖ : g ∈ conv{g_k}} (Latorre et al., ICLR 2023), the min-norm
     element by the exact NNLS reformulation of :func:`min_norm_weights`; (B, n)."""
@@ -83,7 +81,6 @@ def project_simplex(v: Array) -> Array:
     return np.maximum(v - theta, 0.0)
 
 
-@register("ddi_direction_apg", family="descent_direction")
 def ddi_direction_apg(gradients, iterations: int = 100) -> Array:
     """DDi as the paper's code solves it (ddi_at ``SimplexMin``): accelerated projected
     gradient on F(λ) = ½ λᵀ(MMᵀ)λ over the simplex, M = [g_1; …; g_K],
@@ -103,8 +100,14 @@ def ddi_direction_apg(gradients, iterations: int = 100) -> Array:
     return -np.einsum("bk,bkn->bn", lam, g)
 
 
-@register("pgd_direction", family="descent_direction")
 def pgd_direction(gradients) -> Array:
     """PGD-style adversarial training (Madry et al., ICLR 2018): d = −g_1, the negative
     gradient at the first (the attack's) maximiser; (B, n)."""
     return -_as_gradients(gradients)[:, 0, :].copy()
+
+
+# Registered by call, not decorator: mutmut leaves decorated functions unmutated.
+register("danskin_directional_derivative", family="descent_direction")(danskin_directional_derivative)
+register("ddi_direction", family="descent_direction")(ddi_direction)
+register("ddi_direction_apg", family="descent_direction")(ddi_direction_apg)
+register("pgd_direction", family="descent_direction")(pgd_direction)

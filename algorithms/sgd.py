@@ -45,8 +45,6 @@ def unit_sphere_like(p: torch.Tensor, generator: torch.Generator | None) -> torc
     return z / norms
 
 
-@register("sgd", family="optimizer")
-@register("gradient_descent", family="optimizer")
 class SGD(torch.optim.Optimizer):
     """Stochastic gradient descent (Robbins & Monro 1951):
 
@@ -71,7 +69,6 @@ class SGD(torch.optim.Optimizer):
         return loss
 
 
-@register("psgd", family="optimizer")
 class PerturbedSGD(torch.optim.Optimizer):
     """Perturbed SGD (Ge, Huang, Jin, Yuan, COLT 2015; tutorial slide "Perturbed
     Stochastic Gradient Descent"):
@@ -101,7 +98,6 @@ class PerturbedSGD(torch.optim.Optimizer):
         return loss
 
 
-@register("sgld", family="optimizer")
 class SGLD(torch.optim.Optimizer):
     """Stochastic gradient Langevin dynamics (Welling & Teh, ICML 2011; tutorial
     slide "Stochastic Gradient Langevin Dynamics", whose "x_l" is a typo for x_k):
@@ -143,7 +139,6 @@ def _steps(k: Any) -> np.ndarray:
     return k.astype(float)
 
 
-@register("polynomial_step", family="schedule")
 def polynomial_step(k, *, gamma: float, m: float = 1.0, p: float = 1.0):
     """alpha_k = gamma / (k + m)^p,  k = 0, 1, 2, ...
 
@@ -155,7 +150,6 @@ def polynomial_step(k, *, gamma: float, m: float = 1.0, p: float = 1.0):
     return gamma / (_steps(k) + m) ** p
 
 
-@register("constant_step", family="schedule")
 def constant_step(k, *, alpha: float):
     """alpha_k = alpha for every k."""
     if not alpha > 0:
@@ -163,7 +157,6 @@ def constant_step(k, *, alpha: float):
     return np.full(np.shape(_steps(k)), float(alpha))
 
 
-@register("cooldown_step", family="schedule")
 def cooldown_step(k, *, alpha: float, cutoff: float, period: float):
     """Constant, then a 1/k cool-down (tutorial slide "Using 1/k step-size
     decrease helps in practice", ResNet cut-offs 70/80/90/95 of 100 epochs):
@@ -177,3 +170,13 @@ def cooldown_step(k, *, alpha: float, cutoff: float, period: float):
         raise ValueError(f"cooldown_step needs alpha > 0, cutoff >= 0, period > 0; got {alpha=}, {cutoff=}, {period=}")
     k = _steps(k)
     return np.where(k < cutoff, alpha, alpha / (1.0 + np.maximum(k - cutoff, 0.0) / period))
+
+
+# Registered by call, not decorator: mutmut leaves decorated functions unmutated.
+register("sgd", family="optimizer")(SGD)
+register("gradient_descent", family="optimizer")(SGD)
+register("psgd", family="optimizer")(PerturbedSGD)
+register("sgld", family="optimizer")(SGLD)
+register("polynomial_step", family="schedule")(polynomial_step)
+register("constant_step", family="schedule")(constant_step)
+register("cooldown_step", family="schedule")(cooldown_step)

@@ -56,7 +56,6 @@ def _start(z0: Any) -> Array:
     return z
 
 
-@register("stochastic_extragradient", family="stochastic_minimax")
 def stochastic_extragradient(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
     """SEG with two step sizes (Hsieh et al. NeurIPS 2020, "explore aggressively, update
     conservatively"): zbar = P(z - beta_k gamma V(z, zeta)), z+ = P(z - alpha_k gamma V(zbar, zetabar)),
@@ -72,7 +71,6 @@ def stochastic_extragradient(oracle, z0, gamma, schedule, num_steps, rng, *, pro
     return rec.out
 
 
-@register("stochastic_extragradient_plus", family="stochastic_minimax")
 def stochastic_extragradient_plus(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
     """SEG+ (Pethick et al. ICLR 2023): fixed extrapolation gamma, vanishing update alpha_k gamma.
 
@@ -93,7 +91,6 @@ def stochastic_extragradient_plus(oracle, z0, gamma, schedule, num_steps, rng, *
     return rec.out
 
 
-@register("bias_corrected_seg_plus", family="stochastic_minimax")
 def bias_corrected_seg_plus(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
     """BC-SEG+ (Pethick et al. ICLR 2023, Alg. 1; P1BC-SEG+ with a projection/prox P):
 
@@ -122,7 +119,6 @@ def bias_corrected_seg_plus(oracle, z0, gamma, schedule, num_steps, rng, *, proj
     return rec.out
 
 
-@register("alternating_seg_plus", family="stochastic_minimax")
 def alternating_seg_plus(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
     """SEG+ with a Gauss-Seidel (alternating) extrapolation, one sample zeta for both halves:
 
@@ -146,3 +142,9 @@ def alternating_seg_plus(oracle, z0, gamma, schedule, num_steps, rng, *, project
         rec.put(k + 1, z)
     return rec.out
 
+
+# Registered by call, not decorator: mutmut leaves decorated functions unmutated.
+register("stochastic_extragradient", family="stochastic_minimax")(stochastic_extragradient)
+register("stochastic_extragradient_plus", family="stochastic_minimax")(stochastic_extragradient_plus)
+register("bias_corrected_seg_plus", family="stochastic_minimax")(bias_corrected_seg_plus)
+register("alternating_seg_plus", family="stochastic_minimax")(alternating_seg_plus)

@@ -137,7 +137,6 @@ def refine_ratio_minimum(operator, domain: Box | Ball, solution: Array, start: A
     return ratio(z), z
 
 
-@register("weak_minty_rho", family="measurement")
 def weak_minty_rho(operator, domain: Box | Ball, solution: Array, *, grid: int = 801,
                    max_refinements: int = 64) -> WeakMintyEstimate:
     """The weak-MVI constant rho of ``operator`` on ``domain`` around ``solution``.
@@ -304,3 +303,7 @@ def robbins_monro(method, operator, z0: Array, step_sizes: Array, **keywords) ->
     for alpha in step_sizes:
         z = method(operator, z, float(alpha), 1, **keywords)[-1]
     return z
+
+
+# Registered by call, not decorator: mutmut leaves decorated functions unmutated.
+register("weak_minty_rho", family="measurement")(weak_minty_rho)
