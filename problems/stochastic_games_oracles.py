@@ -183,23 +183,15 @@ def _domain_grid(domain: str, half_width: float, n: int) -> Array:
 
 
 def weak_minty_rho(game: Any, domain: str, half_width: float, n: int = 801) -> tuple[float, Array]:
-    """inf over the domain of <V z, z - z*>/|V z|^2: grid minimum, then Nelder-Mead from the
-    three best grid points (kept inside the domain); returns (value, argmin)."""
-    z = _domain_grid(domain, half_width, n)
-    ratio = lambda p: _ratio(game, p)  # noqa: E731
-    r = ratio(z)
-    best = z[np.argsort(r)[:3]]
+    """inf over the domain of <V z, z - z*>/|V z|^2, by the shared oracle
+    (problems.minty_oracles: grid + L-BFGS-B from every discrete local minimum, since a
+    single local minimum is not enough); returns (value, argmin)."""
+    from problems.minty_games import Ball, Box
+    from problems.minty_oracles import weak_minty_rho as shared_oracle
 
-    def inside(p):
-        return np.linalg.norm(p) <= half_width if domain == "ball" else np.all(np.abs(p) <= half_width)
-
-    values = []
-    for p0 in best:
-        res = optimize.minimize(lambda p: ratio(p[None])[0] if inside(p) else np.inf, p0,
-                                method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13})
-        values.append((res.fun, res.x))
-    v, p = min(values, key=lambda t: t[0])
-    return float(v), p
+    region = Ball(half_width) if domain == "ball" else Box(half_width)
+    est = shared_oracle(game, region, np.asarray(game.z_star, float), grid=n)
+    return float(est.value), np.asarray(est.argmin, float)
 
 
 def _ratio(game: Any, z: Array) -> Array:
