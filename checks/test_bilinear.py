@@ -156,11 +156,13 @@ def _two_step_check(evidence, algorithm, method, game, fraction, threshold):
     steps = int(np.ceil(14.0 / abs(np.log(rho))))
     evidence.parameters(sigma=game.sigma, alpha_sigma_max=fraction * threshold, threshold=threshold, steps=steps)
     z0 = game.unit_sphere_points(STARTS, seed=2)
-    traj = run(game.operator, z0, np.full(STARTS, alpha), steps)
+    z_prev = game.unit_sphere_points(STARTS, seed=3)  # a history distinct from z0 exercises z_{-1}
+    traj = run(game.operator, z0, np.full(STARTS, alpha), steps, z_prev=z_prev)
+    evidence.holds("trajectory shape (K + 1, B, d)", traj.shape == (steps + 1, *z0.shape), str(traj.shape))
 
     short = min(steps, 30)
     m = np.linalg.matrix_power(COMPANIONS[method](game.A, alpha), short)
-    exact = (np.concatenate([z0, z0], axis=1) @ m.T)[:, : z0.shape[1]]
+    exact = (np.concatenate([z0, z_prev], axis=1) @ m.T)[:, : z0.shape[1]]
     evidence.tight("first 30 steps equal the exact linear recursion", traj[short], exact,
                    rel=ROUNDING * short, abs=ROUNDING * short * np.abs(exact).max())
 
@@ -331,5 +333,10 @@ def test_popov_extrapolation_sequence_is_ogda(evidence, algorithm, seed, alpha):
         bars.append(z[k] - alpha * ws(bars[-1]))
     bars = np.stack(bars[1:])
     via_ogda = ogda(ws, bars[0], alpha, steps - 1, z_prev=bar_prev)
+    evidence.holds("trajectory shape (K + 1, B, d)", z.shape == (steps + 1, *z0.shape), str(z.shape))
     evidence.tight("Popov's zbar-sequence equals OGDA's iterates", via_ogda, bars, rel=1e-12, abs=1e-14)
+    # default history zbar_{-1} = z_0: the same identity from that start
+    z_default = popov(ws, z0, alpha, steps)
+    first_bar = z_default[0] - alpha * ws(z0)
+    evidence.tight("default zbar_{-1} = z_0", z_default[1], z0 - alpha * ws(first_bar), rel=1e-12, abs=1e-14)
     evidence.parameters(alpha=alpha, seed=seed, steps=steps)

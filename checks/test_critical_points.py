@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from checks.support import examples
 from problems.critical_points import (DEGENERATE, GUTTER_CIRCLE, GUTTER_CIRCLE_TS, GUTTER_EXPR, GUTTER_ORIGIN,
@@ -123,6 +124,24 @@ def _sign_changes_on_circle(diff, radius: float, n: int = 720) -> int:
     v, _ = diff(radius * np.column_stack([np.cos(theta), np.sin(theta)]))
     s = np.sign(v)
     return int((s != np.roll(s, 1)).sum())
+
+
+@pytest.mark.claim("crit.hessian-classification")
+@settings(max_examples=examples(20))
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4), count=st.integers(2, 64))
+def test_second_derivative_test_is_batched(evidence, algorithm, seed, n, count):
+    """The test labels a batch of critical points row by row: one call on B rows of
+    eigenvalues (signs and exact zeros mixed) gives the slide's label for every row
+    (all > 0 min, all < 0 max, both signs and none 0 saddle, else inconclusive)."""
+    classify = algorithm("second_derivative_test")
+    rng = np.random.default_rng(seed)
+    lam = rng.choice([-2.0, -0.5, 0.0, 0.5, 2.0], size=(count, n))
+    labels = np.asarray(classify(lam, 1e-12))
+    rule = np.where((lam > 0).all(1), "min", np.where((lam < 0).all(1), "max", np.where(
+        (lam > 0).any(1) & (lam < 0).any(1) & (lam != 0).all(1), "saddle", "inconclusive")))
+    evidence.holds("one batched call = the slide's rule on every row", labels == rule,
+                   f"{count} rows of {n} eigenvalues")
+    evidence.parameters(seed=seed, n=n, rows=count)
 
 
 @pytest.mark.claim("crit.monkey-saddle")

@@ -195,3 +195,32 @@ def cifar10(data_dir: str | os.PathLike | None = None) -> Split:
 def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
     """Targets for multi-output least squares: row i is e_{y_i}."""
     return np.eye(num_classes)[np.asarray(y, dtype=int)]
+
+
+# The mnist1d sets the GPU tier reads at full scale. The GPU machine has no mnist1d package:
+# generate them here, on the CPU, then point the run at the folder (GBU_CACHE_DIR).
+GPU_TIER_MNIST1D = ((8000, 0.5), (5000, 0.8))
+
+
+def prepare_gpu_tier(folder: str | os.PathLike) -> list[Path]:
+    """Generate the GPU tier's datasets into ``folder`` (the cache format ``mnist1d`` reads)."""
+    previous = os.environ.get(CACHE_DIR_VARIABLE)
+    os.environ[CACHE_DIR_VARIABLE] = str(folder)
+    try:
+        for samples, split in GPU_TIER_MNIST1D:
+            mnist1d(samples, split)
+    finally:
+        if previous is None:
+            os.environ.pop(CACHE_DIR_VARIABLE, None)
+        else:
+            os.environ[CACHE_DIR_VARIABLE] = previous
+    return sorted(Path(folder).glob("mnist1d-*.npz"))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "prepare-gpu-tier":
+        sys.exit("usage: python -m problems.datasets prepare-gpu-tier FOLDER")
+    for written in prepare_gpu_tier(sys.argv[2]):
+        print(f"wrote {written}")

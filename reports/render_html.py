@@ -30,7 +30,8 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, m
 pre { background:var(--bg2); border:1px solid var(--line); border-radius:6px; padding:8px 10px;
       overflow-x:auto; white-space:pre-wrap; word-break:break-word; margin:.4em 0; }
 table { border-collapse:collapse; margin:.5em 0 1em; width:100%; font-size:.9em; }
-th, td { border:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; }
+th, td { border:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top;
+         overflow-wrap:anywhere; }
 th { background:var(--bg2); font-weight:600; }
 td.n { text-align:right; font-variant-numeric: tabular-nums; }
 .zero { color:#b0b8c1; }

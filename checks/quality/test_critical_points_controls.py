@@ -116,3 +116,16 @@ def test_lne_check_rejects_wrong_sign_necessary_rule():
 @pytest.mark.parametrize("bug", [psd_hessian_is_min, not_extremum_is_saddle], ids=lambda b: b.__name__)
 def test_lne_monkey_saddle_check_rejects(bug):
     rejects(cp.test_lne_monkey_saddle_necessary_not_sufficient, NAME, bug)
+
+
+def labels_from_first_row(hessian_eigenvalues, tol):
+    """Not batched: classifies the first critical point and copies its label to every row."""
+    lam = np.asarray(hessian_eigenvalues, dtype=float)
+    first = registry.reference(NAME)(lam[:1], tol)[0]
+    return np.full(lam.shape[0], first, dtype=object)
+
+
+@pytest.mark.claim("crit.hessian-classification")
+@pytest.mark.parametrize("bug", [labels_from_first_row, ignores_zero_eigenvalues])
+def test_batched_check_rejects(bug):
+    rejects(cp.test_second_derivative_test_is_batched, NAME, bug)
