@@ -22,9 +22,9 @@ def examples(n: int) -> int:
     return max(1, int(round(n * _SCALE.get(settings._current_profile, 1.0))))  # noqa: SLF001
 
 
-def rejects(check: Callable[..., Any], name: str, bug: Any, **arguments: Any) -> Exception:
+def rejects(check: Callable[..., Any], algorithm_name: str, bug: Any, /, **arguments: Any) -> Exception:
     """Run ``check`` (a check function of checks/, hypothesis included) with the
-    planted ``bug`` standing in for algorithm ``name``; return the
+    planted ``bug`` standing in for ``algorithm_name``; return the
     AssertionError (or contract breach) by which the check rejected it, or fail
     the control.
 
@@ -41,7 +41,7 @@ def rejects(check: Callable[..., Any], name: str, bug: Any, **arguments: Any) ->
         check._hypothesis_internal_use_settings = settings(
             inner, phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False, print_blob=False)
     try:
-        with registry.substituted(name, bug):
+        with registry.substituted(algorithm_name, bug):
             check(**kwargs)
     except AssertionError as exc:
         return exc
@@ -56,7 +56,7 @@ def rejects(check: Callable[..., Any], name: str, bug: Any, **arguments: Any) ->
     finally:
         if inner is not None:
             check._hypothesis_internal_use_settings = inner
-    pytest.fail(f"planted bug {getattr(bug, '__name__', bug)!r} for {name!r} was NOT rejected by "
+    pytest.fail(f"planted bug {getattr(bug, '__name__', bug)!r} for {algorithm_name!r} was NOT rejected by "
                 f"{check.__module__}.{check.__name__}: the check cannot tell this bug from a correct implementation")
 
 
