@@ -228,7 +228,7 @@ def evidence(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def algorithm(request: pytest.FixtureRequest):
+def algorithm():
     """``algorithm(name)`` -> the implementation under test from the registry."""
     from algorithms import registry
 

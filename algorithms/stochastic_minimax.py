@@ -71,6 +71,15 @@ def stochastic_extragradient(oracle, z0, gamma, schedule, num_steps, rng, *, pro
     return rec.out
 
 
+def _plus_update(oracle, z, h, alpha, gamma, projection, rng):
+    """The second half of SEG+ and BC-SEG+ from the extrapolation estimate h:
+    z - alpha gamma V(h, zetabar) without P, else z + alpha (zbar - gamma V(zbar, zetabar) - h), zbar = P(h)."""
+    if projection is None:
+        return z - alpha * gamma * oracle(h, oracle.sample(rng, len(z)))
+    z_bar = projection(h)
+    return z + alpha * (z_bar - gamma * oracle(z_bar, oracle.sample(rng, len(z))) - h)
+
+
 def stochastic_extragradient_plus(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
     """SEG+ (Pethick et al. ICLR 2023): fixed extrapolation gamma, vanishing update alpha_k gamma.
 
@@ -82,11 +91,7 @@ def stochastic_extragradient_plus(oracle, z0, gamma, schedule, num_steps, rng, *
     for k in range(num_steps):
         alpha, _ = schedule(k)
         h = z - gamma * oracle(z, oracle.sample(rng, len(z)))
-        if projection is None:
-            z = z - alpha * gamma * oracle(h, oracle.sample(rng, len(z)))
-        else:
-            z_bar = projection(h)
-            z = z + alpha * (z_bar - gamma * oracle(z_bar, oracle.sample(rng, len(z))) - h)
+        z = _plus_update(oracle, z, h, alpha, gamma, projection, rng)
         rec.put(k + 1, z)
     return rec.out
 
@@ -110,11 +115,7 @@ def bias_corrected_seg_plus(oracle, z0, gamma, schedule, num_steps, rng, *, proj
         zeta = oracle.sample(rng, len(z))
         h = z - gamma * oracle(z, zeta) + (1 - alpha) * (h_prev - z_prev + gamma * oracle(z_prev, zeta))
         h_prev, z_prev = h, z
-        if projection is None:
-            z = z - alpha * gamma * oracle(h, oracle.sample(rng, len(z)))
-        else:
-            z_bar = projection(h)
-            z = z + alpha * (z_bar - gamma * oracle(z_bar, oracle.sample(rng, len(z))) - h)
+        z = _plus_update(oracle, z, h, alpha, gamma, projection, rng)
         rec.put(k + 1, z)
     return rec.out
 

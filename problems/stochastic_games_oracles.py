@@ -194,13 +194,6 @@ def weak_minty_rho(game: Any, domain: str, half_width: float, n: int = 801) -> t
     return float(est.value), np.asarray(est.argmin, float)
 
 
-def _ratio(game: Any, z: Array) -> Array:
-    v = game(z)
-    nv = np.sum(v * v, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(nv > 1e-24, np.sum(v * (z - game.z_star), axis=-1) / nv, np.inf)
-
-
 def _spectral_norm_2x2(J: Array) -> Array:
     fro2 = np.sum(J * J, axis=(-2, -1))
     det = J[..., 0, 0] * J[..., 1, 1] - J[..., 0, 1] * J[..., 1, 0]
