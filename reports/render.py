@@ -28,7 +28,7 @@ from reports.catalogue import ROOT, Claim
 from reports.results import VERDICTS, summarise
 
 #: verdicts that come from running something (a surprise is only flagged for these)
-REAL_VERDICTS = ("verified", "refuted", "inconclusive", "failed", "error")
+REAL_VERDICTS = ("verified", "corrected", "refuted", "inconclusive", "failed", "error")
 TITLE = "Neural Networks: The Good, The Bad, The Ugly — claim verification"
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
 

@@ -40,6 +40,7 @@ td.n { text-align:right; font-variant-numeric: tabular-nums; }
          white-space:nowrap; border:1px solid transparent; }
 .v-verified { background:#1a7f37; color:#fff; }
 .v-refuted { background:#8250df; color:#fff; }
+.v-corrected { background:#bf8700; color:#fff; }
 .v-inconclusive { background:#d4a72c; color:#1f2328; }
 .v-cited { background:#6e7781; color:#fff; }
 .v-failed, .v-error { background:#cf222e; color:#fff; }

@@ -35,7 +35,7 @@ from typing import Any, Iterable
 from reports.catalogue import Claim
 
 SCHEMA = 1
-VERDICTS = ("verified", "refuted", "inconclusive", "cited", "failed", "error",
+VERDICTS = ("verified", "corrected", "refuted", "inconclusive", "cited", "failed", "error",
             "not run", "not yet checked")
 BAD = ("failed", "error")
 PACKAGES = ("torch", "numpy", "scipy", "sympy", "hypothesis", "pytest", "matplotlib",
@@ -83,8 +83,9 @@ def claim_verdict(claim: Claim | None, records: list[dict[str, Any]]) -> str:
     * a failing negative control makes the claim ``failed`` (the check cannot tell a bug);
     * any check ``error`` -> ``error``; any ``failed`` -> ``failed``;
     * all ran checks passed -> ``refuted`` if one of them exhibits a counterexample
-      to the statement as printed, else ``inconclusive`` if one says it cannot
-      decide, else ``verified``;
+      to every faithful reading, else ``inconclusive`` if one says it cannot
+      decide, else ``corrected`` if one exhibits the printed statement failing (a
+      slip) while the others verify the corrected statement, else ``verified``;
     * only skipped checks -> ``not run``; no checks -> ``cited`` / ``not yet checked``.
     """
     checks = [r for r in records if not r.get("control")]
@@ -105,6 +106,8 @@ def claim_verdict(claim: Claim | None, records: list[dict[str, Any]]) -> str:
         return "refuted"
     if "inconclusive" in on_pass:
         return "inconclusive"
+    if "corrected" in on_pass:
+        return "corrected"
     return "verified"
 
 
