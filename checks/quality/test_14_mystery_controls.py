@@ -7,13 +7,18 @@ import pytest
 import checks.test_14_mystery as op
 from algorithms import registry
 from algorithms.small_networks import ProjectedReluNetwork
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def capacity_starved_mlp(x, y, x_test, widths, **kw):
     """BUG (the catalogue's control): a width-8 MLP (~700 weights, far below n x 10) stands in
     for the wide one: it cannot memorise random labels within the budget."""
     return registry.reference("train_mlp_classifier")(x, y, x_test, (8,), **kw)
+
+
+def trainer_stopping_after_three_epochs(x, y, x_test, widths, *, epochs, **kw):
+    """BUG: the epoch budget is ignored and training stops after 3 epochs."""
+    return registry.reference("train_mlp_classifier")(x, y, x_test, widths, epochs=3, **kw)
 
 
 def ridge_memoriser(features, targets):
@@ -35,6 +40,28 @@ def unsorted_construction(x, y, rng):
     return ProjectedReluNetwork(a, b, w)
 
 
+def _construction_with_units(x, y, rng, units):
+    """The construction's projection and breakpoints, keeping only the first ``units`` breakpoints
+    and fitting their weights by least squares: 2 units + d weights."""
+    a = rng.standard_normal(np.shape(x)[1])
+    z = np.sort(np.asarray(x, float) @ a)
+    b = np.concatenate([[z[0] - 1.0], (z[:-1] + z[1:]) / 2])[:units]
+    order = np.argsort(np.asarray(x, float) @ a)
+    m = np.maximum(z[:, None] - b[None, :], 0.0)
+    w = np.linalg.lstsq(m, np.asarray(y, float)[order], rcond=None)[0]
+    return ProjectedReluNetwork(a, b, w)
+
+
+def construction_one_unit_short(x, y, rng):
+    """NEAR MISS: n - 1 hidden units (2n + d - 2 weights), one fewer than the theorem's 2n + d."""
+    return _construction_with_units(x, y, rng, len(y) - 1)
+
+
+def construction_half_the_units(x, y, rng):
+    """WRONG WORLD: n/2 hidden units (n + d weights): a class that cannot fit arbitrary labels on n points."""
+    return _construction_with_units(x, y, rng, max(1, len(y) // 2))
+
+
 def gd_step_too_large(features, targets, step, num_steps, theta0=None):
     """BUG: the step multiplied by 2.5 (beyond 2/lambda_max): GD diverges."""
     return registry.reference("gradient_descent_least_squares")(features, targets, 2.5 * np.asarray(step),
@@ -51,13 +78,51 @@ def resnet_without_projections(blocks=(3, 8, 36, 3), num_classes=1000, width=64,
 
 @pytest.mark.claim("mystery.random-labels")
 @pytest.mark.slow
+@pytest.mark.control("wrong_world", of=op.test_mlp_fits_random_labels_digits,
+                     margin="a width-8 MLP (~700 weights < n x 10 = 12000): a class that cannot memorise")
 def test_capacity_starved_network_cannot_memorise():
-    rejects(op.test_mlp_fits_random_labels_digits, "train_mlp_classifier", capacity_starved_mlp)
+    fails(op.test_mlp_fits_random_labels_digits, widths=(8,))
+
+
+@pytest.mark.claim("mystery.random-labels")
+@pytest.mark.slow
+def test_trainer_ignoring_the_epoch_budget_is_rejected():
+    rejects(op.test_mlp_fits_random_labels_digits, "train_mlp_classifier", trainer_stopping_after_three_epochs)
+
+
+@pytest.mark.claim("mystery.random-labels")
+@pytest.mark.slow
+@pytest.mark.control("near_miss", of=op.test_mlp_fits_random_labels_digits,
+                     margin="30% of the 'random' labels left at their true class: test accuracy above 0.10 + 3 SE")
+def test_partly_informative_labels_are_rejected():
+    fails(op.test_mlp_fits_random_labels_digits, true_label_fraction=0.3)
 
 
 @pytest.mark.claim("mystery.rademacher-vacuous")
 def test_non_interpolating_memoriser_is_rejected():
     rejects(op.test_memorising_class_has_rademacher_one, "min_norm_least_squares", ridge_memoriser)
+
+
+@pytest.mark.claim("mystery.rademacher-vacuous")
+@pytest.mark.control("wrong_world", of=op.test_memorising_class_has_rademacher_one,
+                     margin="labels independent of the input: the interpolant's test error is 1/2, the bound's "
+                            "pessimism is then right")
+def test_population_without_signal_is_rejected():
+    fails(op.test_memorising_class_has_rademacher_one, population=op.POPULATIONS[1])
+
+
+@pytest.mark.claim("mystery.rademacher-vacuous")
+@pytest.mark.control("wrong_world", of=op.test_memorising_class_has_rademacher_one,
+                     margin="width 64 << n: a class that cannot memorise (R_A ~ 0.13), its bound is not vacuous")
+def test_non_memorising_class_is_rejected():
+    fails(op.test_memorising_class_has_rademacher_one, width=64)
+
+
+@pytest.mark.claim("mystery.rademacher-vacuous")
+@pytest.mark.control("near_miss", of=op.test_memorising_class_has_rademacher_one,
+                     margin="width 0.9 n = 450: random signs fitted to correlation ~0.83 < 0.95")
+def test_almost_memorising_class_is_rejected():
+    fails(op.test_memorising_class_has_rademacher_one, width=450)
 
 
 @pytest.mark.claim("overparam.existence-2nplusd")
@@ -66,11 +131,55 @@ def test_unsorted_construction_is_rejected():
             unsorted_construction)
 
 
+@pytest.mark.claim("overparam.existence-2nplusd")
+@pytest.mark.control("near_miss", of=op.test_two_layer_relu_interpolates_with_2n_plus_d_weights,
+                     margin="one hidden unit short: 2n + d - 2 weights")
+def test_one_unit_short_is_rejected():
+    rejects(op.test_two_layer_relu_interpolates_with_2n_plus_d_weights, "interpolating_relu_network",
+            construction_one_unit_short)
+
+
+@pytest.mark.claim("overparam.existence-2nplusd")
+@pytest.mark.control("wrong_world", of=op.test_two_layer_relu_interpolates_with_2n_plus_d_weights,
+                     margin="n/2 hidden units (n + d weights): the class is too small to fit arbitrary labels")
+def test_half_the_units_cannot_interpolate():
+    rejects(op.test_two_layer_relu_interpolates_with_2n_plus_d_weights, "interpolating_relu_network",
+            construction_half_the_units)
+
+
 @pytest.mark.claim("overparam.last-layer-only")
 def test_divergent_step_is_rejected():
     rejects(op.test_training_last_layer_converges_linearly, "gradient_descent_least_squares", gd_step_too_large)
 
 
+@pytest.mark.claim("overparam.last-layer-only")
+@pytest.mark.control("wrong_world", of=op.test_training_last_layer_converges_linearly,
+                     margin="m = n/2 features: rank < n, GD plateaus at the least-squares residual")
+def test_rank_deficient_features_are_rejected():
+    fails(op.test_training_last_layer_converges_linearly, widths=(150,))
+
+
+@pytest.mark.claim("overparam.last-layer-only")
+@pytest.mark.control("near_miss", of=op.test_training_last_layer_converges_linearly,
+                     margin="m = n - 1 = 299 features: rank one short of n")
+def test_one_feature_short_is_rejected():
+    fails(op.test_training_last_layer_converges_linearly, widths=(299,))
+
+
 @pytest.mark.claim("overparam.model-sizes")
 def test_count_without_projections_is_rejected():
     rejects(op.test_resnet152_parameter_count, "resnet_parameter_count", resnet_without_projections)
+
+
+@pytest.mark.claim("overparam.model-sizes")
+@pytest.mark.control("wrong_world", of=op.test_resnet152_parameter_count,
+                     margin="ResNet-101 (3, 4, 23, 3) counted for the 152-layer net: 44.5 M")
+def test_resnet101_is_not_60m():
+    fails(op.test_resnet152_parameter_count, blocks=(3, 4, 23, 3))
+
+
+@pytest.mark.claim("overparam.model-sizes")
+@pytest.mark.control("near_miss", of=op.test_resnet152_parameter_count,
+                     margin="one bottleneck block more in stage 3 (3, 8, 37, 3): +1.8%")
+def test_one_block_more_is_rejected():
+    fails(op.test_resnet152_parameter_count, blocks=(3, 8, 37, 3))
