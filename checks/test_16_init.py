@@ -33,6 +33,8 @@ def _forward_scale(weights, alpha, inputs):
 
 # ------------------------------------------------------------------ nn.l-layer-definition
 @pytest.mark.claim("nn.l-layer-definition")
+@pytest.mark.no_near_miss("exact identities to rounding (shapes, count, homogeneity, rescaling invariance, "
+                          "a second forward pass): any bias, output ReLU or mis-shaped layer breaks them outright")
 @settings(max_examples=examples(8))
 @given(depth=st.integers(2, 5), m=st.integers(2, 24), p=st.integers(1, 10),
        c=st.floats(0.01, 100.0), seed=st.integers(0, 2**16), output_relu=st.booleans())
@@ -69,33 +71,77 @@ def test_l_layer_network_definition(evidence, algorithm, device, depth, m, p, c,
                    abs=tol, headline=True)
     evidence.tight("output ReLU off by default (linear read-out)", net(ws, alpha, a),
                    numpy_forward(np_ws, np_alpha, np_a, False), abs=tol)
+    evidence.record("false_alarm_budget", 0.0)
+    evidence.resolution("exact to the forward pass's rounding bound 4 (m + p) L eps prod ||X_l|| ||a|| / alpha")
 
 
 # ---------------------------------------------------------------------------- init.table
-TABLE_EXAMPLES = examples(5) + 2  # hypothesis examples + explicit ones: the Bonferroni denominator
+TABLE_EXAMPLES = examples(4) + 2  # hypothesis examples + explicit ones: the Bonferroni denominator
 FAMILY_FALSE_ALARM = 1e-4
+#: Entries per layer for the sampler's chi-square test. X_1 and X_l get >= 11,000: a variance 10% off
+#: is then outside the Bonferroni interval with probability >= 0.99 in each of them (relative SD
+#: sqrt(2/N) = 1.35%, interval half-width z = 4.91 SD = 6.6%; (10% - 6.6%)/1.35% = 2.5 SD). The read-out
+#: X_L (m entries per net) gets >= 2,000: 23% off at the same power ((4.91 + 2.33) sqrt(2/2000)).
+SAMPLES_PER_LAYER, SAMPLES_READ_OUT = 11_000, 2_000
 
 
 @pytest.mark.claim("init.table")
-@settings(max_examples=examples(5))
-@given(p=st.integers(1, 200), m=st.integers(8, 160), seed=st.integers(0, 2**16))
+@settings(max_examples=examples(4))
+@given(p=st.integers(1, 64), m=st.integers(8, 96), seed=st.integers(0, 2**16))
 @example(p=64, m=16, seed=0)   # p >> m: Xavier's 2/(m+p) and 1/m differ five-fold
 @example(p=4, m=128, seed=1)   # p << m: 1/p and 1/m differ 32-fold
 def test_init_table_variances(evidence, algorithm, p, m, seed):
-    """Each scheme draws X₁ ~ N(0, β₁²), X_l ~ N(0, β²), X_L ~ N(0, β_L²) with the table's
-    values and sets its α exactly. Test per layer: with known mean 0, N s²/σ² ~ χ²_N, so
-    s²/σ² must lie in the two-sided χ² interval. False-alarm budget: family-wise 1e-4,
-    Bonferroni over 6 schemes × 3 layers × 7 examples (1e-4/126 per interval)."""
+    """The claim: the table's (β₁², β², β_L², α) are the schemes' own. (a) Each printed entry
+    equals the variance of its source, computed independently of the table: torch.nn.init's
+    kaiming_normal_/xavier_normal_ (read off torch's draw, see
+    ``network_oracles.torch_init_variance``) for LeCun, He, Xavier and the NTK (Allen-Zhu et
+    al.'s N(0, 2/m) hidden layers and N(0, 1/d = 1) read-out are kaiming with mode='fan_out'),
+    the paper's formula for mean-field (variance 1, α = m); exact to rounding (rel 1e-12).
+    E et al.'s row has no source to check (β_c undefined on the slide): only its sampler is
+    tested. (b) The registered sampler of each row draws X₁ ~ N(0, β₁²), X_l ~ N(0, β²),
+    X_L ~ N(0, β_L²) with the sources' values and sets α exactly: with known mean 0,
+    N s²/σ² ~ χ²_N, so s²/σ² must lie in the two-sided χ² interval; X₁ and X_l get ≥ 11,000
+    entries, X_L ≥ 2,000.
+
+    False-alarm budget: (a) none (exact); (b) family-wise 1e-4, Bonferroni over 6 schemes ×
+    3 layers × 6 examples (9.3e-7 per interval). Power: a sampled variance 10% off is rejected
+    in X₁ and in X_l with probability ≥ 0.99 each (23% off in X_L); any printed entry that differs from its source by
+    more than rounding is rejected by (a)."""
+    from problems.overparam.network_oracles import reference_init_variances
+
     per_test = FAMILY_FALSE_ALARM / (len(TABLE_SCHEMES) * 3 * TABLE_EXAMPLES)
-    evidence.parameters(p=p, m=m, depth=3, batch=4, per_interval_false_alarm=per_test)
+    batch = max(-(-SAMPLES_PER_LAYER // (m * p)), -(-SAMPLES_READ_OUT // m))  # X_1 and X_L
+    hidden_batch = -(-SAMPLES_PER_LAYER // (m * m))  # X_l
+    evidence.parameters(p=p, m=m, batch=batch, hidden_batch=hidden_batch, per_interval_false_alarm=per_test)
+    printed, sourced = [], []
     ratios, lows, highs, labels = [], [], [], []
+    references = {}
     for scheme in TABLE_SCHEMES:
-        draw = algorithm(f"init_{scheme}")(p, m, 3, batch=4, seed=derived_seed("init.table", scheme, p, m, seed))
-        b1, b, bL, alpha = table_variances(scheme, p, m)
-        shapes = [tuple(w.shape) for w in draw.weights]
-        evidence.holds(f"{scheme}: shapes", shapes == [(4, m, p), (4, m, m), (4, 1, m)], str(shapes))
-        evidence.tight(f"{scheme}: alpha", draw.alpha.cpu().numpy(), alpha, rel=4 * EPS)
-        for layer, w, var in zip(("X_1", "X_l", "X_L"), draw.weights, (b1, b, bL)):
+        table = tuple(float(v) for v in table_variances(scheme, p, m))
+        try:
+            references[scheme] = reference_init_variances(scheme, p, m)
+        except KeyError:  # E et al.: beta_c undefined, the transcription is all there is
+            references[scheme] = table
+        else:
+            printed.extend(table)
+            sourced.extend(references[scheme])
+    evidence.tight("(a) printed table = the sources' variances (torch.nn.init, papers)", printed, sourced,
+                   rel=1e-12, headline=True)
+    for scheme in TABLE_SCHEMES:
+        reference = references[scheme]
+        b1, b, bL, alpha = reference
+        init, s = algorithm(f"init_{scheme}"), derived_seed("init.table", scheme, p, m, seed)
+        # two draws so that every layer gets its sample size without a huge hidden layer: depth 3 for
+        # X_l (and the shapes), depth 2 with a larger batch for X_1 and X_L
+        deep = init(p, m, 3, batch=hidden_batch, seed=s)
+        shallow = init(p, m, 2, batch=batch, seed=s + 1)
+        shapes = [tuple(w.shape) for w in deep.weights]
+        evidence.holds(f"{scheme}: shapes", shapes == [(hidden_batch, m, p), (hidden_batch, m, m),
+                                                       (hidden_batch, 1, m)], str(shapes))
+        evidence.tight(f"{scheme}: alpha", np.concatenate([deep.alpha.cpu().numpy(), shallow.alpha.cpu().numpy()]),
+                       alpha, rel=4 * EPS)
+        for layer, w, var in zip(("X_1", "X_l", "X_L"), (shallow.weights[0], deep.weights[1], shallow.weights[1]),
+                                 (b1, b, bL)):
             x = w.detach().cpu().double().numpy().ravel()
             n = x.size
             ratios.append(float(np.mean(x**2) / var))
@@ -103,23 +149,25 @@ def test_init_table_variances(evidence, algorithm, p, m, seed):
             highs.append(stats.chi2.isf(per_test / 2, n) / n)
             labels.append(f"{scheme} {layer}")
     ratios, lows, highs = map(np.array, (ratios, lows, highs))
-    evidence.lower_bound("sample variance / printed variance above the chi2 interval's low end", ratios, lows)
-    evidence.upper_bound("sample variance / printed variance below the chi2 interval's high end", ratios, highs,
-                         headline=True)
+    evidence.lower_bound("(b) sample variance / source variance above the chi2 interval's low end", ratios, lows)
+    evidence.upper_bound("(b) sample variance / source variance below the chi2 interval's high end", ratios, highs)
+    evidence.record("false_alarm_budget", FAMILY_FALSE_ALARM)
+    evidence.resolution("(a) any printed entry off its source beyond rounding (1e-12); (b) a sampled variance "
+                        "10% off in X_1 or X_l (23% in X_L), each with probability >= 0.99")
 
     def draw_fig(fig):
         ax = fig.add_subplot(111)
         x = np.arange(len(ratios))
         ax.errorbar(x, np.ones_like(x, dtype=float), yerr=[1 - lows, highs - 1], fmt="none", ecolor="grey",
                     label="chi2 acceptance interval")
-        ax.plot(x, ratios, "o", ms=4, label="measured s^2 / printed beta^2")
+        ax.plot(x, ratios, "o", ms=4, label="measured s^2 / source beta^2")
         ax.set_xticks(x, labels, rotation=90, fontsize=6)
         ax.set_ylabel("variance ratio")
         ax.set_title(f"Initialisation table, p={p}, m={m}", fontsize=9)
         ax.legend(fontsize=7)
 
-    evidence.figure("variance-ratios", draw_fig, "Sampled variance of each layer over the printed β², "
-                    "with the Bonferroni χ² acceptance interval.")
+    evidence.figure("variance-ratios", draw_fig, "Sampled variance of each layer over its source's β² "
+                    "(torch.nn.init or the paper), with the Bonferroni χ² acceptance interval.")
 
 
 # ------------------------------------------------------------- init.signal-propagation
@@ -140,7 +188,10 @@ def test_input_gradient_second_moment(evidence, algorithm, device, scheme, depth
     200 independent nets (8 unit inputs each, averaged per net). Tolerance Z standard errors
     with a family-wise false-alarm 1e-4 over the examples (Z = 4.4 for the 8 examples of CI),
     by the normal approximation of the mean over nets. m ≥ 4L keeps the heavy tails of ‖∇h‖² at finite
-    width (variance ~ exp(cL/m), Hanin 2018) mild enough for that approximation."""
+    width (variance ~ exp(cL/m), Hanin 2018) mild enough for that approximation. Power: the
+    relative tolerance Z·SE/prediction is recorded per example (≈ 5–15%); a first-layer variance
+    25% high (He) is rejected (near-miss control), a tanh network, for which the ½ per layer
+    does not hold, too (wrong world)."""
     m = max(m, 4 * depth)
     s = derived_seed("init.signal-propagation", scheme, depth, m, p, seed)
     draw = algorithm(f"init_{scheme}")(p, m, depth, batch=NETS, seed=s, device=device)
@@ -154,6 +205,10 @@ def test_input_gradient_second_moment(evidence, algorithm, device, scheme, depth
     evidence.set_seed(s)
     evidence.tight("E||grad_a h||^2 (MC over nets) = closed form", mean, predicted,
                    abs=Z_SIGNAL * se + 1e-12 * predicted, headline=True)
+    evidence.record("relative tolerance Z SE / prediction", float(Z_SIGNAL * se / predicted))
+    evidence.record("false_alarm_budget", 1e-4)
+    evidence.resolution("a second moment off by Z SE (5-15% of the prediction, recorded); rejects a first-layer "
+                        "variance 25% high")
     evidence.figure("depth-sweep", lambda fig: _draw_depth_sweep(fig, algorithm, device),
                     "E‖∇ₐh‖² at initialisation vs depth (p=16, m=32, 50 nets): Monte Carlo (markers, "
                     "±2 SE) and the closed form (lines). He keeps 2, LeCun halves per layer, NTK keeps p.")
@@ -188,6 +243,8 @@ EXPECTED_GAMMA = {"lecun": sp.Rational(1, 2), "he": sp.Rational(1, 2), "ntk": sp
 
 
 @pytest.mark.claim("init.phase-diagram-luo")
+@pytest.mark.no_near_miss("exact rationals (sympy limits): a scheme is in a regime or not; a variance off by a "
+                          "constant factor leaves gamma unchanged, one off by a power of m moves it by that power")
 def test_phase_diagram_coordinates(evidence, algorithm):
     """γ = lim −log(β_out β_in/α)/log m and γ′ = lim −log(β_out/β_in)/log m of each scheme's
     two-layer specialisation (sympy limits of the registered scheme's own variances): LeCun,
@@ -202,6 +259,8 @@ def test_phase_diagram_coordinates(evidence, algorithm):
                        f"sympy gives gamma = {gamma}")
         evidence.holds(f"{scheme}: {regime} regime", luo_regime(gamma, gamma_p) == regime,
                        f"gamma = {gamma}, gamma' = {gamma_p} -> {luo_regime(gamma, gamma_p)}", headline=True)
+    evidence.record("false_alarm_budget", 0.0)
+    evidence.resolution("exact: gamma off by any nonzero power of m")
     evidence.note("E et al.'s row depends on the undefined β_c: γ = −lim log β_c / log m, so its regime "
                   "is not determined by the slide.")
 

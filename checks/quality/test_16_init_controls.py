@@ -7,8 +7,9 @@ import sympy
 import torch
 
 import checks.test_16_init as init_checks
+import problems.overparam.network_oracles as oracles
 from algorithms.networks import InitScheme, relu_network
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def relu_network_with_bias(weights, alpha, inputs, *, output_relu=False):
@@ -25,6 +26,16 @@ def relu_network_with_bias(weights, alpha, inputs, *, output_relu=False):
 def relu_network_output_relu_by_default(weights, alpha, inputs, *, output_relu=True):
     """The slide's formula taken literally: the output ReLU is on unless switched off."""
     return relu_network(weights, alpha, inputs, output_relu=output_relu)
+
+
+def tanh_network(weights, alpha, inputs, *, output_relu=False):
+    """WRONG WORLD for signal propagation: tanh units, for which E[w^2 tanh'(w^T h)^2] is not beta^2/2."""
+    h = inputs
+    for X in weights[:-1]:
+        h = torch.tanh(h @ X.transpose(-1, -2))
+    out = (h @ weights[-1].transpose(-1, -2)).squeeze(-1)
+    a = torch.as_tensor(alpha, dtype=out.dtype, device=out.device)
+    return out / (a[:, None] if a.dim() == 1 else a)
 
 
 def linear_network(weights, alpha, inputs, *, output_relu=False):
@@ -49,10 +60,24 @@ ntk_without_width_scaling = InitScheme("ntk", lambda p, m: 2, lambda p, m: 2, la
                                        "planted bug: NTK init without the 1/m (1/sqrt(m) in std)")
 
 
+he_first_layer_25_percent_high = InitScheme("he", lambda p, m: 2.5 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
+                                            lambda p, m: 1, "near miss: He with beta_1^2 = 2.5/p (25% high)")
+xavier_with_he_variances = InitScheme("xavier", lambda p, m: 2 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
+                                      lambda p, m: 1, "planted bug: 'Xavier' drawing He variances")
+he_ten_percent_high = InitScheme("he", lambda p, m: 2.2 / p, lambda p, m: 2.2 / m, lambda p, m: 2.2 / m,
+                                 lambda p, m: 1, "near miss: He's variances 10% high in every layer")
+
+
 @pytest.mark.claim("nn.l-layer-definition")
-@pytest.mark.parametrize("bug", [relu_network_with_bias, relu_network_output_relu_by_default])
-def test_network_definition_rejects(bug):
-    rejects(init_checks.test_l_layer_network_definition, "relu_network", bug)
+def test_network_definition_rejects_output_relu_on_by_default():
+    rejects(init_checks.test_l_layer_network_definition, "relu_network", relu_network_output_relu_by_default)
+
+
+@pytest.mark.claim("nn.l-layer-definition")
+@pytest.mark.control("wrong_world", of=init_checks.test_l_layer_network_definition,
+                     margin="a network with biases (0.1 per hidden unit): not positively homogeneous")
+def test_network_with_biases_is_rejected():
+    rejects(init_checks.test_l_layer_network_definition, "relu_network", relu_network_with_bias)
 
 
 @pytest.mark.claim("init.table")
@@ -74,6 +99,53 @@ def test_signal_propagation_rejects_missing_relu_factor():
     rejects(init_checks.test_input_gradient_second_moment, "relu_network", linear_network)
 
 
+@pytest.mark.claim("init.signal-propagation")
+@pytest.mark.control("wrong_world", of=init_checks.test_input_gradient_second_moment,
+                     margin="tanh units: the 1/2 per ReLU layer of the closed form does not hold")
+def test_signal_propagation_rejects_tanh_network():
+    rejects(init_checks.test_input_gradient_second_moment, "relu_network", tanh_network)
+
+
+@pytest.mark.claim("init.signal-propagation")
+@pytest.mark.control("near_miss", of=init_checks.test_input_gradient_second_moment,
+                     margin="He's first-layer variance 25% high: E||grad||^2 25% above the closed form")
+def test_signal_propagation_rejects_first_layer_25_percent_high():
+    rejects(init_checks.test_input_gradient_second_moment, "init_he", he_first_layer_25_percent_high)
+
+
 @pytest.mark.claim("init.phase-diagram-luo")
+@pytest.mark.control("wrong_world", of=init_checks.test_phase_diagram_coordinates,
+                     margin="mean-field with alpha = sqrt(m): gamma = 1/2, a scheme in the linear regime, not the "
+                            "critical one the figure places mean-field in")
 def test_phase_diagram_rejects_mean_field_with_sqrt_alpha():
     rejects(init_checks.test_phase_diagram_coordinates, "init_mean_field", mean_field_sqrt_alpha)
+
+
+@pytest.mark.claim("init.phase-diagram-luo")
+def test_phase_diagram_rejects_xavier_with_he_variances():
+    rejects(init_checks.test_phase_diagram_coordinates, "init_xavier", xavier_with_he_variances)
+
+
+@pytest.mark.claim("init.table")
+@pytest.mark.control("wrong_world", of=init_checks.test_init_table_variances,
+                     margin="a table whose He row prints beta_1^2 = 1/p (LeCun's value, half He et al.'s 2/p)")
+def test_table_with_a_wrong_row_is_rejected(monkeypatch):
+    monkeypatch.setitem(oracles.INIT_TABLE, "he", (lambda p, m: 1 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
+                                                   lambda p, m: 1))
+    fails(init_checks.test_init_table_variances)
+
+
+@pytest.mark.claim("init.table")
+@pytest.mark.control("near_miss", of=init_checks.test_init_table_variances,
+                     margin="a printed entry 10% off its source: Xavier's hidden 1.1/m")
+def test_table_entry_ten_percent_off_is_rejected(monkeypatch):
+    monkeypatch.setitem(oracles.INIT_TABLE, "xavier", (lambda p, m: 2 / (m + p), lambda p, m: 1.1 / m,
+                                                       lambda p, m: 2 / (m + 1), lambda p, m: 1))
+    fails(init_checks.test_init_table_variances)
+
+
+@pytest.mark.claim("init.table")
+@pytest.mark.control("near_miss", of=init_checks.test_init_table_variances,
+                     margin="a sampler whose variances are 10% high in every layer (He)")
+def test_sampler_ten_percent_high_is_rejected():
+    rejects(init_checks.test_init_table_variances, "init_he", he_ten_percent_high)

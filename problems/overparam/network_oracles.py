@@ -64,6 +64,62 @@ def numpy_forward(weights: list[np.ndarray], alpha: np.ndarray, inputs: np.ndarr
     return np.stack(out)
 
 
+# ------------------------------------------ the table's sources, independently of it
+def torch_init_variance(init: Callable[..., Any], shape: tuple[int, int], **options: Any) -> float:
+    """The variance torch.nn.init's ``init`` (e.g. ``kaiming_normal_``) gives a weight of ``shape``
+    (out, in), read off torch's own code: its draw divided by a standard normal draw from the same
+    generator state is the standard deviation it used (constant to rounding)."""
+    import torch
+
+    z = torch.empty(shape, dtype=torch.float64).normal_(0.0, 1.0, generator=torch.Generator().manual_seed(0))
+    w = init(torch.empty(shape, dtype=torch.float64), generator=torch.Generator().manual_seed(0), **options)
+    ratio = (w / z).flatten()
+    if not torch.allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-14, atol=0.0):
+        raise ValueError(f"{getattr(init, '__name__', init)} is not a scaled standard normal draw")
+    return float(ratio[0]) ** 2
+
+
+#: Where each row's variances come from (the papers, and torch.nn.init where it implements them).
+INIT_SOURCES = {
+    "lecun": "LeCun, Bottou, Orr, Mueller 1998, 'Efficient BackProp': Var = 1/fan_in "
+             "(torch.nn.init.kaiming_normal_, mode='fan_in', nonlinearity='linear')",
+    "he": "He, Zhang, Ren, Sun ICCV 2015: Var = 2/fan_in (torch.nn.init.kaiming_normal_, mode='fan_in', "
+          "nonlinearity='relu')",
+    "ntk": "Allen-Zhu, Li, Song ICML 2019: A, W_l ~ N(0, 2/m), B ~ N(0, 1/d) with d = 1 output "
+           "(torch.nn.init.kaiming_normal_, mode='fan_out', nonlinearity 'relu' then 'linear')",
+    "xavier": "Glorot & Bengio AISTATS 2010: Var = 2/(fan_in + fan_out) (torch.nn.init.xavier_normal_)",
+    "mean_field": "Mei, Montanari, Nguyen PNAS 2018: theta_i iid from a fixed law (N(0, I)) and the output "
+                  "averaged, (1/N) sum: variances 1, alpha = m",
+}
+
+
+def reference_init_variances(scheme: str, p: int, m: int) -> tuple[float, float, float, float]:
+    """(beta_1^2, beta^2, beta_L^2, alpha) of ``scheme`` from its source (``INIT_SOURCES``), not from
+    the tutorial's table: torch.nn.init for the fan-based rules, the paper's formula otherwise.
+    Layers in torch's (out, in) convention: X_1 (m, p), X_l (m, m), X_L (1, m). E et al.'s row has
+    no source to check against (its beta_c is undefined on the slide): KeyError."""
+    import torch
+
+    init = torch.nn.init
+    shapes = ((m, p), (m, m), (1, m))
+    if scheme == "lecun":
+        return (*(torch_init_variance(init.kaiming_normal_, s, mode="fan_in", nonlinearity="linear")
+                  for s in shapes), 1.0)
+    if scheme == "he":
+        return (*(torch_init_variance(init.kaiming_normal_, s, mode="fan_in", nonlinearity="relu")
+                  for s in shapes), 1.0)
+    if scheme == "xavier":
+        return (*(torch_init_variance(init.xavier_normal_, s) for s in shapes), 1.0)
+    if scheme == "ntk":
+        hidden = [torch_init_variance(init.kaiming_normal_, s, mode="fan_out", nonlinearity="relu")
+                  for s in shapes[:2]]
+        return (*hidden, torch_init_variance(init.kaiming_normal_, shapes[2], mode="fan_out",
+                                             nonlinearity="linear"), 1.0)
+    if scheme == "mean_field":
+        return (*(torch_init_variance(init.normal_, s, std=1.0) for s in shapes), float(m))
+    raise KeyError(f"scheme {scheme!r} has no independent source (known: {', '.join(INIT_SOURCES)})")
+
+
 # ------------------------------------------------------ signal propagation
 def expected_input_gradient_sq(b1: float, b: float, bL: float, alpha: float, p: int, m: int,
                                depth: int, output_relu: bool = False) -> float:
