@@ -44,6 +44,8 @@ def concentric_circles(n_per_class: int, r_inner: float, r_outer: float, noise: 
 
 
 @pytest.mark.claim("kernel.feature-map-separability")
+@pytest.mark.no_near_miss("linear separability is a yes/no LP feasibility question; the wrong world (a map with "
+                          "too few features) is its control")
 @settings(max_examples=examples(4))
 @given(n=st.integers(20, 50), r_inner=st.floats(0.3, 1.0), gap=st.floats(0.6, 2.0), noise_frac=st.floats(0.0, 0.24),
        seed=st.integers(0, 2**16))
@@ -62,6 +64,8 @@ def test_feature_map_makes_circles_separable(evidence, algorithm, n, r_inner, ga
     phi = algorithm("random_fourier_features")(2, 300, r_outer, rng)
     evidence.holds("separable after random Fourier features (N = 300)", linearly_separable(phi(x), y),
                    headline=True)
+    evidence.record("false_alarm_budget", 0.0)
+    evidence.resolution("exact (LP feasibility, HiGHS)")
 
 
 # ---------------------------------------------------------------- kernel.ntk-limit
@@ -83,7 +87,12 @@ def test_ntk_infinite_width_limit(evidence, algorithm, p, seed):
     ||a|| ||a'|| (sin t + (pi - t) cos t)/(2 pi) + a.a' (pi - t)/(2 pi), with O(m^-1/2)
     fluctuations: the relative Frobenius error (mean over 5 nets) has log-log slope
     -0.5 +- 0.15 in m = 100..10^4 and is < 0.05 at m = 10^4. False alarms: over 30 seeds
-    the fitted slope had mean -0.506 and SD 0.038, so +-0.15 is ~4 SD (6e-5, normal approx.)."""
+    the fitted slope had mean -0.506 and SD 0.038, so +-0.15 is ~4 SD (two-sided 6e-5, normal
+    approx.); the error at m = 10^4 (mean 0.018 over those seeds) is below 0.05 by far more:
+    budget 1e-4 per example, 4e-4 over the 4 examples. Power: a limit kernel 5% off (its
+    arc-cosine read-out term 10% high) leaves an error floor that flattens the slope and is
+    rejected (near-miss control); the kernel of training the read-out only (a different limit)
+    is rejected (wrong world)."""
     ntk = algorithm("relu_ntk_kernel")
     rng = np.random.default_rng(derived_seed("kernel.ntk-limit", p, seed))
     x = rng.standard_normal((10, p))
@@ -98,6 +107,8 @@ def test_ntk_infinite_width_limit(evidence, algorithm, p, seed):
     evidence.record("relative Frobenius error at m = 100, 1000, 10000", np.array(errs))
     evidence.tight("slope of log error vs log m", slope, -0.5, abs=0.15)
     evidence.upper_bound("relative error at m = 10^4", errs[-1], 0.05, headline=True)
+    evidence.record("false_alarm_budget", 4e-4)
+    evidence.resolution("slope within 0.15 of -1/2 (about 4 SD); rejects a limit kernel 5% off")
 
 
 # --------------------------------------------------- kernel.ntk-constancy-lazy-vs-mf
@@ -117,7 +128,7 @@ def _train(algorithm, x, y, m, scale, c, rng):
 
 
 @pytest.mark.claim("kernel.ntk-constancy-lazy-vs-mf")
-@settings(max_examples=examples(1))
+@settings(max_examples=examples(2))
 @given(seed=st.integers(0, 2**16))
 @example(seed=0)
 def test_ntk_constant_when_lazy_not_in_mean_field(evidence, algorithm, seed):
@@ -125,17 +136,23 @@ def test_ntk_constant_when_lazy_not_in_mean_field(evidence, algorithm, seed):
     lr = c / lambda_max(Theta_0) until the loss is 1e-3 L_0 (NTK parametrisation s = m^-1/2,
     c = 1) or 1e-2 n/2 (mean field s = 1/m, c = 1/2): the relative change of the empirical
     NTK, ||Theta_T - Theta_0||_F / ||Theta_0||_F, decays with slope <= -0.35 in m (lazy: a
-    fixed kernel) but stays >= 0.1 with |slope| <= 0.15 in mean field (features learned)."""
+    fixed kernel) but stays >= 0.1 with |slope| <= 0.15 in mean field (features learned).
+    False alarms: the seeds fix the data and the initialisations; the measured slopes (-0.98
+    and ~0) sit 0.6 and 0.15 inside their thresholds, and a fresh seed (the second example)
+    moved them by < 0.1 in our runs: budget not derived (one seed per example), stated as
+    <= 1e-2 from the margins. Power: with the lazy run's output scale m^-0.85 (between the
+    two parametrisations) the lazy slope (~ -0.2) is rejected (near miss); both runs in mean
+    field are rejected (wrong world)."""
     rng = np.random.default_rng(derived_seed("kernel.ntk-constancy-lazy-vs-mf", seed))
     x = rng.standard_normal((20, 10))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     y = np.sign(rng.standard_normal(20))
     change = {"NTK (s = m^-1/2)": [], "mean field (s = 1/m)": []}
+    reached = {k: [] for k in change}
     for m in WIDTHS:
         for label, scale, c in (("NTK (s = m^-1/2)", m**-0.5, 1.0), ("mean field (s = 1/m)", 1.0 / m, 0.5)):
             rel, losses = _train(algorithm, x, y, m, scale, c, rng)
-            evidence.upper_bound(f"{label}: training reached its target loss", losses[-1],
-                                 1e-3 * losses[0] if c == 1.0 else 1e-2 * 10)
+            reached[label].append((losses[-1], 1e-3 * losses[0] if c == 1.0 else 1e-2 * 10))
             change[label].append(rel)
     slopes = {k: float(np.polyfit(np.log(WIDTHS), np.log(v), 1)[0]) for k, v in change.items()}
     evidence.record("relative NTK change by width", {k: np.array(v) for k, v in change.items()}, widths=WIDTHS)
@@ -143,3 +160,8 @@ def test_ntk_constant_when_lazy_not_in_mean_field(evidence, algorithm, seed):
                          headline=True)
     evidence.lower_bound("mean field: relative change >= 0.1 at every width", change["mean field (s = 1/m)"], 0.1)
     evidence.upper_bound("mean field: |slope| <= 0.15", abs(slopes["mean field (s = 1/m)"]), 0.15)
+    for label, pairs in reached.items():  # last: the kernels above are those of fitted networks
+        evidence.upper_bound(f"{label}: training reached its target loss", [a for a, _ in pairs],
+                             [b for _, b in pairs])
+    evidence.record("false_alarm_budget", 1e-2)
+    evidence.resolution("rejects the lazy run at output scale m^-0.85 (slope -0.22 > -0.35)")
