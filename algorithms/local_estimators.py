@@ -62,16 +62,26 @@ def linear_interpolation(x_train, y_train, x_test):
     return np.interp(np.asarray(x_test, float).ravel(), x[order], np.asarray(y_train, float).ravel()[order])
 
 
-def random_forest_classifier(x_train, y_train, x_test, num_trees, max_leaf_nodes, seed):
+def random_forest_classifier(x_train, y_train, x_test, num_trees, max_leaf_nodes, seed, proba=False):
     """Belkin et al.'s forests: scikit-learn's RandomForestClassifier without
     bootstrap, max_features = sqrt(p), each tree grown to at most ``max_leaf_nodes``
-    leaves. Returns (train predictions, test predictions)."""
+    leaves. Returns (train predictions, test predictions); with ``proba`` the
+    predicted class probabilities instead (the average over trees of each leaf's class
+    frequencies), columns = the classes 0..max label of ``y_train``."""
     from sklearn.ensemble import RandomForestClassifier
 
     model = RandomForestClassifier(n_estimators=int(num_trees), max_leaf_nodes=int(max_leaf_nodes),
                                    bootstrap=False, max_features="sqrt", random_state=int(seed) % 2**32)
     model.fit(x_train, y_train)
-    return model.predict(x_train), model.predict(x_test)
+    if not proba:
+        return model.predict(x_train), model.predict(x_test)
+    classes = int(np.max(y_train)) + 1
+    out = []
+    for x in (x_train, x_test):
+        p = np.zeros((len(x), classes))
+        p[:, model.classes_.astype(int)] = model.predict_proba(x)
+        out.append(p)
+    return out[0], out[1]
 
 
 # Registered by a call, not a decorator, so that mutation testing reaches the bodies (CONTRIBUTING).

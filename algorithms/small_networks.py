@@ -152,8 +152,42 @@ def train_mlp_classifier(x, y, x_test, widths, *, epochs, lr=1e-3, batch_size=12
             "weights": weights, "initial_weights": [w.astype(float) for w in init]}
 
 
+def two_layer_network_regression(x_train, targets, x_test, width, *, steps=3000, lr=1e-2, networks=4, seed=0,
+                                 device="cpu"):
+    """Belkin et al.'s shallow networks (PNAS 2019): f(x) = W_2 relu(W_1 x + b_1) + b_2 with
+    ``width`` hidden units, trained on the squared loss (1/n) sum_i ||f(x_i) - y_i||^2
+    (targets (n, K), e.g. one-hot) by full-batch Adam (``lr``, ``steps`` steps) from
+    W_1 ~ N(0, 2/d), W_2 ~ N(0, 1/width), zero biases; ``networks`` independent
+    initialisations trained at once (float32). Returns (train predictions, test
+    predictions), float64 arrays (networks, n, K) and (networks, n_test, K)."""
+    import torch
+
+    x = torch.as_tensor(np.asarray(x_train, float), dtype=torch.float32, device=device)
+    xt = torch.as_tensor(np.asarray(x_test, float), dtype=torch.float32, device=device)
+    y = torch.as_tensor(np.asarray(targets, float), dtype=torch.float32, device=device)
+    d, k, h, b = x.shape[1], y.shape[1], int(width), int(networks)
+    g = torch.Generator().manual_seed(int(seed) % 2**63)
+    w1 = (torch.randn((b, h, d), generator=g) * (2.0 / d) ** 0.5).to(device).requires_grad_(True)
+    w2 = (torch.randn((b, k, h), generator=g) * (1.0 / h) ** 0.5).to(device).requires_grad_(True)
+    b1 = torch.zeros((b, 1, h), device=device, requires_grad=True)
+    b2 = torch.zeros((b, 1, k), device=device, requires_grad=True)
+    params = [w1, b1, w2, b2]
+
+    def forward(inputs):
+        return torch.relu(inputs @ w1.transpose(1, 2) + b1) @ w2.transpose(1, 2) + b2
+
+    opt = torch.optim.Adam(params, lr=lr)
+    for _ in range(int(steps)):
+        opt.zero_grad()
+        ((forward(x) - y) ** 2).sum(-1).mean(-1).sum().backward()  # the networks are independent
+        opt.step()
+    with torch.no_grad():
+        return forward(x).double().cpu().numpy(), forward(xt).double().cpu().numpy()
+
+
 # Registered by a call, not a decorator, so that mutation testing reaches the bodies (CONTRIBUTING).
 register("interpolating_relu_network", family="estimator")(interpolating_relu_network)
 register("two_layer_relu_gradient_descent", family="estimator")(two_layer_relu_gradient_descent)
 register("empirical_ntk", family="measurement")(empirical_ntk)
 register("train_mlp_classifier", family="estimator")(train_mlp_classifier)
+register("two_layer_network_regression", family="estimator")(two_layer_network_regression)

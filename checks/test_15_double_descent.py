@@ -99,6 +99,9 @@ def _orthonormal(d):
 
 
 @pytest.mark.claim("dd.poly-curve-fitting")
+@pytest.mark.no_near_miss("a qualitative curve with order-of-magnitude margins (10x, 1e-3, 2x) and a peak located "
+                          "on the integer degree grid; the catalogue's wrong world (orthonormal basis: not benign) "
+                          "is its control")
 @settings(max_examples=examples(1))
 @given(sigma=st.floats(0.05, 0.2), seed=st.integers(0, 2**16))
 @example(sigma=0.1, seed=0)
@@ -149,10 +152,17 @@ DIGITS_SEEDS = 5
 
 @functools.lru_cache(maxsize=8)
 def digits_sweep(fit, make_features, classes=(3, 7), n=200, grid=DIGITS_GRID, seeds=DIGITS_SEEDS,
-                 claim="dd.belkin-rff"):
+                 claim="dd.belkin-rff", duplicate_fraction=0.0):
     """Min-norm random-features sweep on digits; arrays (len(grid), seeds). Cached per
-    (fit, feature map): the checks of one claim share one sweep, a planted bug gets its own."""
+    (fit, feature map): the checks of one claim share one sweep, a planted bug gets its own.
+    ``duplicate_fraction`` > 0 replaces that fraction of the training points by copies of the
+    first ones (labels included): n points of rank (1 - fraction) n (a near-miss world)."""
     split = digits_split(n, classes=classes, seed=0)
+    if duplicate_fraction:
+        k = int(round(duplicate_fraction * n))
+        x, y = split.x.copy(), split.y.copy()
+        x[n - k:], y[n - k:] = x[:k], y[:k]
+        split = type(split)(x, y, split.x_test, split.y_test)
     # centre by the train mean: RFF are translation invariant in law, and for ReLU features
     # it prevents columns with X v > 0 on every sample (linear in x, rank <= 54) that would
     # make F rank deficient and move the threshold
@@ -206,16 +216,24 @@ def check_double_descent(evidence, sweep, n, grid, label, sweet_spot=True):
 
 
 @pytest.mark.claim("dd.belkin-rff")
-def test_belkin_rff_digits(evidence, algorithm):
+def test_belkin_rff_digits(evidence, algorithm, duplicate_fraction=0.0):
     """Random Fourier features, min-norm fit, digits 3-vs-7 (n = 200 train, 162 test,
     targets +-1), bandwidth = median distance, 5 feature draws: test MSE and ||a||
     peak in [0.8n, 1.25n]; train MSE = 0 (to rounding) for N >= n and > 1e-4 for
     N <= 0.9n; test(N_max) < 0.2 test(n) and below the classical sweet spot
     (catalogue R1: 0.069 at N = 100, 5.79 at N = n, 0.031 at N = 5000; the grid stops
-    at N = 1000 for the fast tier)."""
+    at N = 1000 for the fast tier). False alarm: the feature draws are fixed in CI; over 20
+    seed shifts (--gbu-seed 1..20) every predicate held (peak 10-1000x the tails), so the
+    budget is <= 3/20 = 0.15 at 95% confidence by the rule of three - an upper bound, not an
+    estimate. Power: a training set whose last quarter repeats its first (rank 0.75 n) puts
+    the peak at N = 0.75 n, outside the window (near-miss control); optimally tuned ridge has
+    no peak (wrong world, Nakkiran et al. 2021)."""
     fit, rff = algorithm("min_norm_least_squares"), algorithm("random_fourier_features")
-    sweep, n = digits_sweep(fit, rff)
-    evidence.parameters(data="digits 3-vs-7", n=n, grid=DIGITS_GRID, seeds=DIGITS_SEEDS)
+    sweep, n = digits_sweep(fit, rff, duplicate_fraction=duplicate_fraction)
+    evidence.parameters(data="digits 3-vs-7", n=n, grid=DIGITS_GRID, seeds=DIGITS_SEEDS,
+                        duplicate_fraction=duplicate_fraction)
+    evidence.record("false_alarm_budget", 0.15)
+    evidence.resolution("a peak 20% off N = n (window [0.8 n, 1.25 n]); rejects the peak at 0.75 n")
     check_double_descent(evidence, sweep, n, DIGITS_GRID, "digits 3-vs-7")
     evidence.figure("double-descent", lambda fig: draw_sweep(
         fig, DIGITS_GRID, {"RFF, min-norm": sweep}, n, "digits 3-vs-7, n = 200: random Fourier features"),
@@ -223,6 +241,8 @@ def test_belkin_rff_digits(evidence, algorithm):
 
 
 @pytest.mark.claim("dd.belkin-rff")
+@pytest.mark.no_near_miss("the predicates and thresholds of test_belkin_rff_digits (check_double_descent), whose "
+                          "near-miss control sets their resolution; this check widens the data, not the criteria")
 @settings(max_examples=examples(1))
 @given(teacher=smooth_teachers(p_range=(5, 20)), n=st.integers(40, 100))
 @example(teacher=SmoothTeacher(p=10, sigma=0.3, seed=1), n=80)
@@ -256,6 +276,8 @@ def test_belkin_rff_synthetic(evidence, algorithm, teacher, n):
 
 @pytest.mark.claim("dd.belkin-rff")
 @pytest.mark.slow
+@pytest.mark.no_near_miss("the predicates and thresholds of test_belkin_rff_digits (check_double_descent), whose "
+                          "near-miss control sets their resolution; this check widens the data, not the criteria")
 def test_belkin_rff_ten_classes(evidence, algorithm):
     """All 10 digit classes, n = 500, one-hot targets (multi-output least squares:
     the outputs decouple, the threshold stays at N = n). Catalogue R2: test MSE
@@ -272,53 +294,36 @@ def test_belkin_rff_ten_classes(evidence, algorithm):
 
 # --------------------------------------------------------- dd.belkin-other-models
 @pytest.mark.claim("dd.belkin-other-models")
-def test_belkin_relu_features(evidence, algorithm):
+def test_belkin_relu_features(evidence, algorithm, duplicate_fraction=0.0):
     """Random ReLU features relu(V^T x)/sqrt(N) (a two-layer ReLU net with a frozen
     first layer), min-norm fit, digits 3-vs-7 (inputs centred), 3 feature draws: the same
-    double-descent criteria."""
+    double-descent criteria. False alarm: over 20 seed shifts every predicate held: <= 0.15
+    (rule of three, 95%). Power: a training set of rank 0.75 n moves the peak out of the
+    window (near miss); tuned ridge has no peak (wrong world)."""
     fit, relu = algorithm("min_norm_least_squares"), algorithm("random_relu_features")
-    sweep, n = digits_sweep(fit, relu, seeds=3, claim="dd.belkin-other-models")
-    evidence.parameters(data="digits 3-vs-7 (centred)", n=n, grid=DIGITS_GRID, seeds=3)
+    sweep, n = digits_sweep(fit, relu, seeds=3, claim="dd.belkin-other-models", duplicate_fraction=duplicate_fraction)
+    evidence.parameters(data="digits 3-vs-7 (centred)", n=n, grid=DIGITS_GRID, seeds=3,
+                        duplicate_fraction=duplicate_fraction)
     check_double_descent(evidence, sweep, n, DIGITS_GRID, "ReLU features")
-
-
-@pytest.mark.claim("dd.belkin-other-models")
-def test_random_forest_averaging(evidence, algorithm):
-    """Belkin et al.'s forests (bootstrap off, max_features = sqrt): a single tree
-    grown to n leaves interpolates (train error 0), and averaging 20 such trees
-    lowers the test error (the second descent in N_leaf x N_tree). Peak location
-    is not asserted (the forest peak is weak; catalogue)."""
-    forest = algorithm("random_forest_classifier")
-    split = digits_split(600, seed=1)
-    n = len(split.y)
-    err, preds = {}, {}
-    for trees, leaves in ((1, 10), (1, 50), (1, n), (20, n)):
-        train_pred, test_pred = forest(split.x, split.y, split.x_test, trees, leaves,
-                                       derived_seed("dd.belkin-other-models", trees, leaves))
-        preds[(trees, leaves)] = np.asarray(test_pred)
-        err[(trees, leaves)] = (np.mean(train_pred != split.y), np.mean(test_pred != split.y_test))
-        evidence.record(f"train / test error, {trees} tree(s), {leaves} leaves", err[(trees, leaves)])
-    evidence.upper_bound("one tree with n leaves interpolates: train error", err[(1, n)][0], 0.0)
-    # McNemar: of the test points on which the two predictors disagree in correctness, the
-    # forest must win significantly more often: z = (b - c)/sqrt(b + c) >= 3 (one-sided 1.3e-3)
-    right_1, right_20 = preds[(1, n)] == split.y_test, preds[(20, n)] == split.y_test
-    b, c = int(np.sum(right_20 & ~right_1)), int(np.sum(right_1 & ~right_20))
-    z = (b - c) / np.sqrt(b + c) if b + c else 0.0
-    evidence.record("20 trees vs 1 tree (n leaves): test error ratio", err[(20, n)][1] / err[(1, n)][1],
-                    forest_only_right=b, tree_only_right=c)
-    evidence.lower_bound("averaging 20 trees beats 1 tree (McNemar z)", z, 3.0, headline=True)
+    evidence.record("false_alarm_budget", 0.15)
+    evidence.resolution("a peak 20% off N = n (window [0.8 n, 1.25 n]); rejects the peak at 0.75 n")
 
 
 # ---------------------------------------------------------------- dd.norm-peak-n-eq-p
 @pytest.mark.claim("dd.norm-peak-n-eq-p")
-def test_norm_peak_and_error_vs_norm(evidence, algorithm):
+def test_norm_peak_and_error_vs_norm(evidence, algorithm, duplicate_fraction=0.0):
     """Along the RFF sweep of dd.belkin-rff: argmax_N ||theta|| in [0.8n, 1.25n];
     on the interpolating branch (N >= n) test MSE is increasing in ||theta||
     (Spearman rho >= 0.8), i.e. against the norm the curve is 'classical'. Over the
     whole sweep rho is recorded only (the under-parameterised branch has small norms
-    and large bias, so the whole-sweep claim is left open)."""
+    and large bias, so the whole-sweep claim is left open). False alarm: the sweep of
+    test_belkin_rff_digits (<= 0.15 over 20 seed shifts, rule of three). Power: a training
+    set of rank 0.75 n puts the norm peak at 0.75 n (near miss); tuned ridge keeps the norm
+    small and has no peak (wrong world)."""
     fit, rff = algorithm("min_norm_least_squares"), algorithm("random_fourier_features")
-    sweep, n = digits_sweep(fit, rff)
+    sweep, n = digits_sweep(fit, rff, duplicate_fraction=duplicate_fraction)
+    evidence.record("false_alarm_budget", 0.15)
+    evidence.resolution("a norm peak 20% off N = n; Spearman rho below 0.8 on the interpolating branch")
     grid = np.asarray(DIGITS_GRID)
     norm, test = np.median(sweep["coefficient norm"], 1), np.median(sweep["test MSE"], 1)
     peak_in_window(evidence, "coefficient norm", grid, norm, n)

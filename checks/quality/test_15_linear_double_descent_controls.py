@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_15_linear_double_descent as lin
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def interpolator_not_min_norm(features, targets):
@@ -46,3 +46,52 @@ def test_optimal_ridge_is_monotone_and_rejected():
 @pytest.mark.slow
 def test_non_minimal_interpolator_is_not_benign():
     rejects(lin.test_benign_vs_non_benign_spectra, "min_norm_least_squares", interpolator_not_min_norm)
+
+
+def min_norm_ten_percent_large(features, targets):
+    """NEAR MISS: the min-norm fit inflated by 10% (its variance part 21% larger)."""
+    return 1.1 * registry.reference("min_norm_least_squares")(features, targets)
+
+
+def _anisotropic(p, sigma, beta_norm, seed):
+    """A design with covariance diag(i^-2) normalised to trace p, beta on the last (weakest) direction:
+    the isotropic formula does not apply past the threshold (p > n), where min-norm depends on Sigma."""
+    spectrum = 1.0 / np.arange(1, p + 1) ** 2
+    beta = np.zeros(p)
+    beta[-1] = beta_norm
+    return lin.GaussianLinear(spectrum * p / spectrum.sum(), beta, float(sigma))
+
+
+@pytest.mark.claim("dd.linear-minnorm-closed-form")
+@pytest.mark.control("near_miss", of=lin.test_hastie_minnorm_risk, margin="the fit inflated by 10%")
+def test_inflated_fit_misses_closed_form():
+    rejects(lin.test_hastie_minnorm_risk, "min_norm_least_squares", min_norm_ten_percent_large)
+
+
+@pytest.mark.claim("dd.linear-minnorm-closed-form")
+@pytest.mark.control("wrong_world", of=lin.test_hastie_minnorm_risk,
+                     margin="anisotropic Gaussian design (eigenvalues ~ i^-2, trace p): the isotropic formula fails for p > n")
+def test_anisotropic_design_misses_closed_form(monkeypatch):
+    monkeypatch.setattr(lin.GaussianLinear, "isotropic", staticmethod(_anisotropic))
+    fails(lin.test_hastie_minnorm_risk)
+
+
+@pytest.mark.claim("dd.nakkiran-sample-wise")
+@pytest.mark.control("near_miss", of=lin.test_more_data_can_hurt,
+                     margin="n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)")
+def test_more_data_helping_by_ten_percent_is_rejected():
+    fails(lin.test_more_data_can_hurt, n2=215)
+
+
+@pytest.mark.claim("dd.nakkiran-sample-wise")
+@pytest.mark.control("wrong_world", of=lin.test_more_data_can_hurt,
+                     margin="n1 = 200, n2 = 400, both past the threshold p = 100: more data helps")
+def test_more_data_past_the_threshold_is_rejected():
+    fails(lin.test_more_data_can_hurt, n1=200, n2=400)
+
+
+@pytest.mark.claim("dd.benign-overfitting-def")
+@pytest.mark.control("wrong_world", of=lin.test_benign_vs_non_benign_spectra,
+                     margin="junk of total variance n: r_0 ~ n is not o(n), the excess does not fall")
+def test_junk_of_order_n_is_not_benign():
+    fails(lin.test_benign_vs_non_benign_spectra, junk_trace_exponent=1.0)
