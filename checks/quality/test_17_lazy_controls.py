@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import checks.test_17_lazy as lazy
-from algorithms.networks import InitScheme
-from checks.support import rejects
+from algorithms.networks import InitScheme, relu_network
+from checks.support import fails, rejects
 
 
 def _norms(ts, norm):
@@ -35,6 +35,24 @@ mean_field_sqrt_alpha = InitScheme("mean_field", lambda p, m: 1, lambda p, m: 1,
                                    lambda p, m: m**0.5, "planted bug: mean-field with alpha = sqrt(m)")
 jacot_with_mean_field_scaling = InitScheme("jacot", lambda p, m: 1, lambda p, m: 1, lambda p, m: 1,
                                            lambda p, m: m, "planted bug: alpha = m (mean-field) in the NTK check")
+
+
+def ratio_max_layer_as_sum(params_t, params_0, *, reduce="sum", norm="fro"):
+    """WRONG WORLD: the other common definition, sup over layers of each layer's own ratio, reported as kappa."""
+    moved = _norms([a - b for a, b in zip(params_t, params_0)], norm)
+    size = _norms(params_0, norm)
+    per = moved / size
+    return {"sum": per.max(-1).values, "max_layer": per.max(-1).values, "per_layer": per}[reduce]
+
+
+he_with_xavier_variances = InitScheme("he", lambda p, m: 2 / (m + p), lambda p, m: 1 / m, lambda p, m: 2 / (m + 1),
+                                      lambda p, m: 1, "wrong world: Xavier's variances (critical) under He's name")
+
+
+def network_alpha_inverse_sqrt_m(weights, alpha, inputs, *, output_relu=False):
+    """The output multiplied by sqrt(m) (alpha = m^-1/2): lazy only for c < 1/4."""
+    m = weights[0].shape[-2]
+    return relu_network(weights, torch.as_tensor(alpha) / m**0.5, inputs, output_relu=output_relu)
 
 
 @pytest.mark.claim("lazy.definition")
@@ -66,3 +84,34 @@ def test_chizat_checks_reject_ratio_against_current_weights(check):
 @pytest.mark.claim("lazy.linearization")
 def test_linearisation_rejects_mean_field_scaling():
     rejects(lazy.test_linearised_training_agrees, "init_jacot", jacot_with_mean_field_scaling)
+
+
+@pytest.mark.claim("lazy.definition")
+@pytest.mark.control("wrong_world", of=lazy.test_lazy_ratio_definition,
+                     margin="the sup over layers of each layer's ratio reported as the tutorial's summed kappa")
+def test_lazy_definition_rejects_max_layer_ratio():
+    rejects(lazy.test_lazy_ratio_definition, "lazy_training_ratio", ratio_max_layer_as_sum)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("lazy.kappa-by-init")
+@pytest.mark.control("wrong_world", of=lazy.test_kappa_by_init,
+                     margin="Xavier's variances (mean-field regime) where He's are claimed lazy: kappa of order one")
+def test_kappa_check_rejects_he_with_xavier_variances():
+    rejects(lazy.test_kappa_by_init, "init_he", he_with_xavier_variances, scheme="he")
+
+
+@pytest.mark.slow
+@pytest.mark.claim("lazy.chizat-condition")
+@pytest.mark.control("wrong_world", of=lazy.test_chizat_condition_corrected,
+                     margin="alpha = m^-1/2: the lazy boundary moves to c = 1/4, the slopes leave c - 1/2")
+def test_corrected_condition_check_rejects_another_alpha():
+    rejects(lazy.test_chizat_condition_corrected, "relu_network", network_alpha_inverse_sqrt_m)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("lazy.linearization")
+@pytest.mark.control("wrong_world", of=lazy.test_linearised_training_agrees,
+                     margin="the mean-field parametrisation (alpha = m): the network leaves its linearisation")
+def test_linearisation_rejects_mean_field():
+    fails(lazy.test_linearised_training_agrees, scheme="mean_field")
