@@ -146,6 +146,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if unknown or dangling:
         raise pytest.UsageError("claims catalogue and checks disagree:\n  " + "\n  ".join(unknown + dangling))
 
+    config._gbu["collected"] = {item.nodeid: _tier_of(item) for item in items}  # tiers of the checks not run
     tier = config.getoption("--tier")
     wanted = {"fast": {"fast"}, "slow": {"slow"}, "gpu": {"gpu"}, "all": {"fast", "slow", "gpu"}}[tier]
     keep, drop = [], []
@@ -375,10 +376,11 @@ def _provenance(config: pytest.Config) -> dict[str, Any]:
 
 def _write_results(config: pytest.Config, partial: bool) -> None:
     from reports.catalogue import load
-    from reports.results import build, write_atomic
+    from reports.results import write_results
 
-    data = build(load(), config._gbu["records"], _provenance(config), partial=partial)
-    write_atomic(config._gbu["results"], data)
+    # merged per check into the existing file: a rerun of one file, -k or one tier keeps the rest
+    data = write_results(config._gbu["results"], load(), config._gbu["records"], _provenance(config),
+                         partial=partial, collected=config._gbu.get("collected"), root=ROOT)
     config._gbu["last_write"] = time.time()
     config._gbu["summary"] = data["claims"]
 

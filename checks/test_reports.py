@@ -127,10 +127,10 @@ def test_html_is_self_contained_and_escaped(setup):
 def test_verdicts_counts_and_surprises(setup):
     _, catalogue, results = setup
     model = report_model(catalogue, results, head_sha=SHA)
-    got = {c["claim"].id: c["verdict"] for c in model["claims"]}
+    got = {c.id: c.verdict for c in model.claims}
     assert got == {"t.good": "verified", "t.bad": "failed", "t.refuted": "refuted",
                    "t.cited": "cited", "t.todo": "not yet checked"}
-    assert [c["claim"].id for c in model["surprises"]] == ["t.bad"]
+    assert [c.id for c in model.surprises] == ["t.bad"]
     md = render_markdown(catalogue, results, head_sha=SHA)
     assert "**5 claims:** 1 verified, 1 refuted, 1 cited, 1 failed, 1 not yet checked." in md
     assert md.count("**SURPRISE**") == 2  # index row + claim section of t.bad

@@ -58,29 +58,28 @@ def _load_all(paths: list[Path]) -> list[dict]:
 
 
 def render(paths: list[Path], out: Path, catalogue_dir: str | None = None,
-           head_sha: str | None = None) -> tuple[Path, Path, dict]:
-    """Merge ``paths`` and write ``out/report.md`` and ``out/report.html``."""
+           head_sha: str | None = None):
+    """Merge ``paths`` and write ``out/report.md`` and ``out/report.html``; returns both paths and the model."""
     from reports.render import render_html, render_markdown, report_model
 
     catalogue = _catalogue(catalogue_dir)
     merged = merge(catalogue, _load_all(paths))
     dirs = [d for p in paths for d in (p.parent / "figures", p.parent)]
     out.mkdir(parents=True, exist_ok=True)
+    model = report_model(catalogue, merged, head_sha=head_sha, figure_dirs=dirs)
     md, html = out / "report.md", out / "report.html"
-    md.write_text(render_markdown(catalogue, merged, out_dir=out, head_sha=head_sha, figure_dirs=dirs),
-                  encoding="utf-8")
-    html.write_text(render_html(catalogue, merged, head_sha=head_sha, figure_dirs=dirs), encoding="utf-8")
-    return md, html, report_model(catalogue, merged, head_sha=head_sha or "", figure_dirs=())
+    md.write_text(render_markdown(catalogue, merged, out_dir=out, model=model), encoding="utf-8")
+    html.write_text(render_html(catalogue, merged, model=model), encoding="utf-8")
+    return md, html, model
 
 
-def _print_rendered(md: Path, html: Path, model: dict) -> None:
-    counts = model["counts"]
+def _print_rendered(md: Path, html: Path, model) -> None:
     print(f"wrote {md}")
     print(f"wrote {html}")
-    print("claims: " + (", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v)) or "none"))
-    if model["surprises"]:
+    print(f"claims: {model.counts_line}")
+    if model.surprises:
         print("surprises (verdict differs from the expected one): "
-              + ", ".join(f"{c['claim'].id} ({c['claim'].expected} → {c['verdict']})" for c in model["surprises"]))
+              + ", ".join(f"{c.id} ({c.claim.expected} → {c.verdict})" for c in model.surprises))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
