@@ -2,8 +2,11 @@
 
 * ``@pytest.mark.claim("bilinear.gda-diverges")`` ties a check to a catalogue entry;
   an unknown id, or a catalogue entry pointing to a missing check, stops the run.
-* tiers: fast by default, ``--tier slow``, ``--tier gpu``, ``--tier all``; the
+* tiers: fast by default, ``--tier slow``, ``--tier network`` (network-scale claims at CPU
+  scale), ``--tier gpu``, ``--tier cpu`` (fast + slow + network), ``--tier all``; the
   ``gpu`` marker skips with a reason when CUDA is absent; ``--device``.
+* ``--gbu-seed N`` shifts every seed the checks, problems and data generators derive
+  (``problems.runtime.seed``); recorded in the results file and in each reproduce command.
 * hypothesis profiles ``ci`` (derandomised; the default everywhere, so a local
   run is the CI run), ``dev`` (random, database on), ``nightly`` (exploration).
 * the ``evidence`` fixture (reports.evidence.Evidence) and the ``algorithm``
@@ -29,7 +32,10 @@ import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-TIERS = ("fast", "slow", "gpu", "all")
+TIERS = ("fast", "slow", "network", "gpu", "cpu", "all")
+TIER_SETS = {"fast": {"fast"}, "slow": {"slow"}, "network": {"network"}, "gpu": {"gpu"},
+             "cpu": {"fast", "slow", "network"}, "all": {"fast", "slow", "network", "gpu"}}
+CONTROL_KINDS = ("planted_bug", "wrong_world", "near_miss")
 _QUIET_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                  HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
@@ -59,7 +65,9 @@ settings.load_profile(_profile_from_argv(sys.argv))
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("gbu-claims")
     g.addoption("--tier", choices=TIERS, default="fast",
-                help="which checks run: fast (default), slow, gpu, or all")
+                help="which checks run: fast (default), slow, network, gpu, cpu (= fast + slow + network) or all")
+    g.addoption("--gbu-seed", type=int, default=None, metavar="N",
+                help="shift every derived seed by N (fresh randomness on the same code; default: the fixed CI seeds)")
     g.addoption("--device", default="auto",
                 help="torch device for network checks: auto (cuda if present), cpu, cuda, cuda:1 ...")
     g.addoption("--results", default=None,
@@ -82,6 +90,11 @@ def pytest_configure(config: pytest.Config) -> None:
     results = (config.getoption("--results") or os.environ.get("GBU_RESULTS")
                or str(ROOT / "reports" / "out" / f"results-{tier}.json"))
     config._gbu["results"] = Path(results)
+    shift = config.getoption("--gbu-seed")
+    if shift is not None:
+        from problems.runtime import set_seed_shift
+
+        set_seed_shift(shift)  # through the environment, so xdist workers and subprocesses see it
     _install_impls(config)
 
 
@@ -123,6 +136,8 @@ def _claim_ids(item: pytest.Item) -> list[str]:
 def _tier_of(item: pytest.Item) -> str:
     if item.get_closest_marker("gpu"):
         return "gpu"
+    if item.get_closest_marker("network"):
+        return "network"
     if item.get_closest_marker("slow"):
         return "slow"
     return "fast"
@@ -148,7 +163,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     config._gbu["collected"] = {item.nodeid: _tier_of(item) for item in items}  # tiers of the checks not run
     tier = config.getoption("--tier")
-    wanted = {"fast": {"fast"}, "slow": {"slow"}, "gpu": {"gpu"}, "all": {"fast", "slow", "gpu"}}[tier]
+    wanted = TIER_SETS[tier]
     keep, drop = [], []
     impl_only = config.getoption("--impl-only")
     substituted = _substituted_names()
@@ -264,6 +279,10 @@ def _reproduce(item: pytest.Item, config: pytest.Config) -> str:
         args += ["--impl", spec]
     if config.getoption("--device") != "auto":
         args += ["--device", config.getoption("--device")]
+    from problems.runtime import seed_shift
+
+    if seed_shift():
+        args += ["--gbu-seed", str(seed_shift())]
     return " ".join(shlex.quote(a) for a in args)
 
 
@@ -278,6 +297,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from algorithms import registry
 
     item._gbu_lookups_from = len(registry._LOOKUPS)
+    from checks.support import take_rejected_checks
+
+    take_rejected_checks()  # start each item with an empty log
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -316,9 +338,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "substituted": registry.substituted_names(),
         "evidence": ev.to_json() if ev is not None else None,
     }
+    if record["control"]:
+        record.update(_control_fields(item))
     rep.user_properties.append(("gbu_check", record))
     if status in ("failed", "error"):
         rep.sections.append(("reproduce this check", record["reproduce"]))
+
+
+def _pointer(check: Any) -> str:
+    """'checks/test_x.py::test_f' for a check function (or a pointer string, returned as is)."""
+    if isinstance(check, str):
+        return check
+    import inspect
+
+    path = Path(inspect.getsourcefile(check)).resolve().relative_to(ROOT).as_posix()
+    return f"{path}::{check.__name__}"
+
+
+def _control_fields(item: pytest.Item) -> dict[str, Any]:
+    """Kind, target and margin of a negative control (``@pytest.mark.control``); the
+    targets of an unmarked control are the checks it ran through ``rejects``/``fails``."""
+    from checks.support import take_rejected_checks
+
+    ran = take_rejected_checks()
+    mark = item.get_closest_marker("control")
+    kind = mark.args[0] if mark and mark.args else "planted_bug"
+    if kind not in CONTROL_KINDS:
+        raise pytest.UsageError(f"{item.nodeid}: control kind {kind!r} not in {CONTROL_KINDS}")
+    of = mark.kwargs.get("of") if mark else None
+    targets = [_pointer(of)] if of is not None else ran
+    return {"control_kind": kind, "control_of": sorted(set(targets)),
+            "margin": (mark.kwargs.get("margin", "") if mark else "")}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -364,6 +414,7 @@ def _provenance(config: pytest.Config) -> dict[str, Any]:
         "versions": versions(),
         "device": device_description(config.getoption("--device")),
         "hypothesis_profile": settings._current_profile,  # noqa: SLF001
+        "gbu_seed": _seed_shift(),
         "tier": config.getoption("--tier"),
         "command": " ".join(shlex.quote(a) for a in ["python", "-m", "pytest", *config.invocation_params.args]),
         "substituted": {s.split("=", 1)[0]: s.split("=", 1)[1] for s in config.getoption("--impl")},
@@ -372,6 +423,12 @@ def _provenance(config: pytest.Config) -> dict[str, Any]:
         "wall_s": round(time.time() - started, 2),
         "xdist_workers": getattr(config.option, "numprocesses", None),
     }
+
+
+def _seed_shift() -> int:
+    from problems.runtime import seed_shift
+
+    return seed_shift()
 
 
 def _write_results(config: pytest.Config, partial: bool) -> None:

@@ -98,7 +98,7 @@ Mixed equilibria of min_p max_q E Phi (the row / x player minimises).
         payoff (B, m, n) or (m, n); eta a float or (eta_p, eta_q); returns the averaged
         strategies at the recorded T >= 1, arrays (R, B, m) and (R, B, n).
     particles(payoff, x0, y0, num_steps, eta, inner_steps, step, rng, *, record=None) -> (X, Y)
-        payoff separable (problems.mixed_games.SeparablePayoff); x0 (K, dx), y0 (K, dy);
+        payoff separable (problems.stochastic_minimax.mixed_games.SeparablePayoff); x0 (K, dx), y0 (K, dy);
         returns the particle sets at the recorded t, (R, K, dx) and (R, K, dy).
     pure(operator, z0, alpha, num_steps, *, low, high, record=None) -> (R, B, d)
         the projected pure-strategy baseline; operator(z) -> V(z) for z (B, d).""",

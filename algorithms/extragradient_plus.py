@@ -140,10 +140,10 @@ def curvature_extragradient_plus(operator, z0, alpha, num_steps, *, z_prev=None,
     return out
 
 
-# The weak-Minty measurement lives with the problems it measures (problems.minty_oracles);
+# The weak-Minty measurement lives with the problems it measures (problems.minimax.minty_oracles);
 # importing it here registers it with the other weak-Minty names when the registry
 # imports algorithms/, so ``--impl weak_minty_rho=...`` finds it before any check runs.
-import problems.minty_oracles  # noqa: E402,F401  (registration side effect)
+import problems.minimax.minty_oracles  # noqa: E402,F401  (registration side effect)
 
 
 # Registered by call, not decorator: mutmut leaves decorated functions unmutated.

@@ -85,7 +85,7 @@ def mirror_descent_langevin(payoff, x0, y0, num_steps, eta, inner_steps, step, r
     (G q)(x) = E_{y~q} Phi(x, y). Each Gibbs measure is sampled by ``inner_steps`` of projected Langevin
     dynamics warm-started at the previous particles, with step ``step / max(1, eta t)`` (the potential's
     curvature grows like eta t, temperature 1/(eta t)). ``payoff`` is separable, Phi = f(x) . g(y)
-    (problems.mixed_games.SeparablePayoff), so the sums over past measures are kept exactly as feature
+    (problems.stochastic_minimax.mixed_games.SeparablePayoff), so the sums over past measures are kept exactly as feature
     means. x0 (K, dx), y0 (K, dy) particles; returns the particle sets at the recorded t as two
     arrays (R, K, dx), (R, K, dy); the averaged measure is the uniform mixture of those of t = 1..T."""
     x, y = np.array(x0, dtype=float), np.array(y0, dtype=float)

@@ -36,7 +36,6 @@ import torch
 from algorithms.registry import register
 
 Tensor = torch.Tensor
-torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
 # ------------------------------------------------------------------ forward

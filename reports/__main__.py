@@ -27,6 +27,7 @@ GPU_RESULTS = ROOT / "reports" / "gpu-results"
 COMMANDS = ("render", "run", "diff", "list", "controls")
 #: before -> afters that count as a regression in ``diff``
 WORSE = {"verified": {"failed", "error", "inconclusive", "not run", "not yet checked"},
+         "corrected": {"failed", "error", "inconclusive", "not run", "not yet checked"},
          "refuted": {"failed", "error", "inconclusive", "not run", "not yet checked"},
          "inconclusive": {"failed", "error"}}
 
@@ -210,7 +211,7 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render)
     u = sub.add_parser("run", parents=[common], help="run the checks with pytest, then render",
                        usage="python -m reports run [--tier T] [--device D] [--out DIR] [-- PYTEST_ARGS ...]")
-    u.add_argument("--tier", choices=("fast", "slow", "gpu", "all"), default="fast")
+    u.add_argument("--tier", choices=("fast", "slow", "network", "gpu", "cpu", "all"), default="fast")
     u.add_argument("--device", default=None, help="torch device passed to pytest (auto, cpu, cuda, ...)")
     u.add_argument("--out", default=str(OUT), metavar="DIR", help="report folder (default reports/out)")
     u.set_defaults(func=cmd_run, pytest_args=[])

@@ -3,7 +3,9 @@ section of the tutorial, files sorted by name in the tutorial's order.
 
 Each ``[[claim]]`` carries: id, catalogue_id, part, section, slide, title,
 tutorial, statement, source, expected, expected_detail, cited_reason, tier,
-also_tiers, test_design, negative_control, notes, checks.
+also_tiers, test_design, negative_control, notes, checks, and where the printed
+statement is false: corrected_statement (the statement as corrected, verified by
+the checks) and counterexample (one line, for the errata).
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from pathlib import Path
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED = ("verified", "refuted", "inconclusive", "cited")
-TIERS = ("fast", "slow", "gpu", "cited")
+EXPECTED = ("verified", "corrected", "refuted", "inconclusive", "cited")
+TIERS = ("fast", "slow", "network", "gpu", "cited")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -47,6 +49,8 @@ class Claim:
     negative_control: str = ""
     notes: str = ""
     checks: tuple[str, ...] = field(default_factory=tuple)
+    corrected_statement: str = ""
+    counterexample: str = ""
 
     @property
     def prefix(self) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-VERDICT_ON_PASS = ("verified", "refuted", "inconclusive")
+VERDICT_ON_PASS = ("verified", "corrected", "refuted", "inconclusive")
 
 
 def _jsonable(x: Any) -> Any:
@@ -76,6 +76,8 @@ class Evidence:
         self.notes: list[str] = []
         self.on_pass = "verified"
         self.on_pass_reason = ""
+        self.counterexample = ""
+        self.resolution_text = ""
         self.headline: str | None = None
 
     # ----------------------------------------------------------- bookkeeping
@@ -94,11 +96,26 @@ class Evidence:
         if text not in self.notes:
             self.notes.append(text)
 
-    def refutes(self, reason: str) -> None:
-        """Declare that this check passing demonstrates the statement *as printed*
-        is false (the check exhibits the counterexample)."""
+    def refutes(self, reason: str, counterexample: str = "") -> None:
+        """Declare that this check passing demonstrates the statement is false in every
+        faithful reading (the check exhibits the counterexample, in one line)."""
         self.on_pass = "refuted"
         self.on_pass_reason = reason
+        self.counterexample = counterexample
+
+    def corrects(self, reason: str, counterexample: str = "") -> None:
+        """Declare that this check passing demonstrates the statement *as printed* is false
+        because of a slip (sign, constant, dropped condition, quantifier, O/Ω, garbled
+        formula): it exhibits the literal counterexample (one line). The claim is
+        ``corrected`` when its other checks verify the catalogue's ``corrected_statement``."""
+        self.on_pass = "corrected"
+        self.on_pass_reason = reason
+        self.counterexample = counterexample
+
+    def resolution(self, text: str) -> None:
+        """The check's stated resolution (power), e.g. "rejects a slope error >= 0.1": the
+        smallest violation of the claim it is shown to reject (its near-miss controls)."""
+        self.resolution_text = text
 
     def inconclusive(self, reason: str) -> None:
         """The check ran but cannot decide at this scale or power."""
@@ -240,5 +257,7 @@ class Evidence:
             "notes": self.notes,
             "on_pass": self.on_pass,
             "on_pass_reason": self.on_pass_reason,
+            "counterexample": self.counterexample,
+            "resolution": self.resolution_text,
             "headline": self.headline,
         })

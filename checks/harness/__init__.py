@@ -1,0 +1,1 @@
+"""Self-tests of the harness: plugin, catalogue, reports, benchmarks (no claim checks)."""

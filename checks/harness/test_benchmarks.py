@@ -1,0 +1,62 @@
+"""Benchmarks (pytest-benchmark). Run with ``python -m pytest checks -n 0 --benchmark-only``;
+the normal run deselects them.
+
+* the step cost of each reference min-max method on a batch of bilinear games;
+* batched evaluation of 10,000 generated instances against a per-instance loop,
+  in the same run (the ratio is what matters: absolute times vary 2-5x run to run).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from algorithms import registry
+from problems.minimax.bilinear import BilinearGame
+from problems.minimax.games import AffineOperator
+
+INSTANCES = 10_000
+STEPS = 50
+METHODS = ["gradient_descent_ascent", "alternating_gda", "proximal_point", "extragradient",
+           "optimistic_gda", "reflected_forward_backward", "past_extragradient", "slide_third_formula"]
+
+
+def _batched_games(count: int, seed: int = 0):
+    """``count`` 2x2 bilinear games (n = m = 2), one per batch row, and their starts."""
+    rng = np.random.default_rng(seed)
+    games = [BilinearGame.from_spectrum(np.sort(rng.uniform(0.1, 2.0, 2))[::-1], 2, 2, int(s))
+             for s in rng.integers(0, 2**31, count)]
+    a = np.stack([g.A for g in games])
+    z0 = rng.standard_normal((count, 4))
+    alpha = 0.5 / np.array([g.sigma[0] for g in games])
+    return games, a, z0, alpha
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_step_cost(benchmark, method):
+    """Cost of 50 steps on 256 games at once (one batched call)."""
+    _, a, z0, alpha = _batched_games(256)
+    op = AffineOperator(a, dim_x=2)
+    run = registry.get(method)
+    out = benchmark(run, op, z0, alpha, STEPS)
+    assert out.shape == (STEPS + 1, 256, 4)
+
+
+def test_batched_vs_loop(benchmark):
+    """Extragradient on 10,000 instances: one batched call vs a Python loop over instances.
+    Target: batched at least 50x faster."""
+    games, a, z0, alpha = _batched_games(INSTANCES)
+    eg = registry.get("extragradient")
+    batched = benchmark.pedantic(eg, args=(AffineOperator(a, dim_x=2), z0, alpha, STEPS), rounds=3, iterations=1)
+
+    t0 = time.perf_counter()
+    looped = np.stack([eg(AffineOperator(a[i], dim_x=2), z0[i:i + 1], alpha[i], STEPS)[:, 0]
+                       for i in range(INSTANCES)], axis=1)
+    loop_s = time.perf_counter() - t0
+    batched_s = benchmark.stats.stats.min
+    ratio = loop_s / batched_s
+    benchmark.extra_info.update(loop_seconds=loop_s, batched_seconds=batched_s, speedup=ratio)
+    print(f"\nbatched {batched_s:.4f} s, loop {loop_s:.2f} s, speed-up {ratio:.0f}x")
+    np.testing.assert_allclose(batched, looped, rtol=1e-12, atol=1e-12)
+    assert ratio >= 50, f"batched evaluation only {ratio:.1f}x faster than the loop (target 50x)"

@@ -1,0 +1,270 @@
+"""Planted bugs that the rate-table and Adam-counterexample checks (catalogue 2.2)
+must reject: each is a torch.optim-style optimiser wrong in one place,
+substituted for a registry name while the *same* check runs.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import checks.test_03_adaptive as adaptive
+import checks.test_03_adaptive_slow as adaptive_slow
+from algorithms.adaptive import AcceleGrad, AMSGrad, UniXGrad, _project_ball, _row_sq_norm
+from checks.support import rejects
+
+
+class GDOverstep(torch.optim.Optimizer):
+    """Gradient descent applying 1.9 times the requested step (1.9/L where 1/L is asked)."""
+
+    def __init__(self, params, lr=1e-2, **_):
+        super().__init__(params, dict(lr=lr))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.add_(p.grad, alpha=-1.9 * g["lr"])
+
+
+class SGDAscent(GDOverstep):
+    """SGD with the sign of the step flipped."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.add_(p.grad, alpha=g["lr"])
+
+
+class SGDUpdatingACopy(GDOverstep):
+    """SGD that updates a copy of the parameter (p.data.clone()), so the parameter never moves."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.detach().clone().add_(p.grad, alpha=-g["lr"])
+
+
+class AGDWithoutMomentum(GDOverstep):
+    """'Accelerated' gradient whose momentum term was dropped: plain gradient descent."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.add_(p.grad, alpha=-g["lr"])
+
+
+class AdaGradWithoutAccumulation(GDOverstep):
+    """Diagonal AdaGrad dividing by the current |g_t| instead of sqrt(sum_s g_s^2): sign descent."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.addcdiv_(p.grad, p.grad.abs().add(1e-10), value=-g["lr"])
+
+
+class AdaGradNormFixedDenominator(GDOverstep):
+    """AdaGrad-Norm whose denominator never accumulates: b = max(b0, 1) for ever (SGD, constant step)."""
+
+    def __init__(self, params, lr=1e-2, b0=0.0, **_):
+        super().__init__(params, lr=lr)
+        self.b = max(b0, 1.0)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.add_(p.grad, alpha=-g["lr"] / self.b)
+
+
+class AcceleGradUnweighted(AcceleGrad):
+    """AcceleGrad with weights alpha_t = 1 (no coupling, uniform averaging)."""
+
+    @staticmethod
+    def weight(t: int) -> float:
+        return 1.0
+
+
+class UniXGradUnweighted(UniXGrad):
+    """UniXGrad with weights alpha_t = 1 instead of t (uniform averaging)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            D, R = 2 * group["radius"], group["radius"]
+            for p in group["params"]:
+                st = self.state[p]
+                if not st:
+                    y0 = _project_ball(p.detach().clone(), R)
+                    st.update(t=1, phase="M", y=y0, xsum=torch.zeros_like(p), asum=1.0,
+                              sq=torch.zeros_like(_row_sq_norm(p)), solution=y0.clone())
+                if st["phase"] == "M":
+                    st["M"] = p.grad.clone()
+                    st["eta"] = group["lr"] * 2 * D / (1 + st["sq"]).sqrt()
+                    st["x"] = _project_ball(st["y"] - st["eta"] * st["M"], R)
+                    st["solution"] = (st["xsum"] + st["x"]) / st["asum"]
+                    p.copy_(st["solution"])
+                    st["phase"] = "g"
+                else:
+                    st["y"] = _project_ball(st["y"] - st["eta"] * p.grad, R)
+                    st["sq"] = st["sq"] + _row_sq_norm(p.grad - st["M"])
+                    st["xsum"] += st["x"]
+                    st["asum"] += 1.0
+                    p.copy_((st["y"] + st["xsum"]) / st["asum"])
+                    st["phase"] = "M"
+
+
+class AcceleGradFrozenStep(AcceleGrad):
+    """AcceleGrad whose step eta_t stops adapting after 10 iterations (accumulator frozen)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        super().step(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                st = self.state[p]
+                if st["t"] == 10:
+                    st["frozen"] = st["denom"].clone()
+                if "frozen" in st:
+                    st["denom"] = st["frozen"].clone()
+
+
+class UniXGradFrozenStep(UniXGrad):
+    """UniXGrad whose step eta_t stops adapting after 10 iterations (accumulator frozen)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        super().step(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                st = self.state[p]
+                if st["t"] == 10 and "frozen" not in st:
+                    st["frozen"] = st["sq"].clone()
+                if "frozen" in st:
+                    st["sq"] = st["frozen"].clone()
+
+
+class AMSGradIgnoringSchedule(AMSGrad):
+    """AMSGrad that keeps the step it was built with and ignores the alpha/sqrt(t) schedule."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            group.setdefault("lr0", group["lr"])
+            group["lr"] = group["lr0"]
+        return super().step(closure)
+
+
+class AdamLabelledAMSGrad(AMSGrad):
+    """'AMSGrad' without the max: vhat_t = v_t, i.e. Adam (no bias correction)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                st = self.state[p]
+                if not st:
+                    st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
+                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                p.addcdiv_(st["m"], st["v"].sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+class AdamWithMax(AMSGrad):
+    """'Adam' that secretly keeps the AMSGrad max: no longer the method of the theorem."""
+
+
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+def test_gd_rate_check_rejects_overstep():
+    rejects(adaptive.test_gd_deterministic_rates, "gradient_descent", GDOverstep)
+
+
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+def test_convex_stochastic_check_rejects_ascent():
+    rejects(adaptive.test_sgd_convex_stochastic_rate, "sgd", SGDAscent)
+
+
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+def test_nonconvex_stochastic_check_rejects_frozen_parameter():
+    rejects(adaptive.test_sgd_nonconvex_stochastic_rate, "sgd", SGDUpdatingACopy)
+
+
+@pytest.mark.claim("adaptive.agd-rates")
+@pytest.mark.parametrize("check", [adaptive.test_agd_upper_bound, adaptive.test_agd_on_nesterov_chains],
+                         ids=["random-quadratics", "chains"])
+def test_agd_checks_reject_missing_momentum(check):
+    rejects(check, "accelerated_gradient", AGDWithoutMomentum)
+
+
+@pytest.mark.claim("adaptive.adagrad-rates")
+def test_regret_check_rejects_adagrad_without_accumulation():
+    rejects(adaptive.test_adagrad_online_regret_bound, "adagrad", AdaGradWithoutAccumulation)
+
+
+@pytest.mark.claim("adaptive.adagrad-rates")
+@pytest.mark.parametrize("check", [adaptive.test_adagrad_norm_adapts_to_smoothness,
+                                   adaptive.test_adagrad_norm_nonconvex_deterministic], ids=["convex", "nonconvex"])
+def test_adaptivity_checks_reject_fixed_denominator(check):
+    rejects(check, "adagrad_norm", AdaGradNormFixedDenominator)
+
+
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
+@pytest.mark.parametrize("name, bug, queries", [("accelegrad", AcceleGradUnweighted, 1),
+                                                ("unixgrad", UniXGradUnweighted, 2)], ids=["accelegrad", "unixgrad"])
+def test_universal_check_rejects_unweighted_averaging(name, bug, queries):
+    rejects(adaptive.test_universal_methods_accelerate, name, bug, method=name, queries=queries)
+
+
+@pytest.mark.claim("adaptive.adam-counterexample")
+@pytest.mark.parametrize("name, bug", [("amsgrad", AdamLabelledAMSGrad), ("adagrad", AdaGradWithoutAccumulation),
+                                       ("adam", AdamWithMax)], ids=["amsgrad-without-max", "adagrad-no-accumulation",
+                                                                     "adam-with-max"])
+def test_counterexample_check_rejects(name, bug):
+    rejects(adaptive.test_adam_fails_where_amsgrad_and_adagrad_converge, name, bug, C=3.0)
+
+
+@pytest.mark.claim("adaptive.amsgrad-rates")
+def test_amsgrad_rate_check_rejects_adam():
+    rejects(adaptive.test_amsgrad_regret_is_sublinear, "amsgrad", AdamLabelledAMSGrad)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+def test_pep_sandwich_rejects_overstep():
+    rejects(adaptive_slow.test_gd_worst_case_below_pep_certificate, "gradient_descent", GDOverstep)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.agd-rates")
+def test_agd_pep_sandwich_rejects_missing_momentum():
+    rejects(adaptive_slow.test_agd_worst_case_below_pep_certificate, "accelerated_gradient", AGDWithoutMomentum)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.adam-counterexample")
+def test_search_finds_nothing_for_amsgrad_labelled_adam():
+    rejects(adaptive_slow.test_hypothesis_finds_adam_counterexample, "adam", AdamWithMax)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
+@pytest.mark.parametrize("name, bug", [("accelegrad", AcceleGradFrozenStep), ("unixgrad", UniXGradFrozenStep)],
+                         ids=["accelegrad", "unixgrad"])
+def test_stochastic_universal_check_rejects_frozen_step(name, bug):
+    rejects(adaptive_slow.test_universal_methods_stochastic_rate, name, bug, method=name)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.adagrad-rates")
+def test_adagrad_norm_stochastic_check_rejects_fixed_denominator():
+    rejects(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", AdaGradNormFixedDenominator)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.amsgrad-rates")
+def test_amsgrad_nonconvex_check_rejects_ignored_schedule():
+    rejects(adaptive_slow.test_amsgrad_nonconvex_stochastic, "amsgrad", AMSGradIgnoringSchedule)

@@ -1,0 +1,22 @@
+"""Planted bugs that the checks of section 05 (DDi vs PGD, non-unique perturbations) must reject."""
+from __future__ import annotations
+
+import pytest
+
+import checks.test_05_adversarial as adversarial
+from algorithms import registry
+from checks.quality.planted_attacks import buggy_pgd
+from checks.support import rejects
+
+
+@pytest.mark.claim("ddi.empirical-vs-pgd")
+def test_toy_comparison_rejects_ddi_without_min_norm():
+    rejects(adversarial.test_ddi_vs_pgd_on_the_toy, "ddi_direction", registry.reference("pgd_direction"))
+
+
+@pytest.mark.claim("at.nonunique-perturbations")
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", [buggy_pgd("linf", random_start=False), buggy_pgd("linf", sign=-1.0)])
+def test_nonunique_check_rejects(bug):
+    """Without random starts every restart gives the same δ; stepping down finds no adversarial loss."""
+    rejects(adversarial.test_nonunique_perturbations_cpu_proxy, "pgd_linf", bug)

@@ -1,0 +1,104 @@
+"""Planted bugs that the Danskin, Madry and DDi checks must reject (negative controls)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import checks.test_05_danskin as danskin
+from algorithms import registry
+from checks.support import rejects
+
+
+def first_maximiser_only(gradients, directions):
+    """Danskin oracle that takes the first maximiser only: ⟨γ, g₁⟩."""
+    return np.einsum("bn,bn->b", np.asarray(gradients)[:, 0], np.asarray(directions))
+
+
+def average_over_maximisers(gradients, directions):
+    """'Average over S*': ⟨γ, mean_k g_k⟩."""
+    return np.einsum("bn,bn->b", np.asarray(gradients).mean(axis=1), np.asarray(directions))
+
+
+def average_of_gradients(gradients):
+    """DDi replaced by the average of the gradients (not the min-norm element)."""
+    return -np.asarray(gradients).mean(axis=1)
+
+
+def qp_stopped_after_one_iteration(gradients):
+    """The min-norm QP stopped after one accelerated projected-gradient iteration."""
+    return registry.reference("ddi_direction_apg")(gradients, iterations=1)
+
+
+def single_attack_gradient(gradients):
+    """DDi replaced by the gradient of one attack (PGD-style)."""
+    return -np.asarray(gradients)[:, 0].copy()
+
+
+def apg_clip_instead_of_simplex(gradients, iterations=100):
+    """The paper's solver with a 'projection' that only clips λ to [0, 1] (Σλ ≠ 1)."""
+    g = np.asarray(gradients, float)
+    B, K, _ = g.shape
+    Q = np.einsum("bkn,bjn->bkj", g, g)
+    L = np.linalg.norm(Q, ord=2, axis=(1, 2))[:, None]
+    lam = prev = np.full((B, K), 1.0 / K)
+    for k in range(iterations):
+        extra = lam + k / (k + 3) * (lam - prev)
+        prev, lam = lam, np.clip(extra - np.einsum("bkj,bj->bk", Q, extra) / L, 0, 1)
+    return -np.einsum("bk,bkn->bn", lam, g)
+
+
+def min_norm_instead_of_pgd(gradients):
+    """'PGD-style' direction that is secretly DDi: no counterexample can be found."""
+    return registry.reference("ddi_direction")(gradients)
+
+
+def mean_instead_of_pgd(gradients):
+    """PGD-style direction from the mean gradient over the maximisers."""
+    return -np.asarray(gradients).mean(axis=1)
+
+
+def pgd_l2_stepping_down(loss_fn, x, eps, steps, step_size, rng=None, **kw):
+    """ℓ2 PGD descending the loss (finds the minimiser, not the maximiser)."""
+    return registry.reference("pgd_l2")(lambda z: -loss_fn(z), x, eps, steps, step_size, rng, **kw)
+
+
+@pytest.mark.claim("danskin.directional-derivative")
+@pytest.mark.parametrize("bug", [first_maximiser_only, average_over_maximisers])
+def test_danskin_formula_check_rejects(bug):
+    rejects(danskin.test_danskin_formula_matches_finite_differences, "danskin_directional_derivative", bug)
+
+
+@pytest.mark.claim("danskin.unique-maximizer-gradient")
+def test_unique_gradient_check_rejects_descending_attack():
+    rejects(danskin.test_gradient_at_the_unique_maximiser, "pgd_l2", pgd_l2_stepping_down)
+
+
+@pytest.mark.claim("danskin.abs-counterexample")
+def test_abs_check_rejects_first_maximiser_only():
+    rejects(danskin.test_abs_value_counterexample, "danskin_directional_derivative", first_maximiser_only)
+
+
+@pytest.mark.claim("at.madry-corollary-counterexample")
+def test_madry_refutation_rejects_min_norm_direction():
+    rejects(danskin.test_madry_corollary_is_false, "pgd_direction", min_norm_instead_of_pgd)
+
+
+@pytest.mark.claim("at.madry-corollary-counterexample")
+def test_corrected_corollary_rejects_mean_direction():
+    rejects(danskin.test_corrected_corollary, "pgd_direction", mean_instead_of_pgd)
+
+
+@pytest.mark.claim("ddi.min-norm-descent")
+@pytest.mark.parametrize("bug", [average_of_gradients, qp_stopped_after_one_iteration, single_attack_gradient])
+def test_ddi_check_rejects(bug):
+    rejects(danskin.test_ddi_direction_kkt_and_descent, "ddi_direction", bug)
+
+
+@pytest.mark.claim("ddi.min-norm-descent")
+def test_paper_solver_check_rejects_clipping_projection():
+    rejects(danskin.test_paper_solver_matches_qp, "ddi_direction_apg", apg_clip_instead_of_simplex)
+
+
+@pytest.mark.claim("ddi.min-norm-descent")
+def test_toy_check_rejects_average():
+    rejects(danskin.test_ddi_on_the_toy, "ddi_direction", single_attack_gradient)

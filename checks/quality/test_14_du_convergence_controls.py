@@ -1,0 +1,65 @@
+"""Planted bugs that the checks of checks/test_14_du_convergence.py must reject."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import checks.test_14_du_convergence as du
+from algorithms import registry
+from algorithms.network_measurements import ntk_gram
+from algorithms.networks import relu_network
+from checks.support import rejects
+
+
+def gradient_ascent(weights, alpha, inputs, targets, lr, num_steps, **kw):
+    """Sign error: X_l ← X_l + η ∇ℓ."""
+    return registry.reference("full_batch_gradient_descent")(weights, alpha, inputs, targets,
+                                                             -torch.as_tensor(lr), num_steps, **kw)
+
+
+def gd_training_every_layer(weights, alpha, inputs, targets, lr, num_steps, *, trainable=None, **kw):
+    """Ignores ``trainable``: the fixed output layer a is trained too (another kernel)."""
+    return registry.reference("full_batch_gradient_descent")(weights, alpha, inputs, targets, lr, num_steps, **kw)
+
+
+def ntk_gram_without_output_scale(weights, alpha, inputs, **kw):
+    """Forgets the 1/√m output scale in the Gram (Θ·α²): the step η = 1/λ_max comes out m times too small."""
+    a = torch.as_tensor(alpha, dtype=weights[0].dtype)
+    return ntk_gram(weights, alpha, inputs, **kw) * (a**2)[:, None, None]
+
+
+def relu_network_mean_field_scaling(weights, alpha, inputs, *, output_relu=False):
+    """Output scaled by 1/α² (= 1/m for α = √m): the mean-field scaling where the NTK one is meant."""
+    return relu_network(weights, torch.as_tensor(alpha) ** 2, inputs, output_relu=output_relu)
+
+
+@pytest.mark.claim("opt.du-linear-convergence")
+def test_rate_check_rejects_gradient_ascent():
+    rejects(du.test_du_geometric_rate, "full_batch_gradient_descent", gradient_ascent)
+
+
+@pytest.mark.claim("opt.du-linear-convergence")
+def test_printed_rate_check_rejects_unscaled_ntk_step():
+    rejects(du.test_du_rate_as_printed, "ntk_gram", ntk_gram_without_output_scale)
+
+
+@pytest.mark.claim("opt.du-linear-convergence")
+def test_degenerate_check_rejects_gradient_ascent():
+    rejects(du.test_du_degenerate_inputs_stall, "full_batch_gradient_descent", gradient_ascent)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("opt.du-linear-convergence")
+def test_random_instances_check_rejects_gradient_ascent():
+    rejects(du.test_du_geometric_rate_random_instances, "full_batch_gradient_descent", gradient_ascent)
+
+
+@pytest.mark.claim("opt.du-stays-near-init")
+def test_drift_check_rejects_mean_field_scaling():
+    rejects(du.test_du_weights_stay_near_init, "relu_network", relu_network_mean_field_scaling)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("opt.random-labels-slower")
+def test_random_labels_check_rejects_training_the_output_layer():
+    rejects(du.test_random_labels_fit_slower, "full_batch_gradient_descent", gd_training_every_layer)

@@ -1,0 +1,44 @@
+"""Planted bugs that the checks of checks/test_19_separation.py must reject."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
+
+import checks.test_19_separation as separation
+from algorithms.networks import relu_network
+from checks.support import rejects
+
+
+def separation_ignoring_labels(X_query, y_query, X_ref, y_ref, *, norm="linf", block=512):
+    """Minimum over all distinct pairs, labels ignored."""
+    D = cdist(X_query, X_ref, metric="chebyshev" if norm == "linf" else "euclidean")
+    return float(D[D > 0].min()) if (D > 0).any() else 0.0
+
+
+def second_nearest_neighbour(x_train, y_train, x_test, k):
+    """Off by one: the label of the 2nd nearest training point (leave-one-out applied at test time)."""
+    _, idx = cKDTree(np.asarray(x_train, float)).query(np.asarray(x_test, float), k=2)
+    return np.asarray(y_train, float)[idx[:, 1]]
+
+
+def relu_network_output_relu_by_default(weights, alpha, inputs, *, output_relu=True):
+    """The slide's output ReLU left on: negative scores are clipped to 0."""
+    return relu_network(weights, alpha, inputs, output_relu=output_relu)
+
+
+@pytest.mark.claim("robust.separation-table")
+@pytest.mark.parametrize("check", ["test_separation_statistic", "test_digits_separation"])
+def test_separation_checks_reject_ignoring_labels(check):
+    rejects(getattr(separation, check), "dataset_separation", separation_ignoring_labels)
+
+
+@pytest.mark.claim("robust.separation-implies-robust-classifier")
+def test_robust_classifier_check_rejects_off_by_one_neighbour():
+    rejects(separation.test_separated_data_has_robust_1nn, "k_nearest_neighbours", second_nearest_neighbour)
+
+
+@pytest.mark.claim("robust.curse-of-dimensionality")
+def test_curse_counterexample_rejects_output_relu():
+    rejects(separation.test_curse_of_dimensionality_for_any, "relu_network", relu_network_output_relu_by_default)

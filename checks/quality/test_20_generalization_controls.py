@@ -1,0 +1,108 @@
+"""Planted bugs that the generalisation-theory checks must reject."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import checks.test_20_generalization as gen
+from algorithms import registry
+from checks.support import rejects
+
+
+def bound_without_log_class_size(n, class_size, delta):
+    """BUG (the catalogue's control): the single-hypothesis Hoeffding bound sqrt(log(2/delta)/(2n)),
+    the union over |H| forgotten."""
+    return np.sqrt(np.log(2.0 / delta) / (2.0 * np.asarray(n, float)))
+
+
+def rademacher_fixed_signs(sup_correlation, n, num_draws, rng):
+    """BUG (the issue's control): one sign vector drawn once and reused for every draw."""
+    v = np.tile(rng.choice(np.array([-1.0, 1.0]), size=(1, int(n))), (int(num_draws), 1))
+    s = np.asarray(sup_correlation(v), float)
+    return float(s.mean()), float(s.std(ddof=1) / np.sqrt(len(s)))
+
+
+def rademacher_zero_one_signs(sup_correlation, n, num_draws, rng):
+    """BUG (the catalogue's control): signs drawn in {0, 1} instead of {-1, +1}."""
+    v = rng.integers(0, 2, size=(int(num_draws), int(n))).astype(float)
+    s = np.asarray(sup_correlation(v), float)
+    return float(s.mean()), float(s.std(ddof=1) / np.sqrt(len(s)))
+
+
+def rademacher_divided_by_n_twice(sup_correlation, n, num_draws, rng):
+    """BUG: the 1/n normalisation applied again on top of sup_correlation's."""
+    est, se = registry.reference("empirical_rademacher")(sup_correlation, n, num_draws, rng)
+    return est / n, se / n
+
+
+def solver_returns_min_norm(x, y, spectrum, w_star, radius):
+    """BUG: returns the minimum-norm interpolator (no maximisation over the ball)."""
+    w = np.linalg.pinv(np.asarray(x, float)) @ np.asarray(y, float)
+    lam = np.asarray(spectrum, float)
+    return float((w - w_star) @ (lam * (w - w_star))), w, 0.0
+
+
+def solver_ignores_min_norm_offset(x, y, spectrum, w_star, radius):
+    """BUG: the null-space ball gets radius B instead of sqrt(B^2 - ||w_mn||^2), so ||w|| > B."""
+    w_mn = np.linalg.pinv(np.asarray(x, float)) @ np.asarray(y, float)
+    bigger = np.sqrt(radius**2 + w_mn @ w_mn)
+    return registry.reference("one_sided_uniform_convergence")(x, y, spectrum, w_star, bigger)
+
+
+def interpolator_not_min_norm(features, targets):
+    """BUG: min-norm solution plus a null-space component (still interpolates)."""
+    f = np.asarray(features, float)
+    theta = registry.reference("min_norm_least_squares")(f, targets)
+    z = 0.3 * np.random.default_rng(0).standard_normal(theta.shape)
+    ft = np.swapaxes(f, -1, -2)
+    fz = np.einsum("...nm,...m->...n", f, z)[..., None]
+    return theta + z - np.einsum("...mn,...n->...m", ft, np.linalg.solve(f @ ft, fz)[..., 0])
+
+
+def squared_distance_laplace(x, z, bandwidth):
+    """BUG: 'Laplace' kernel written with the squared distance, exp(-||x - z||^2 / h): a Gaussian."""
+    x, z = np.atleast_2d(x), np.atleast_2d(z)
+    d2 = np.maximum(np.sum(x**2, 1)[:, None] + np.sum(z**2, 1)[None] - 2 * x @ z.T, 0)
+    return np.exp(-d2 / bandwidth)
+
+
+@pytest.mark.claim("gen.erm-uniform-convergence")
+def test_bound_without_union_term_is_rejected():
+    rejects(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", bound_without_log_class_size)
+
+
+@pytest.mark.claim("gen.rademacher-def")
+def test_fixed_sign_vector_is_rejected():
+    rejects(gen.test_rademacher_complexity_properties, "empirical_rademacher", rademacher_fixed_signs)
+
+
+@pytest.mark.claim("gen.rademacher-def")
+def test_zero_one_signs_are_rejected():
+    rejects(gen.test_rademacher_complexity_properties, "empirical_rademacher", rademacher_zero_one_signs)
+
+
+@pytest.mark.claim("gen.rademacher-bound")
+def test_double_normalisation_is_rejected():
+    rejects(gen.test_rademacher_generalisation_bound, "empirical_rademacher", rademacher_divided_by_n_twice)
+
+
+@pytest.mark.claim("gen.one-sided-uc-def")
+def test_solver_without_maximisation_is_rejected():
+    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence", solver_returns_min_norm)
+
+
+@pytest.mark.claim("gen.one-sided-uc-def")
+def test_solver_outside_the_ball_is_rejected():
+    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence",
+            solver_ignores_min_norm_offset)
+
+
+@pytest.mark.claim("gen.koehler-bound")
+@pytest.mark.slow
+def test_non_minimal_interpolator_breaks_the_bound():
+    rejects(gen.test_koehler_norm_bound, "min_norm_least_squares", interpolator_not_min_norm)
+
+
+@pytest.mark.claim("gen.uniform-convergence-fails")
+def test_gaussian_in_place_of_laplace_is_rejected():
+    rejects(gen.test_interpolation_of_noisy_labels_generalises, "laplace_kernel", squared_distance_laplace)

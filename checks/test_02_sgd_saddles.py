@@ -1,0 +1,154 @@
+"""Question Q2 of the outer-problem slides: does (S)GD avoid saddle points?
+(catalogue 2.1: Lee et al. COLT 2016 [51]; Ge, Huang, Jin, Yuan COLT 2015 [29];
+Theorem 3 of Mertikopoulos, Hallak, Kavis, Cevher NeurIPS 2020 [62]).
+
+All checks run on f(x, y) = x^2/2 + cos y (``problems.optim.smooth_functions.StrictSaddle``):
+L = 1, strict saddles (0, 2 pi k), minimisers (0, pi + 2 pi k), the line
+y = 2 pi k the saddle's stable manifold. Methods come from the registry.
+"""
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from problems.runtime import seed as _seed
+from checks.support import examples
+from problems.optim.sgd_oracles import fitted_slope, quantile_upper_confidence, run_optimizer
+from problems.optim.smooth_functions import StrictSaddle
+
+F = StrictSaddle()
+
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ------------------------------------------------- sgd.q2-gd-avoids-strict-saddles
+@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
+@settings(max_examples=examples(2))
+@given(alpha=st.floats(0.1, 0.99))
+@example(alpha=0.5)
+def test_gd_avoids_strict_saddles(evidence, algorithm, alpha):
+    """GD with alpha < 1/L from 4096 uniform starts in [-5, 5]^2 ends at a minimiser
+    (within 1e-6) from every start: the starts attracted by a saddle lie on the
+    lines y = 2 pi k, a null set (Lee et al. 2016). From starts *on* the stable
+    manifold (y0 = 0 exactly) GD converges to the saddle: "almost all" is needed.
+    Steps K: near y = 0, |y+| >= |y|(1 + 5 alpha/6) (sin y >= 5y/6 for |y| <= 1), so |y|
+    reaches 1 within log(1/|y0|)/log(1 + 5 alpha/6) steps; the distance d to pi then
+    falls by >= alpha sin(1) per step while d > pi/2 and by the factor 1 - 2 alpha/pi
+    below (sin d >= 2d/pi), and |x| by 1 - alpha. Deterministic (fixed starts)."""
+    gd = algorithm("gradient_descent")
+    rng = np.random.default_rng(_seed("sgd.q2-gd-avoids-strict-saddles", alpha))
+    starts = rng.uniform(-5, 5, (4096, 2))
+    on_manifold = np.stack([rng.uniform(-5, 5, 16), np.zeros(16)], axis=1)
+    x0 = np.concatenate([starts, on_manifold])
+    min_y = np.abs(np.remainder(starts[:, 1] + np.pi, 2 * np.pi) - np.pi).min()
+    steps = int(np.ceil(np.log(1 / min_y) / np.log(1 + 5 * alpha / 6) + (np.pi / 2) / (alpha * np.sin(1))
+                        + np.log(1e-8) / np.log(1 - 2 * alpha / np.pi)))
+    final = run_optimizer(gd, x0, lambda x, k: F.gradient(x), steps, lr=alpha, record=[steps])["x"][-1]
+    evidence.parameters(alpha=alpha, starts=len(starts), steps=steps, min_abs_y0_mod_2pi=min_y)
+    evidence.upper_bound("distance to the nearest minimiser, generic starts", F.distance_to_minimisers(final[:4096]),
+                         1e-6, headline=True)
+    evidence.lower_bound("distance to the nearest saddle, generic starts", F.distance_to_saddles(final[:4096]), 1.0)
+    evidence.upper_bound("starts on the stable manifold y = 0 end at the saddle", F.distance_to_saddles(final[4096:]),
+                         1e-6)
+
+
+# ------------------------------------------------------ sgd.q2-psgd-escape-time
+STEPS_ALPHA = (0.1, 0.05, 0.025)
+RUNS = 1000
+
+
+@pytest.mark.claim("sgd.q2-psgd-escape-time")
+def test_psgd_escape_time(evidence, algorithm):
+    """PSGD with constant alpha started exactly at the saddle (0, 0); tau = first k
+    with |y_k| > 1. Ge et al. (2015) bound it *above*: with probability 1 - zeta,
+    O~(log(1/zeta)/alpha^2). Fitting C at alpha = 0.1, the (1 - zeta)-quantile of tau stays
+    <= C log(1/zeta)/alpha^2 at every smaller alpha (verified, upper confidence bounds
+    of the quantiles). Read as the slide prints it, Omega(log(1/zeta)/alpha^2), a lower
+    bound, it fails: with c fitted at alpha = 0.1 from a *lower* confidence bound, the
+    quantile at alpha = 0.025 lies far below c log(1/zeta)/alpha^2 (tau ~ log(1/alpha)/alpha).
+    Order-statistic confidence bounds, false alarm 1e-4 each, <= 2e-3 per run."""
+    psgd = algorithm("psgd")
+    taus = {}
+    for alpha in STEPS_ALPHA:
+        seed = _seed("sgd.q2-psgd-escape-time", alpha)
+        tau = np.full(RUNS, np.inf)
+        cap = int(12 * np.log(1 / alpha) / alpha)  # ~ 4x the largest escape time measured
+
+        def observe(k, x, tau=tau):
+            tau[np.isinf(tau) & (np.abs(x[:, 1]) > 1)] = k
+            return bool(np.all(np.isfinite(tau)))
+
+        run_optimizer(psgd, np.zeros((RUNS, 2)), lambda x, k: F.gradient(x), cap, lr=alpha, record=[0],
+                      observe=observe, generator=_generator(seed))
+        evidence.holds(f"every run escaped within {cap} steps (alpha = {alpha})", np.isfinite(tau),
+                       "PSGD started at the saddle must leave |y| <= 1")
+        taus[alpha] = tau
+    evidence.parameters(alphas=list(STEPS_ALPHA), runs=RUNS)
+    for zeta in (0.1, 0.01):
+        q = 1 - zeta
+        top = STEPS_ALPHA[0]
+        C = np.quantile(taus[top], q) * top**2 / np.log(1 / zeta)
+        upper = np.array([quantile_upper_confidence(taus[a], q, 1e-4) for a in STEPS_ALPHA[1:]])
+        lower_top = -quantile_upper_confidence(-taus[top], 1 - q, 1e-4)  # lower bound on the q-quantile
+        c = lower_top * top**2 / np.log(1 / zeta)
+        smaller = np.array(STEPS_ALPHA[1:])
+        evidence.upper_bound(f"O-reading: quantile {q} of tau <= C log(1/zeta)/alpha^2", upper,
+                             C * np.log(1 / zeta) / smaller**2, headline=zeta == 0.01)
+        smallest = STEPS_ALPHA[-1]
+        evidence.upper_bound(f"Omega-reading fails: quantile {q} at alpha = {smallest} < c log(1/zeta)/alpha^2",
+                             upper[-1], c * np.log(1 / zeta) / smallest**2)
+    medians = [np.median(taus[a]) for a in STEPS_ALPHA]
+    slope = fitted_slope(STEPS_ALPHA, medians)
+    evidence.record("median escape time by alpha", dict(zip(map(str, STEPS_ALPHA), medians)))
+    evidence.record("fitted slope of log median tau vs log alpha (Omega(1/alpha^2) would need -2)", slope)
+    evidence.record("log(1/alpha)/alpha by alpha", [float(np.log(1 / a) / a) for a in STEPS_ALPHA])
+    evidence.refutes("The escape-time bound of Ge et al. (2015) is an upper bound, O~(log(1/zeta)/alpha^2); as "
+                     "printed (Omega) it is a lower bound, and the measured escape time scales like "
+                     f"log(1/alpha)/alpha (median slope {slope:.2f} in log alpha), far below 1/alpha^2.")
+
+    def draw(fig):
+        ax = fig.add_subplot(111)
+        a = np.array(STEPS_ALPHA)
+        for zeta, mk in ((0.1, "o"), (0.01, "s")):
+            ax.loglog(a, [np.quantile(taus[x], 1 - zeta) for x in STEPS_ALPHA], mk + "-",
+                      label=f"quantile {1 - zeta} of tau")
+        ax.loglog(a, np.log(1 / a) / a, "k:", label="log(1/alpha)/alpha")
+        ax.loglog(a, 0.5 / a**2, "k--", label="1/alpha^2 (scaled)")
+        ax.set_xlabel("alpha")
+        ax.set_ylabel("escape time")
+        ax.legend(fontsize=7)
+    evidence.figure("escape-time", draw, "PSGD escape time from the saddle of x^2/2 + cos y: ~ log(1/alpha)/alpha")
+
+
+# ---------------------------------------------------- sgd.q2-thm3-avoid-saddles-as
+@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
+@pytest.mark.parametrize("kappa", [0.5, 0.75, 1.0])
+def test_sgd_with_exciting_noise_leaves_the_saddle(evidence, algorithm, kappa):
+    """SGD with bounded, uniformly exciting noise (the unit-sphere perturbation of
+    PSGD with exact gradients: E<xi, u>^+ = 1/pi for every unit u in R^2) and
+    alpha_k = 3/(k + 10)^kappa, kappa in (0, 1], started *at* the saddle. Linearised,
+    y_K = G_K Z with G_K = prod_{j<K} (1 + alpha_j) and Z = -sum_j alpha_j xi_{y,j}/G_{j+1}, a
+    sum of independent continuous variables: P(|y_K| < 0.1) = P(|Z| < 0.1/G_K) = O(1/G_K),
+    and G_K >= (K/10 + 1)^3 ~ 2e5 at K = 600 (kappa = 1; e^38 for kappa = 3/4). All 256
+    seeds must leave |y| < 0.1 and end in a minimiser's basin."""
+    psgd = algorithm("psgd")
+    seed = _seed("sgd.q2-thm3-avoid-saddles-as", kappa)
+    steps = 600
+    schedule = 3.0 / (np.arange(steps) + 10.0) ** kappa
+    final = run_optimizer(psgd, np.zeros((256, 2)), lambda x, k: F.gradient(x), steps, lr=schedule[0],
+                          schedule=schedule, record=[steps], generator=_generator(seed))["x"][-1]
+    evidence.parameters(kappa=kappa, seeds=256, steps=steps, gamma=3.0, m=10)
+    evidence.set_seed(seed)
+    evidence.lower_bound("|y_K| (distance from the saddle's stable manifold y = 0)", np.abs(final[:, 1]), 0.1,
+                         headline=True)
+    evidence.upper_bound("distance to minimiser < distance to saddle (ended in a basin)",
+                         F.distance_to_minimisers(final) - F.distance_to_saddles(final), 0.0)
+    evidence.record("max distance to a minimiser (noise floor of the vanishing step)",
+                    float(F.distance_to_minimisers(final).max()))

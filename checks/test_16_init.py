@@ -1,0 +1,224 @@
+"""Slides ≈52–57: the L-layer ReLU network, the initialisation table, signal propagation
+at initialisation, and Luo et al.'s phase diagram.
+
+Every network comes from the registry (``relu_network``, ``init_<scheme>``); the table as
+printed, the closed forms and the phase-diagram coordinates come from
+problems.overparam.network_oracles. Rounding tolerances: a forward pass is L chained inner products
+of length ≤ max(m, p), so its float64 error is ≤ 4 (m + p) L ε · (Π_l ‖X_l‖_F ‖a‖ / α).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from checks.support import examples
+from problems.overparam.network_oracles import (TABLE_SCHEMES, TUTORIAL_REGIMES, derived_seed,
+                                      expected_input_gradient_sq, luo_coordinates, luo_regime,
+                                      numpy_forward, sphere_points, table_variances)
+
+EPS = np.finfo(float).eps
+
+
+def _forward_scale(weights, alpha, inputs):
+    """Π_l ‖X_l‖_F ‖a‖ / α: a bound on every intermediate value of the forward pass, (B, n)."""
+    norms = torch.stack([torch.linalg.matrix_norm(w) for w in weights]).prod(0).cpu()
+    a = torch.as_tensor(alpha).abs().cpu()
+    return (norms[:, None] * inputs.norm(dim=-1).cpu()[None, :] / a[:, None]).numpy()
+
+
+# ------------------------------------------------------------------ nn.l-layer-definition
+@pytest.mark.claim("nn.l-layer-definition")
+@settings(max_examples=examples(8))
+@given(depth=st.integers(2, 5), m=st.integers(2, 24), p=st.integers(1, 10),
+       c=st.floats(0.01, 100.0), seed=st.integers(0, 2**16), output_relu=st.booleans())
+@example(depth=2, m=8, p=3, c=2.0, seed=0, output_relu=False)
+@example(depth=4, m=16, p=5, c=0.1, seed=1, output_relu=True)
+def test_l_layer_network_definition(evidence, algorithm, device, depth, m, p, c, seed, output_relu):
+    """h⁽ˡ⁾ = σ(X_l h⁽ˡ⁻¹⁾), h = (1/α)σ(X_L h⁽ᴸ⁻¹⁾) with no biases: shapes and parameter count
+    mp + (L−2)m² + m; positive homogeneity h(ca) = c h(a) (c > 0); invariance under the
+    layer rescaling X_l → cX_l, X_{l+1} → X_{l+1}/c; torch = an independent numpy forward;
+    the output ReLU is a flag that is off by default."""
+    net = algorithm("relu_network")
+    draw = algorithm("init_he")(p, m, depth, batch=3, seed=derived_seed("nn.l-layer", seed), device=device)
+    ws, alpha = draw.weights, draw.alpha
+    evidence.parameters(depth=depth, m=m, p=p, c=c, output_relu=output_relu)
+    shapes = [tuple(w.shape[1:]) for w in ws]
+    wanted = [(m, p)] + [(m, m)] * (depth - 2) + [(1, m)]
+    evidence.holds("shapes X_1 (m,p), X_l (m,m), X_L (1,m)", shapes == wanted, f"{shapes} vs {wanted}")
+    evidence.tight("parameter count = mp + (L-2)m^2 + m", sum(w[0].numel() for w in ws),
+                   m * p + (depth - 2) * m * m + m)
+
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn((5, p), generator=g, dtype=torch.float64).to(device)
+    h = net(ws, alpha, a, output_relu=output_relu)
+    tol = 4 * (m + p) * depth * EPS * _forward_scale(ws, alpha, a)
+    evidence.tight("positive homogeneity h(ca) = c h(a)", net(ws, alpha, c * a, output_relu=output_relu),
+                   c * h, abs=(c + 1) * tol)
+    layer = seed % (depth - 1)
+    rescaled = list(ws)
+    rescaled[layer], rescaled[layer + 1] = ws[layer] * c, ws[layer + 1] / c
+    evidence.tight("rescaling X_l -> c X_l, X_l+1 -> X_l+1 / c leaves h unchanged",
+                   net(rescaled, alpha, a, output_relu=output_relu), h, abs=3 * tol)
+    np_ws, np_alpha, np_a = [w.cpu().numpy() for w in ws], draw.alpha.cpu().numpy(), a.cpu().numpy()
+    evidence.tight("torch forward = numpy forward", h, numpy_forward(np_ws, np_alpha, np_a, output_relu),
+                   abs=tol, headline=True)
+    evidence.tight("output ReLU off by default (linear read-out)", net(ws, alpha, a),
+                   numpy_forward(np_ws, np_alpha, np_a, False), abs=tol)
+
+
+# ---------------------------------------------------------------------------- init.table
+TABLE_EXAMPLES = examples(5) + 2  # hypothesis examples + explicit ones: the Bonferroni denominator
+FAMILY_FALSE_ALARM = 1e-4
+
+
+@pytest.mark.claim("init.table")
+@settings(max_examples=examples(5))
+@given(p=st.integers(1, 200), m=st.integers(8, 160), seed=st.integers(0, 2**16))
+@example(p=64, m=16, seed=0)   # p >> m: Xavier's 2/(m+p) and 1/m differ five-fold
+@example(p=4, m=128, seed=1)   # p << m: 1/p and 1/m differ 32-fold
+def test_init_table_variances(evidence, algorithm, p, m, seed):
+    """Each scheme draws X₁ ~ N(0, β₁²), X_l ~ N(0, β²), X_L ~ N(0, β_L²) with the table's
+    values and sets its α exactly. Test per layer: with known mean 0, N s²/σ² ~ χ²_N, so
+    s²/σ² must lie in the two-sided χ² interval. False-alarm budget: family-wise 1e-4,
+    Bonferroni over 6 schemes × 3 layers × 7 examples (1e-4/126 per interval)."""
+    per_test = FAMILY_FALSE_ALARM / (len(TABLE_SCHEMES) * 3 * TABLE_EXAMPLES)
+    evidence.parameters(p=p, m=m, depth=3, batch=4, per_interval_false_alarm=per_test)
+    ratios, lows, highs, labels = [], [], [], []
+    for scheme in TABLE_SCHEMES:
+        draw = algorithm(f"init_{scheme}")(p, m, 3, batch=4, seed=derived_seed("init.table", scheme, p, m, seed))
+        b1, b, bL, alpha = table_variances(scheme, p, m)
+        shapes = [tuple(w.shape) for w in draw.weights]
+        evidence.holds(f"{scheme}: shapes", shapes == [(4, m, p), (4, m, m), (4, 1, m)], str(shapes))
+        evidence.tight(f"{scheme}: alpha", draw.alpha.cpu().numpy(), alpha, rel=4 * EPS)
+        for layer, w, var in zip(("X_1", "X_l", "X_L"), draw.weights, (b1, b, bL)):
+            x = w.detach().cpu().double().numpy().ravel()
+            n = x.size
+            ratios.append(float(np.mean(x**2) / var))
+            lows.append(stats.chi2.ppf(per_test / 2, n) / n)
+            highs.append(stats.chi2.isf(per_test / 2, n) / n)
+            labels.append(f"{scheme} {layer}")
+    ratios, lows, highs = map(np.array, (ratios, lows, highs))
+    evidence.lower_bound("sample variance / printed variance above the chi2 interval's low end", ratios, lows)
+    evidence.upper_bound("sample variance / printed variance below the chi2 interval's high end", ratios, highs,
+                         headline=True)
+
+    def draw_fig(fig):
+        ax = fig.add_subplot(111)
+        x = np.arange(len(ratios))
+        ax.errorbar(x, np.ones_like(x, dtype=float), yerr=[1 - lows, highs - 1], fmt="none", ecolor="grey",
+                    label="chi2 acceptance interval")
+        ax.plot(x, ratios, "o", ms=4, label="measured s^2 / printed beta^2")
+        ax.set_xticks(x, labels, rotation=90, fontsize=6)
+        ax.set_ylabel("variance ratio")
+        ax.set_title(f"Initialisation table, p={p}, m={m}", fontsize=9)
+        ax.legend(fontsize=7)
+
+    evidence.figure("variance-ratios", draw_fig, "Sampled variance of each layer over the printed β², "
+                    "with the Bonferroni χ² acceptance interval.")
+
+
+# ------------------------------------------------------------- init.signal-propagation
+NETS = 200
+Z_SIGNAL = stats.norm.isf(1e-4 / 2 / (examples(5) + 3))  # family-wise 1e-4 over the examples (1e-5 each in CI)
+
+
+@pytest.mark.claim("init.signal-propagation")
+@settings(max_examples=examples(5))
+@given(scheme=st.sampled_from(TABLE_SCHEMES), depth=st.integers(2, 5), m=st.integers(16, 40),
+       p=st.integers(2, 32), output_relu=st.booleans(), seed=st.integers(0, 2**16))
+@example(scheme="he", depth=4, m=32, p=16, output_relu=False, seed=0)
+@example(scheme="lecun", depth=3, m=24, p=8, output_relu=False, seed=1)
+@example(scheme="ntk", depth=2, m=32, p=8, output_relu=True, seed=2)
+def test_input_gradient_second_moment(evidence, algorithm, device, scheme, depth, m, p, output_relu, seed):
+    """E‖∇ₐh‖² = m β_L² (mβ²/2)^{L−2} (pβ₁²/2)/α² at initialisation, exactly, for any
+    fixed input (halved with the output ReLU); β's from the printed table. Monte Carlo over
+    200 independent nets (8 unit inputs each, averaged per net). Tolerance Z standard errors
+    with a family-wise false-alarm 1e-4 over the examples (Z = 4.4 for the 8 examples of CI),
+    by the normal approximation of the mean over nets. m ≥ 4L keeps the heavy tails of ‖∇h‖² at finite
+    width (variance ~ exp(cL/m), Hanin 2018) mild enough for that approximation."""
+    m = max(m, 4 * depth)
+    s = derived_seed("init.signal-propagation", scheme, depth, m, p, seed)
+    draw = algorithm(f"init_{scheme}")(p, m, depth, batch=NETS, seed=s, device=device)
+    inputs = torch.tensor(sphere_points(8, p, s, min_angle_cos=1.0), device=device)
+    grads = algorithm("input_gradients")(draw.weights, draw.alpha, inputs, output_relu=output_relu,
+                                         forward=algorithm("relu_network"))
+    per_net = (grads**2).sum(-1).mean(-1).cpu().numpy()
+    mean, se = per_net.mean(), per_net.std(ddof=1) / np.sqrt(NETS)
+    predicted = expected_input_gradient_sq(*table_variances(scheme, p, m), p, m, depth, output_relu)
+    evidence.parameters(scheme=scheme, depth=depth, m=m, p=p, output_relu=output_relu, nets=NETS)
+    evidence.set_seed(s)
+    evidence.tight("E||grad_a h||^2 (MC over nets) = closed form", mean, predicted,
+                   abs=Z_SIGNAL * se + 1e-12 * predicted, headline=True)
+    evidence.figure("depth-sweep", lambda fig: _draw_depth_sweep(fig, algorithm, device),
+                    "E‖∇ₐh‖² at initialisation vs depth (p=16, m=32, 50 nets): Monte Carlo (markers, "
+                    "±2 SE) and the closed form (lines). He keeps 2, LeCun halves per layer, NTK keeps p.")
+
+
+def _draw_depth_sweep(fig, algorithm, device):
+    ax = fig.add_subplot(111)
+    p, m, depths = 16, 32, range(2, 6)
+    inputs = torch.tensor(sphere_points(8, p, 0, min_angle_cos=1.0), device=device)
+    for scheme, colour in (("lecun", "C0"), ("he", "C1"), ("ntk", "C2")):
+        meas, err, pred = [], [], []
+        for L in depths:
+            d = algorithm(f"init_{scheme}")(p, m, L, batch=50, seed=L, device=device)
+            g = algorithm("input_gradients")(d.weights, d.alpha, inputs, forward=algorithm("relu_network"))
+            v = (g**2).sum(-1).mean(-1).cpu().numpy()
+            meas.append(v.mean())
+            err.append(2 * v.std() / np.sqrt(len(v)))
+            pred.append(expected_input_gradient_sq(*table_variances(scheme, p, m), p, m, L))
+        ax.errorbar(list(depths), meas, yerr=err, fmt="o", color=colour, ms=3, label=f"{scheme} (MC)")
+        ax.plot(list(depths), pred, "-", color=colour, lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("depth L")
+    ax.set_ylabel("E ||grad_a h||^2")
+    ax.legend(fontsize=7)
+
+
+# ------------------------------------------------------------- init.phase-diagram-luo
+#: Luo et al.'s γ of each table row (two-layer specialisation), derived by hand in the
+#: catalogue: β_out β_in / α = √(1/(pm)), √(4/(pm)), √(2/m), ≈ 2/m, 1/m.
+EXPECTED_GAMMA = {"lecun": sp.Rational(1, 2), "he": sp.Rational(1, 2), "ntk": sp.Rational(1, 2),
+                  "xavier": sp.Integer(1), "mean_field": sp.Integer(1)}
+
+
+@pytest.mark.claim("init.phase-diagram-luo")
+def test_phase_diagram_coordinates(evidence, algorithm):
+    """γ = lim −log(β_out β_in/α)/log m and γ′ = lim −log(β_out/β_in)/log m of each scheme's
+    two-layer specialisation (sympy limits of the registered scheme's own variances): LeCun,
+    He, NTK have γ = ½ (linear regime); Xavier and mean-field have γ = 1, γ′ = 0 (critical),
+    as the tutorial's phase-diagram figure places them."""
+    points = {}
+    for scheme, regime in TUTORIAL_REGIMES.items():
+        gamma, gamma_p = luo_coordinates(algorithm(f"init_{scheme}").variances)
+        points[scheme] = (float(gamma_p), float(gamma))
+        evidence.record(f"{scheme}: (gamma, gamma')", [str(gamma), str(gamma_p)])
+        evidence.holds(f"{scheme}: gamma = {EXPECTED_GAMMA[scheme]}", sp.simplify(gamma - EXPECTED_GAMMA[scheme]) == 0,
+                       f"sympy gives gamma = {gamma}")
+        evidence.holds(f"{scheme}: {regime} regime", luo_regime(gamma, gamma_p) == regime,
+                       f"gamma = {gamma}, gamma' = {gamma_p} -> {luo_regime(gamma, gamma_p)}", headline=True)
+    evidence.note("E et al.'s row depends on the undefined β_c: γ = −lim log β_c / log m, so its regime "
+                  "is not determined by the slide.")
+
+    def draw_fig(fig):
+        ax = fig.add_subplot(111)
+        ax.axhline(1.0, color="k", lw=0.8)
+        g = np.linspace(1, 2, 10)
+        ax.plot(g - 1, g, "k--", lw=0.8, label="critical line (gamma' = gamma - 1)")
+        for name, (gp, gm) in points.items():
+            ax.plot(gp, gm, "o")
+            ax.annotate(name, (gp, gm), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.text(0.6, 0.6, "linear", fontsize=8)
+        ax.text(0.05, 1.6, "condensed", fontsize=8)
+        ax.set_xlabel("gamma'")
+        ax.set_ylabel("gamma")
+        ax.set_xlim(-0.2, 1.2)
+        ax.set_ylim(0, 2)
+        ax.legend(fontsize=7)
+
+    evidence.figure("phase-diagram", draw_fig, "Luo et al.'s coordinates of the table's schemes.")

@@ -1,0 +1,200 @@
+"""Benign, tempered and catastrophic overfitting (Mallinar, Simon, Abedsoltan,
+Pandit, Belkin, Nakkiran, NeurIPS 2022; tutorial slide "As n -> infinity and
+fixed p, interpolating methods can exhibit three types of overfitting").
+
+1-D regression f*(x) = sin(2 pi x), x ~ U[0, 1], noise sigma = 0.5. R/sigma^2
+includes the test noise: R = sigma^2 + E(f_hat - f*)^2, with E over fresh test
+points computed on a fixed grid-free sample and averaged over independent
+training sets (SE across training sets).
+
+Oracles: every interpolating rule here is linear in the labels, f_hat(x) =
+sum_i w_i(x) y_i, so its expected excess is bias(x)^2 + sigma^2 sum_i w_i(x)^2. The
+variance coefficient sum_i w_i^2 is exact from the training inputs alone (1/k for
+k-NN; (1-t)^2 + t^2 for linear interpolation at relative position t in its gap), and
+|bias(x)| <= 2 pi * (distance from x to the farthest point used): the measured excess
+must lie in [variance - z SE, variance + bias bound + z SE].
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from problems.overparam.synthetic_regression import GaussianLinear, derived_seed, sine_regression
+
+SIGMA, LIP = 0.5, 2 * np.pi  # noise level; Lipschitz constant of sin(2 pi x)
+Z = 4.0  # normal approximation across independent training sets: two-sided 6e-5 per comparison
+
+
+def _training_sets(n, reps, tag):
+    rng = np.random.default_rng(derived_seed("gen.mallinar-taxonomy", tag, n))
+    x, y = sine_regression(n, SIGMA, rng, batch=reps)
+    x_test = np.random.default_rng(derived_seed("gen.mallinar-taxonomy", "test", n)).uniform(0, 1, 5_000)
+    return x, y, x_test
+
+
+def knn_oracle(x_train, x_test, k):
+    """Variance coefficient 1/k and the Lipschitz bias bound (2 pi d_k(x))^2, averaged."""
+    dist = np.sort(np.abs(x_test[:, None] - x_train[None]), axis=1)[:, k - 1] if len(x_train) <= 2000 else None
+    if dist is None:
+        from scipy.spatial import cKDTree
+        d, _ = cKDTree(x_train[:, None]).query(x_test[:, None], k=k)
+        dist = d.reshape(len(x_test), k)[:, -1]
+    return 1.0 / k, float(np.mean((LIP * dist) ** 2))
+
+
+def interpolation_oracle(x_train, x_test):
+    """Linear interpolation: weights (1 - t, t) inside a gap (sum of squares (1-t)^2 + t^2), a
+    single weight 1 beyond the extreme points; bias <= 2 pi * gap length (or distance to the end)."""
+    xs = np.sort(x_train)
+    j = np.clip(np.searchsorted(xs, x_test), 1, len(xs) - 1)
+    left, right = xs[j - 1], xs[j]
+    inside = (x_test >= xs[0]) & (x_test <= xs[-1])
+    t = np.where(inside, (x_test - left) / (right - left), 0.0)
+    var = np.where(inside, (1 - t) ** 2 + t**2, 1.0)
+    reach = np.where(inside, right - left, np.maximum(xs[0] - x_test, x_test - xs[-1]))
+    return float(var.mean()), float(np.mean((LIP * reach) ** 2))
+
+
+def excess_over_sigma2(rule, x, y, x_test, **kw):
+    """Per training set: E_test (f_hat - f*)^2 / sigma^2 (test noise excluded: R/sigma^2 = 1 + this)."""
+    f = np.sin(2 * np.pi * x_test)
+    return np.array([np.mean((rule(x[r], y[r], x_test, **kw) - f) ** 2) for r in range(len(x))]) / SIGMA**2
+
+
+def check_between(evidence, label, excess, oracle):
+    """variance - z SE <= mean excess <= variance + bias bound + z SE."""
+    var, bias_bound = oracle
+    se = excess.std(ddof=1) / np.sqrt(len(excess))
+    evidence.record(f"R/sigma^2 ({label})", 1 + float(excess.mean()), se=float(se), variance_part=1 + var,
+                    bias_bound=bias_bound / SIGMA**2)
+    evidence.lower_bound(f"{label}: excess >= exact variance part", excess.mean(), var, abs=Z * se)
+    evidence.upper_bound(f"{label}: excess <= variance + Lipschitz bias bound", excess.mean(),
+                         var + bias_bound / SIGMA**2, abs=Z * se)
+
+
+# ------------------------------------------------------------------------ benign
+@pytest.mark.claim("gen.mallinar-taxonomy")
+def test_benign_knn_log_n_neighbours(evidence, algorithm):
+    """Benign: k-NN with k = ceil(ln n) has excess sigma^2/k + O((k/n)^2) -> 0: at
+    n = 10^2, 10^3, 10^4 (4 training sets each) the excess lies between its exact
+    variance part 1/k and variance + bias bound, and R/sigma^2 decreases with n
+    (catalogue R10: 1.23 -> 1.15 -> 1.11). Nadaraya-Watson with the singular kernel
+    1/|u| interpolates and is consistent (Devroye et al. 1998): its excess decreases from
+    n = 10^2 to 10^3 and is below the 1-NN excess at n = 10^3."""
+    knn, nw = algorithm("k_nearest_neighbours"), algorithm("nadaraya_watson")
+    risks = []
+    for n in (100, 1000, 10_000):
+        x, y, x_test = _training_sets(n, 4, "benign")
+        k = int(np.ceil(np.log(n)))
+        ex = excess_over_sigma2(knn, x, y, x_test, k=k)
+        check_between(evidence, f"k-NN, k = {k}, n = {n}", ex, knn_oracle(x[0], x_test, k))
+        risks.append(1 + ex.mean())
+    evidence.monotone("k = ceil(ln n): R/sigma^2 decreasing in n", np.array(risks), headline=True)
+    nw_excess = []
+    for n in (100, 1000):
+        x, y, x_test = _training_sets(n, 4, "nadaraya-watson")
+        nw_excess.append(excess_over_sigma2(nw, x, y, x_test[:1000]).mean())
+    one_nn = excess_over_sigma2(knn, x, y, x_test[:1000], k=1).mean()
+    evidence.record("Nadaraya-Watson (singular kernel) R/sigma^2 at n = 100, 1000", 1 + np.array(nw_excess))
+    evidence.monotone("Nadaraya-Watson: excess decreasing in n", np.array(nw_excess))
+    evidence.upper_bound("Nadaraya-Watson excess below 1-NN excess at n = 1000", nw_excess[-1], one_nn)
+
+
+# ----------------------------------------------------------------------- tempered
+@pytest.mark.claim("gen.mallinar-taxonomy")
+def test_tempered_nearest_neighbour_and_interpolation(evidence, algorithm):
+    """Tempered: 1-NN -> 2 sigma^2, 3-NN -> 4/3 sigma^2, linear (simplicial) interpolation
+    -> (1 + int_0^1 t^2 + (1-t)^2 dt) sigma^2 = 5/3 sigma^2, at n = 10^4 (4 training sets):
+    each between its exact variance part and variance + bias bound; the Laplace kernel
+    (h = 0.5) and the ReLU NTK (inputs on the circle (cos 2 pi x, sin 2 pi x, 1)/sqrt 2)
+    ridgeless interpolants have R/sigma^2 in [1.3, 2.5] and [1.2, 3] at n = 200, 400, 800
+    with no trend (|slope of log R in log n| < 0.1)."""
+    knn, interp = algorithm("k_nearest_neighbours"), algorithm("linear_interpolation")
+    x, y, x_test = _training_sets(10_000, 4, "tempered")
+    for k, limit in ((1, 2.0), (3, 4 / 3)):
+        ex = excess_over_sigma2(knn, x, y, x_test, k=k)
+        check_between(evidence, f"{k}-NN (limit {limit:.3f})", ex, knn_oracle(x[0], x_test, k))
+    ex = excess_over_sigma2(interp, x, y, x_test)
+    check_between(evidence, "linear interpolation (limit 5/3)", ex, interpolation_oracle(x[0], x_test))
+    evidence.tight("linear interpolation: R/sigma^2 -> 5/3", 1 + ex.mean(), 5 / 3, rel=0.05, headline=True)
+    check_kernel_tempered(evidence, algorithm, (200, 400, 800))
+
+
+def _circle(x):
+    return np.stack([np.cos(2 * np.pi * x), np.sin(2 * np.pi * x), np.ones_like(x)], -1) / np.sqrt(2)
+
+
+def check_kernel_tempered(evidence, algorithm, sizes):
+    krr = algorithm("kernel_ridge_regression")
+    kernels = {"Laplace (h = 0.5)": (lambda a, b: algorithm("laplace_kernel")(a[:, None], b[:, None], 0.5), (1.3, 2.5)),
+               "ReLU NTK": (lambda a, b: algorithm("relu_ntk_kernel")(_circle(a), _circle(b)), (1.2, 3.0))}
+    for label, (kern, (lo, hi)) in kernels.items():
+        risks = []
+        for n in sizes:
+            x, y, x_test = _training_sets(n, 2, "kernel")
+            x_test = x_test[:2000]
+            ex = [np.mean((kern(x_test, x[r]) @ krr(kern(x[r], x[r]), y[r], 0.0) - np.sin(2 * np.pi * x_test)) ** 2)
+                  for r in range(len(x))]
+            risks.append(1 + np.mean(ex) / SIGMA**2)
+        risks = np.array(risks)
+        evidence.record(f"{label}: R/sigma^2 by n", risks, n=sizes)
+        evidence.lower_bound(f"{label}: R/sigma^2 >= {lo}", risks, lo)
+        evidence.upper_bound(f"{label}: R/sigma^2 <= {hi}", risks, hi)
+        slope = float(np.polyfit(np.log(sizes), np.log(risks), 1)[0])
+        evidence.upper_bound(f"{label}: no trend, |slope of log R vs log n|", abs(slope), 0.1)
+
+
+@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.slow
+def test_tempered_and_benign_at_scale(evidence, algorithm):
+    """The same at the catalogue's scale: k-NN at n = 10^5 (1-NN 2.01, 3-NN 1.33, ln n-NN
+    1.08 in R10) and the kernels at n = 500, 1000, 2000."""
+    knn = algorithm("k_nearest_neighbours")
+    x, y, x_test = _training_sets(100_000, 4, "scale")
+    for k in (1, 3, int(np.ceil(np.log(100_000)))):
+        check_between(evidence, f"{k}-NN, n = 10^5", excess_over_sigma2(knn, x, y, x_test, k=k),
+                      knn_oracle(x[0], x_test, k))
+    check_kernel_tempered(evidence, algorithm, (500, 1000, 2000))
+
+
+# ------------------------------------------------------------------- catastrophic
+def check_catastrophic(evidence, algorithm, sizes, test_points):
+    interp = algorithm("kernel_interpolation_high_precision")
+    x_test = np.linspace(0, 1, test_points)
+    risks = []
+    for n in sizes:
+        x, y, _ = _training_sets(n, 1, "gaussian")
+        pred = interp(x[0], y[0], x_test, "gaussian", 0.1, digits=60)
+        risks.append(1 + np.mean((pred - np.sin(2 * np.pi * x_test)) ** 2) / SIGMA**2)
+        k64 = np.exp(-((x[0][:, None] - x[0][None]) ** 2) / 0.02)
+        evidence.record(f"Gaussian kernel (h = 0.1), n = {n}: R/sigma^2", risks[-1], cond_float64=np.linalg.cond(k64))
+    risks = np.array(risks)
+    evidence.lower_bound("Gaussian ridgeless: R(n = 20) / R(n = 10)", risks[1] / risks[0], 10.0, headline=True)
+    evidence.monotone("Gaussian ridgeless: R increasing in n", risks, decreasing=False)
+    return risks
+
+
+@pytest.mark.claim("gen.mallinar-taxonomy")
+def test_catastrophic_gaussian_kernel(evidence, algorithm):
+    """Catastrophic: ridgeless Gaussian-kernel regression at a fixed bandwidth h = 0.1;
+    R/sigma^2 explodes with n (R10: 210, 1.8e8, 1.75e11 at n = 10, 20, 40). cond(K) passes
+    1/eps_float64 near n = 40, where float64 round-off would act as a hidden ridge, so the
+    interpolant is solved and evaluated in 60-digit arithmetic. Also critically
+    parameterised least squares (p = n - 2, isotropic): E excess/sigma^2 = p/(n-p-1) = n - 2
+    -> infinity; the Monte Carlo median grows with n."""
+    check_catastrophic(evidence, algorithm, (10, 20), 100)
+    fit = algorithm("min_norm_least_squares")
+    medians = []
+    for n in (10, 20, 40):
+        inst = GaussianLinear.isotropic(n - 2, SIGMA, 1.0, derived_seed("gen.mallinar-taxonomy", "critical", n))
+        xs, ys = inst.sample(n, np.random.default_rng(derived_seed("gen.mallinar-taxonomy", "designs", n)), batch=200)
+        medians.append(np.median(inst.risk(fit(xs, ys))) / SIGMA**2)
+    evidence.record("critically parameterised (p = n - 2): median R/sigma^2 at n = 10, 20, 40", np.array(medians))
+    evidence.monotone("critically parameterised: median R increasing in n", np.array(medians), decreasing=False)
+
+
+@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.slow
+def test_catastrophic_gaussian_kernel_to_n40(evidence, algorithm):
+    """The catastrophic sweep continued to n = 40 (cond(K) ~ 1e17-1e18 in float64)."""
+    check_catastrophic(evidence, algorithm, (10, 20, 40), 200)

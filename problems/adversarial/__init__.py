@@ -1,0 +1,1 @@
+"""Max-type functions (Danskin, DDi), attack instances and optimal-transport measures."""

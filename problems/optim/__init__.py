@@ -1,0 +1,1 @@
+"""Minimisation problems: smooth functions with exact constants, SGD oracles, critical-point certificates."""

@@ -1,0 +1,1 @@
+"""Over-parameterisation: datasets (offline), synthetic regression, independent network oracles."""

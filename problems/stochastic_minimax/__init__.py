@@ -1,0 +1,1 @@
+"""Stochastic min-max problems: noisy games and their exact laws, mixed-strategy games, the GAN mixture."""
