@@ -2,7 +2,8 @@
 
     python -m reports                         render every results file found
     python -m reports render [RESULTS ...] [--out DIR]
-    python -m reports run [--tier fast|slow|gpu|all] [--device D] [--out DIR] [-- PYTEST_ARGS ...]
+    python -m reports run [--tier cpu|fast|slow|network|gpu|all] [--device D] [--out DIR] [-- PYTEST_ARGS ...]
+                                              (default --tier cpu: every CPU tier, with progress lines)
     python -m reports diff BASE.json HEAD.json
     python -m reports list
     python -m reports controls [RESULTS ...]   planted-bug rejection rate per algorithm family
@@ -20,16 +21,17 @@ import sys
 from pathlib import Path
 
 from reports.catalogue import ROOT, CatalogueError, load as load_catalogue
-from reports.results import VERDICTS, load as load_results, merge
+from reports.results import load as load_results, merge
 
 OUT = ROOT / "reports" / "out"
 GPU_RESULTS = ROOT / "reports" / "gpu-results"
 COMMANDS = ("render", "run", "diff", "list", "controls")
 #: before -> afters that count as a regression in ``diff``
-WORSE = {"verified": {"failed", "error", "inconclusive", "not run", "not yet checked"},
-         "corrected": {"failed", "error", "inconclusive", "not run", "not yet checked"},
-         "refuted": {"failed", "error", "inconclusive", "not run", "not yet checked"},
-         "inconclusive": {"failed", "error"}}
+#: (a decided verdict that is now only partial lost evidence: worse; verified <-> corrected <-> refuted
+#: are re-judgements of the statement, shown but not a regression of the code)
+_LOST = {"failed", "error", "inconclusive", "partial", "not run", "not yet checked"}
+WORSE = {"verified": _LOST, "corrected": _LOST, "refuted": _LOST, "inconclusive": {"failed", "error"},
+         "partial": {"failed", "error"}}
 
 
 class UsageProblem(Exception):
@@ -211,7 +213,9 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render)
     u = sub.add_parser("run", parents=[common], help="run the checks with pytest, then render",
                        usage="python -m reports run [--tier T] [--device D] [--out DIR] [-- PYTEST_ARGS ...]")
-    u.add_argument("--tier", choices=("fast", "slow", "network", "gpu", "cpu", "all"), default="fast")
+    u.add_argument("--tier", choices=("cpu", "fast", "slow", "network", "gpu", "all"), default="cpu",
+                   help="which checks run: cpu (default: fast + slow + network, the complete CPU report), "
+                        "fast, slow, network, gpu or all")
     u.add_argument("--device", default=None, help="torch device passed to pytest (auto, cpu, cuda, ...)")
     u.add_argument("--out", default=str(OUT), metavar="DIR", help="report folder (default reports/out)")
     u.set_defaults(func=cmd_run, pytest_args=[])

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from reports.catalogue import ROOT, Claim
-from reports.formatting import (PREDICATE_HEADER, SHA, anchor, current_head, find_figure, headline_text, machine, num,
-                                predicate_cells, run_line, section_of, short_sha, value_text, when)
+from reports.formatting import PREDICATE_HEADER  # noqa: F401 - the predicate table's header, for the renderers
+from reports.formatting import (SHA, anchor, current_head, find_figure, headline_text, machine, num, predicate_cells,
+                                run_line, section_of, short_sha, value_text, when)
 from reports.policy import (ALL, FALSE_ALARM_BUDGET, POLICY, PRECEDENCE_LINE, STATUSES, VERDICTS)
 from reports.verdict import NotRun, claim_status, inventory_tiers, pointer_of
 
@@ -36,6 +37,12 @@ REPRODUCE = (
     ("python -m pytest checks", "the fast tier alone; merges into reports/out/results-fast.json"),
     ("python -m reports", "re-render from the results files, no rerun"),
 )
+#: how to run the checks of a tier that did not run
+COMPLETE = {"fast": "`python -m reports run` (every CPU tier)", "slow": "`python -m reports run` (every CPU tier)",
+            "network": "`python -m reports run` (every CPU tier)",
+            "gpu": "`python -m reports run --tier gpu --device cuda` on a machine with CUDA, or commit a GPU "
+                   "run's results file to reports/gpu-results/",
+            "": "`python -m reports run --tier all`"}
 CONTROL_KINDS = ("wrong_world", "near_miss", "planted_bug")
 CONTROL_LABEL = {"wrong_world": "wrong world", "near_miss": "near miss", "planted_bug": "planted bug"}
 
@@ -155,6 +162,12 @@ class ClaimView:
         cl = self.claim
         return " · ".join(x for x in (cl.part and f"part {cl.part}", cl.section and f"section {cl.section}",
                                       cl.slide and f"slide {cl.slide}", f"tier {cl.tier}") if x)
+
+    @property
+    def to_complete(self) -> str:
+        """The commands that would run what did not (``""`` when everything ran)."""
+        hints = dict.fromkeys(COMPLETE.get(n.tier, COMPLETE[""]) for n in self.not_run)
+        return "; ".join(hints)
 
     @property
     def verdict_label(self) -> str:
@@ -336,8 +349,8 @@ def build_report(catalogue: dict[str, Claim], results: dict[str, Any] | None, *,
             headline=_headline(check_recs), detail=st.detail, interim=st.interim, not_run=st.not_run,
             checks=tuple(views), controls=tuple(control_rows), stale=sum(bool(v.stale) for v in views),
             printed=_one_line(claim.tutorial or claim.statement),
-            counterexample=counterexample or _one_line(getattr(claim, "counterexample", "") or ""),
-            corrected_statement=(getattr(claim, "corrected_statement", "") or "").strip()))
+            counterexample=counterexample or _one_line(claim.counterexample),
+            corrected_statement=claim.corrected_statement.strip()))
 
     counts = Counter(c.verdict for c in claims)
     sections: dict[str, Counter] = {}

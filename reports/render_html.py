@@ -9,6 +9,7 @@ import mimetypes
 import re
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from reports.html_style import CSS
 from reports.model import PREDICATE_HEADER, CheckView, ClaimView, ControlRow, Report
@@ -170,9 +171,10 @@ def _claim(c: ClaimView) -> str:
     H.append(f'<div class="verdict">Verdict: {badge(c.verdict)} (expected {badge(cl.expected)}){flag}</div>')
     if c.detail:
         so_far = f" The checks that ran say: {badge(c.interim)}." if c.interim else ""
-        H.append(f'<div class="partial-note"><p>{escape(c.detail.capitalize())}.{so_far}</p><ul>' + "".join(
+        H.append(f'<div class="partial-note"><p>{escape(c.detail[:1].upper() + c.detail[1:])}.{so_far}</p><ul>' + "".join(
             f"<li>not run: <code>{escape(n.pointer)}</code> ({escape(n.tier or 'tier unknown')}"
-            f"{': ' + escape(n.reason) if n.reason else ''})</li>" for n in c.not_run) + "</ul></div>")
+            f"{': ' + escape(n.reason) if n.reason else ''})</li>" for n in c.not_run)
+            + f"<li>to complete it: {_inline(c.to_complete)}</li></ul></div>")
     if c.verdict == "corrected":
         cx = f"<p><strong>Counterexample:</strong> {escape(c.counterexample)}</p>" if c.counterexample else ""
         H.append(f'<div class="sidebyside"><div><h5>As printed — fails</h5>{_text(c.printed)}{cx}</div>'

@@ -112,9 +112,10 @@ def _claim(c: ClaimView, base: Path) -> list[str]:
     L += [f"**Verdict: {c.verdict}** (expected {cl.expected}){flag}", ""]
     if c.detail:
         so_far = f" The checks that ran say: {c.interim}." if c.interim else ""
-        L += [f"*{_esc(c.detail.capitalize())}.*{so_far}", ""]
+        L += [f"*{_esc(c.detail[:1].upper() + c.detail[1:])}.*{so_far}", ""]
         L += [f"- not run: {_code(n.pointer)} ({_esc(n.tier or 'tier unknown')}"
-              f"{': ' + _esc(n.reason) if n.reason else ''})" for n in c.not_run] + [""]
+              f"{': ' + _esc(n.reason) if n.reason else ''})" for n in c.not_run]
+        L += [f"- to complete it: {_esc(c.to_complete)}", ""]
     if c.verdict == "corrected":
         L += _table(["as printed (fails)", "corrected (verified)"],
                     [[_esc(c.printed) + (f"<br>counterexample: {_esc(c.counterexample)}" if c.counterexample else ""),

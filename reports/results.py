@@ -47,7 +47,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from reports.catalogue import Claim, _functions_in
+from reports.catalogue import Claim, functions_in
 from reports.policy import ALL as VERDICTS
 from reports.verdict import claim_status, claim_verdict, inventory_tiers, pointer_of
 
@@ -248,7 +248,7 @@ def _vanished(nodeid: str, root: Path, cache: dict[Path, set[str] | None]) -> bo
     path = root / file
     if path not in cache:
         try:
-            cache[path] = _functions_in(path) if path.is_file() else None
+            cache[path] = functions_in(path) if path.is_file() else None
         except (OSError, SyntaxError):
             cache[path] = set()
     names = cache[path]

@@ -25,6 +25,8 @@ from typing import Any, Iterable, Mapping
 from reports.catalogue import Claim
 
 TIER_ORDER = ("fast", "slow", "network", "gpu")
+#: why a gpu check left no record (it was not selected: CPU tiers only, or no CUDA)
+GPU_HINT = "needs CUDA"
 #: what a passing check demonstrates, from strongest to weakest (``evidence.on_pass``)
 ON_PASS_ORDER = ("refuted", "inconclusive", "corrected", "verified")
 
@@ -113,7 +115,8 @@ def claim_status(claim: Claim | None, records: list[dict[str, Any]],
         if skipped:
             not_run.append(NotRun(p, tier, _skip_reason(skipped[0].get("message", ""))))
         elif not any(r.get("outcome") == "passed" for r in recs):
-            not_run.append(NotRun(p, tier, "" if tier else "not collected in any run"))
+            reason = "" if tier else "not collected in any run"
+            not_run.append(NotRun(p, tier, GPU_HINT if tier == "gpu" else reason))
     passed = [r for r in checks if r.get("outcome") == "passed"]
     ran_tiers = tuple(sorted({r.get("tier", "") for r in passed} - {""}, key=_tier_key))
     common = dict(ran_tiers=ran_tiers, not_run=tuple(not_run), checks=ids[0], controls=ids[1])
