@@ -91,8 +91,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config._gbu = {"records": {}, "last_write": 0.0, "started": time.time()}  # type: ignore[attr-defined]
     tier = config.getoption("--tier")
+    from reports.results import default_results_path, shard_of
+
+    config._gbu["shard"] = shard_of(config.option)  # pytest-split's --splits N --group i, or None
     results = (config.getoption("--results") or os.environ.get("GBU_RESULTS")
-               or str(ROOT / "reports" / "out" / f"results-{tier}.json"))
+               or default_results_path(ROOT, tier, config._gbu["shard"]))
     config._gbu["results"] = Path(results)
     shift = config.getoption("--gbu-seed")
     if shift is not None:
@@ -195,7 +198,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 item.add_marker(pytest.mark.skip(
                     reason="gpu check: CUDA is not available on this machine (run it at tiny scale on "
                            "the CPU with --tier gpu --device cpu)"))
-    config._gbu["progress_total"] = len(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config._gbu["progress_total"] = len(session.items)  # after every selection (tier, -k, shard)
 
 
 def _substituted_names() -> list[str]:
@@ -441,7 +447,8 @@ def _write_results(config: pytest.Config, partial: bool) -> None:
 
     # merged per check into the existing file: a rerun of one file, -k or one tier keeps the rest
     data = write_results(config._gbu["results"], load(), config._gbu["records"], _provenance(config),
-                         partial=partial, collected=config._gbu.get("collected"), root=ROOT)
+                         partial=partial, collected=config._gbu.get("collected"), root=ROOT,
+                         shard=config._gbu.get("shard"))
     config._gbu["last_write"] = time.time()
     config._gbu["summary"] = data["claims"]
 

@@ -4,14 +4,19 @@
     python -m reports render [RESULTS ...] [--out DIR]
     python -m reports run [--tier cpu|fast|slow|network|gpu|all] [--device D] [--out DIR] [-- PYTEST_ARGS ...]
                                               (default --tier cpu: every CPU tier, with progress lines)
-    python -m reports diff BASE.json HEAD.json
+    python -m reports run --tier T --shards N --executor local|slurm [SLURM options] [-- PYTEST_ARGS ...]
+                                              N duration-balanced shards (pytest-split) via submitit, merged
+    python -m reports merge SHARD.json|DIR ... [--results OUT]   merge shard files (checked), then render
+    python -m reports durations [RESULTS ...]  refresh .test_durations from the recorded durations
+    python -m reports diff BASE.json HEAD.json [--strict]
     python -m reports list
     python -m reports controls [RESULTS ...]   planted-bug rejection rate per algorithm family
     python -m reports false-alarms [--tier T ...] [--runs N] [--out DIR] [--resume] [-- PYTEST_ARGS ...]
                                               rerun tiers with fresh randomness; failures per check vs budget
 
-Exit codes: 0 success; 1 ``diff`` found a claim that got worse; 2 bad input
-(missing or invalid results file, invalid catalogue); ``run`` returns pytest's.
+Exit codes: 0 success; 1 ``diff`` found a claim that got worse (``--strict``: any change);
+2 bad input (missing or invalid results file, invalid catalogue, shards that cannot be
+merged: one line each); ``run`` returns pytest's.
 """
 from __future__ import annotations
 
@@ -23,11 +28,12 @@ import sys
 from pathlib import Path
 
 from reports.catalogue import ROOT, CatalogueError, load as load_catalogue
+from reports.cli_shards import add_parsers, add_run_options
 from reports.results import load as load_results, merge
 
 OUT = ROOT / "reports" / "out"
 GPU_RESULTS = ROOT / "reports" / "gpu-results"
-COMMANDS = ("render", "run", "diff", "list", "controls", "false-alarms")
+COMMANDS = ("render", "run", "merge", "durations", "diff", "list", "controls", "false-alarms")
 #: before -> afters that count as a regression in ``diff``
 #: (a decided verdict that is now only partial lost evidence: worse; verified <-> corrected <-> refuted
 #: are re-judgements of the statement, shown but not a regression of the code)
@@ -106,7 +112,18 @@ def _results_option(pytest_args: list[str]) -> list[Path]:
     return []
 
 
+def _render_with(paths: list[Path], args: argparse.Namespace) -> None:
+    """Render every default results file and ``paths``."""
+    found = default_results()
+    found += [p for p in paths if p.is_file() and p not in found]
+    _print_rendered(*render(found, Path(args.out), args.catalogue))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.shards:
+        from reports.cli_shards import run_sharded
+
+        return run_sharded(args, _render_with)
     cmd = [sys.executable, "-m", "pytest", "checks", "--tier", args.tier]
     if args.device:
         cmd += ["--device", args.device]
@@ -148,7 +165,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"no verdict changed ({len(head)} claims)")
     else:
         print(f"{changed} verdict(s) changed, {worse} worse")
-    return 1 if worse else 0
+    return 1 if worse or (args.strict and changed) else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -220,24 +237,28 @@ def parser() -> argparse.ArgumentParser:
                         help="catalogue folder (default reports/catalogue)")
     p = argparse.ArgumentParser(prog="python -m reports", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{render,run,diff,list,controls}")
+    sub = p.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     r = sub.add_parser("render", parents=[common], help="write report.md and report.html (default)")
     r.add_argument("results", nargs="*", metavar="RESULTS",
                    help="results files (default: reports/out/results-*.json and reports/gpu-results/*.json)")
     r.add_argument("--out", default=str(OUT), metavar="DIR", help="output folder (default reports/out)")
     r.set_defaults(func=cmd_render)
     u = sub.add_parser("run", parents=[common], help="run the checks with pytest, then render",
-                       usage="python -m reports run [--tier T] [--device D] [--out DIR] [-- PYTEST_ARGS ...]")
+                       usage="python -m reports run [--tier T] [--device D] [--out DIR] [--shards N --executor "
+                             "local|slurm [SLURM options]] [-- PYTEST_ARGS ...]")
     u.add_argument("--tier", choices=("cpu", "fast", "slow", "network", "gpu", "all"), default="cpu",
                    help="which checks run: cpu (default: fast + slow + network, the complete CPU report), "
                         "fast, slow, network, gpu or all")
     u.add_argument("--device", default=None, help="torch device passed to pytest (auto, cpu, cuda, ...)")
     u.add_argument("--out", default=str(OUT), metavar="DIR", help="report folder (default reports/out)")
     u.set_defaults(func=cmd_run, pytest_args=[])
+    add_run_options(u)
     d = sub.add_parser("diff", help="claims whose verdict changed; exit 1 if one got worse")
     d.add_argument("base", metavar="BASE.json")
     d.add_argument("head", metavar="HEAD.json")
+    d.add_argument("--strict", action="store_true", help="exit 1 on any verdict change, better or worse")
     d.set_defaults(func=cmd_diff)
+    add_parsers(sub, common, _render_with)
     li = sub.add_parser("list", parents=[common], help="the catalogue: id, tier, expected verdict, checks")
     li.set_defaults(func=cmd_list)
     c = sub.add_parser("controls", parents=[common], help="planted-bug rejection rate per algorithm family")

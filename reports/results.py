@@ -52,7 +52,8 @@ from reports.policy import ALL as VERDICTS
 from reports.verdict import claim_status, claim_verdict, inventory_tiers, pointer_of
 
 __all__ = ["SCHEMA", "VERDICTS", "BAD", "claim_verdict", "summarise", "build", "write_atomic", "load",
-           "merge", "write_results", "git_sha", "versions", "device_description"]
+           "merge", "merge_into", "write_results", "shard_of", "default_results_path", "git_sha", "versions",
+           "device_description"]
 
 SCHEMA = 1
 BAD = ("failed", "error")
@@ -170,6 +171,24 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def shard_of(options: Any) -> dict[str, Any] | None:
+    """``{"group": i, "splits": N, "algorithm": ...}`` of a pytest-split shard (``--splits N
+    --group i``; ``options`` is pytest's ``config.option``), or None for an unsplit run."""
+    splits, group = getattr(options, "splits", None), getattr(options, "group", None)
+    if not splits or not group:
+        return None
+    return {"group": int(group), "splits": int(splits),
+            "algorithm": getattr(options, "splitting_algorithm", None) or "duration_based_chunks"}
+
+
+def default_results_path(root: Path, tier: str, shard: Mapping[str, Any] | None = None) -> Path:
+    """reports/out/results-<tier>.json; a shard's own file under reports/out/shards/<tier>/."""
+    out = Path(root) / "reports" / "out"
+    if shard:
+        return out / "shards" / tier / f"results-{shard['group']}of{shard['splits']}.json"
+    return out / f"results-{tier}.json"
+
+
 def _record_provenance(prov: Mapping[str, Any]) -> dict[str, Any]:
     return {k: prov.get(k) for k in RECORD_PROVENANCE if prov.get(k) is not None}
 
@@ -206,7 +225,7 @@ def _replaces(old: Mapping[str, Any], new: Mapping[str, Any], by_time: bool) -> 
     return _finished(new) >= _finished(old) if by_time else True
 
 
-def _combine(datas: Iterable[Mapping[str, Any]], by_time: bool = True
+def combine_records(datas: Iterable[Mapping[str, Any]], by_time: bool = True
              ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
     """Records, runs and inventory of several results files, merged per check."""
     records: dict[str, dict[str, Any]] = {}
@@ -235,7 +254,7 @@ def merge(catalogue: dict[str, Claim], runs: Iterable[dict[str, Any]]) -> dict[s
     a check seen in several keeps its latest record that is not merely a skip, with the
     provenance of the run that made it."""
     datas = list(runs)
-    records, kept, collected = _combine(datas)
+    records, kept, collected = combine_records(datas)
     out = build(catalogue, records, {"merged_from": kept, "finished": time.time()}, runs=kept,
                 collected=collected)
     out["partial"] = any(bool(d.get("partial")) for d in datas)
@@ -284,16 +303,25 @@ def write_results(path: Path, catalogue: dict[str, Claim], records: Mapping[str,
     there are dropped. A shard (``shard={"group": i, "splits": N}``) writes a fresh
     file of its own: shard files are merged by ``python -m reports merge``, never in place.
     Returns what was written."""
-    path = Path(path)
     prov = dict(provenance)
     if shard:
         prov["shard"] = dict(shard)
     stamp = _record_provenance(prov)
     mine = {n: dict(r, provenance=dict(r.get("provenance") or {}, **stamp)) for n, r in records.items()}
-    current = {"provenance": prov, "runs": [prov], "checks": mine, "collected": dict(collected or {})}
+    current = {"provenance": prov, "runs": [prov], "checks": mine, "collected": dict(collected or {}),
+               "partial": partial, "shard": dict(shard) if shard else None}
+    return merge_into(path, catalogue, current, root=root, fresh=bool(shard))
+
+
+def merge_into(path: Path, catalogue: dict[str, Claim], current: Mapping[str, Any], *,
+               root: Path | None = None, fresh: bool = False) -> dict[str, Any]:
+    """Merge the results ``current`` (records with their provenance) into the file at
+    ``path`` per check, ``current`` winning, and write it atomically (``fresh``: replace it)."""
+    path = Path(path)
+    prov = dict(current.get("provenance") or {})
     with _locked(path):
         previous: list[Mapping[str, Any]] = []
-        if path.is_file() and not shard:
+        if path.is_file() and not fresh:
             try:
                 previous.append(load(path))
             except ValueError as exc:
@@ -301,16 +329,17 @@ def write_results(path: Path, catalogue: dict[str, Claim], records: Mapping[str,
                 os.replace(path, aside)
                 prov["replaced_unreadable"] = f"{aside.name}: {exc}"
         if previous and root is not None:
+            mine = current.get("checks") or {}
             cache: dict[Path, set[str] | None] = {}
             old = dict(previous[0])
             old["checks"] = {n: r for n, r in _stamped(old).items() if n in mine or not _vanished(n, root, cache)}
             old["collected"] = {n: t for n, t in (old.get("collected") or {}).items()
-                                if n in current["collected"] or not _vanished(n, root, cache)}
+                                if n in (current.get("collected") or {}) or not _vanished(n, root, cache)}
             previous = [old]
-        # this run is the newest, whatever the clocks of the machines that wrote the file said
-        records_all, runs, inventory = _combine([*previous, current], by_time=False)
-        data = build(catalogue, records_all, prov, partial=partial, runs=runs, collected=inventory)
-        if shard:
-            data["shard"] = dict(shard)
+        # the current results are the newest, whatever the clocks of the machines that wrote the file said
+        records, runs, inventory = combine_records([*previous, current], by_time=False)
+        data = build(catalogue, records, prov, partial=bool(current.get("partial")), runs=runs, collected=inventory)
+        if fresh and current.get("shard"):
+            data["shard"] = dict(current["shard"])
         write_atomic(path, data)
     return data
