@@ -258,7 +258,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("head", metavar="HEAD.json")
     d.add_argument("--strict", action="store_true", help="exit 1 on any verdict change, better or worse")
     d.set_defaults(func=cmd_diff)
-    add_parsers(sub, common, _render_with)
+    add_parsers(sub, common, _render_with, default_results)
     li = sub.add_parser("list", parents=[common], help="the catalogue: id, tier, expected verdict, checks")
     li.set_defaults(func=cmd_list)
     c = sub.add_parser("controls", parents=[common], help="planted-bug rejection rate per algorithm family")

@@ -41,7 +41,8 @@ def add_run_options(u: argparse.ArgumentParser) -> None:
                    help="local executor: give shard i the GPU gpus[(i-1) %% len(gpus)]")
 
 
-def add_parsers(sub, common: argparse.ArgumentParser, render: Render) -> None:
+def add_parsers(sub, common: argparse.ArgumentParser, render: Render,
+                default_results: Callable[[], list[Path]]) -> None:
     m = sub.add_parser("merge", parents=[common], help="merge shard results files (checks them first), then render")
     m.add_argument("shards", nargs="+", metavar="SHARD", help="shard results files, or folders holding them")
     m.add_argument("--results", default=None, metavar="OUT",
@@ -54,7 +55,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, render: Render) -> None:
     d = sub.add_parser("durations", help=f"refresh {DURATIONS} (pytest-split's balance) from results files")
     d.add_argument("results", nargs="*", metavar="RESULTS", help="results files (default as for render)")
     d.add_argument("--path", default=str(ROOT / DURATIONS), help=f"durations file (default {DURATIONS})")
-    d.set_defaults(func=cmd_durations)
+    d.set_defaults(func=lambda args: cmd_durations(args, default_results))
 
 
 def _shard_files(items: list[str]) -> list[Path]:
@@ -90,9 +91,7 @@ def cmd_merge(args: argparse.Namespace, render: Render) -> int:
     return rc
 
 
-def cmd_durations(args: argparse.Namespace) -> int:
-    from reports.__main__ import default_results
-
+def cmd_durations(args: argparse.Namespace, default_results: Callable[[], list[Path]]) -> int:
     paths = [Path(p) for p in args.results] if args.results else default_results()
     if not paths:
         print("error: no results file: run the checks first (python -m reports run)", file=sys.stderr)

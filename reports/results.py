@@ -261,17 +261,24 @@ def merge(catalogue: dict[str, Claim], runs: Iterable[dict[str, Any]]) -> dict[s
     return out
 
 
-def _vanished(nodeid: str, root: Path, cache: dict[Path, set[str] | None]) -> bool:
+#: check file -> (its mtime, the functions it defines): parsed once per process, not at every snapshot
+_FUNCTIONS: dict[Path, tuple[int, set[str]]] = {}
+
+
+def _vanished(nodeid: str, root: Path) -> bool:
     """Whether the check a record was made by no longer exists (its file or function gone)."""
     file, _, rest = pointer_of(nodeid).partition("::")
     path = root / file
-    if path not in cache:
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return True
+    if _FUNCTIONS.get(path, (None,))[0] != mtime:
         try:
-            cache[path] = functions_in(path) if path.is_file() else None
-        except (OSError, SyntaxError):
-            cache[path] = set()
-    names = cache[path]
-    return names is None or bool(rest) and rest not in names
+            _FUNCTIONS[path] = (mtime, functions_in(path))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return False  # unreadable now: keep its records rather than guess
+    return bool(rest) and rest not in _FUNCTIONS[path][1]
 
 
 @contextmanager
@@ -330,11 +337,10 @@ def merge_into(path: Path, catalogue: dict[str, Claim], current: Mapping[str, An
                 prov["replaced_unreadable"] = f"{aside.name}: {exc}"
         if previous and root is not None:
             mine = current.get("checks") or {}
-            cache: dict[Path, set[str] | None] = {}
             old = dict(previous[0])
-            old["checks"] = {n: r for n, r in _stamped(old).items() if n in mine or not _vanished(n, root, cache)}
+            old["checks"] = {n: r for n, r in _stamped(old).items() if n in mine or not _vanished(n, root)}
             old["collected"] = {n: t for n, t in (old.get("collected") or {}).items()
-                                if n in (current.get("collected") or {}) or not _vanished(n, root, cache)}
+                                if n in (current.get("collected") or {}) or not _vanished(n, root)}
             previous = [old]
         # the current results are the newest, whatever the clocks of the machines that wrote the file said
         records, runs, inventory = combine_records([*previous, current], by_time=False)

@@ -379,3 +379,9 @@ def test_failing_numbers_get_the_digits_that_differ():
     assert distinct(8.17716000001e-12, 8.17716e-12) == ("8.17716000001e-12", "8.17716e-12")
     failing = {"kind": "tight", "measured": 1.0000001, "reference": 1.0, "tolerance": 1e-9, "passed": False}
     assert headline_text(failing) == "1.0000001 vs 1 (tol 1e-09)"
+
+
+def test_run_defaults_to_every_cpu_tier():
+    """README command 1 (`python -m reports run`) runs fast + slow + network: the complete CPU report."""
+    args = cli.parser().parse_args(["run"])
+    assert args.tier == "cpu" and args.shards == 0
