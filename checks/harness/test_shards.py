@@ -5,6 +5,7 @@ executor runs N groups that together run every check once."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 
@@ -142,3 +143,20 @@ def test_local_executor_runs_every_group_once(tmp_path):
     progress = log.read_text(encoding="utf-8")
     assert "[shards] 3 shard(s) of tier fast submitted (local" in progress
     assert all(f"group {g}/3 finished: pytest exit 0" in progress for g in (1, 2, 3))
+
+
+def test_slurm_options_pass_through_to_sbatch(tmp_path, monkeypatch):
+    """No cluster here: a stand-in ``srun`` on PATH lets submitit build the sbatch script of an array task."""
+    pytest.importorskip("submitit")
+    from reports.submit import ShardPlan, _executor
+
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "srun").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    (tmp_path / "bin" / "srun").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    plan = ShardPlan(tier="gpu", splits=8, executor="slurm", folder=tmp_path, partition="gpu", gpus_per_node=1,
+                     cpus_per_task=4, mem_gb=16, timeout_min=120, slurm_extra={"qos": "normal"})
+    script = _executor(plan)._executor._make_submission_file_text("python -m submitit.core._submit x", "uid")
+    for line in ("--partition=gpu", "--gpus-per-node=1", "--cpus-per-task=4", "--mem=16GB", "--time=120",
+                 "--qos=normal", "--job-name=gbu-gpu"):
+        assert f"#SBATCH {line}\n" in script
