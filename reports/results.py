@@ -85,7 +85,9 @@ def claim_verdict(claim: Claim | None, records: list[dict[str, Any]]) -> str:
     * all ran checks passed -> ``refuted`` if one of them exhibits a counterexample
       to every faithful reading, else ``inconclusive`` if one says it cannot
       decide, else ``corrected`` if one exhibits the printed statement failing (a
-      slip) while the others verify the corrected statement, else ``verified``;
+      slip) while another verifies the corrected statement (with none: ``cited`` if the
+      catalogue expects ``cited`` — the corrected statement no program can check — else
+      ``inconclusive``), else ``verified``;
     * only skipped checks -> ``not run``; no checks -> ``cited`` / ``not yet checked``.
     """
     checks = [r for r in records if not r.get("control")]
@@ -107,7 +109,12 @@ def claim_verdict(claim: Claim | None, records: list[dict[str, Any]]) -> str:
     if "inconclusive" in on_pass:
         return "inconclusive"
     if "corrected" in on_pass:
-        return "corrected"
+        # corrected = the literal counterexample AND the corrected statement verified by another
+        # check of the claim; with no such check the corrected half is unearned: cited where no
+        # program can check it (the catalogue says so), else inconclusive
+        if "verified" in on_pass:
+            return "corrected"
+        return "cited" if claim is not None and claim.expected == "cited" else "inconclusive"
     return "verified"
 
 
