@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import checks.test_02_sgd as sgd_checks
+import checks.test_02_sgd_saddles as saddle_checks
 from checks.support import fails
 
 
@@ -35,3 +36,11 @@ def test_thm4_search_finds_nothing_with_large_step_constants():
                      margin="gamma lam >= 0.55, 10 % above the boundary 1/2 of Chung's condition")
 def test_thm4_search_rejects_constants_just_above_one_half():
     fails(sgd_checks.test_thm4_as_printed_fails_for_small_gamma, gamma_lam_min=0.55)
+
+
+@pytest.mark.slow  # 1000 random walks of up to 16/alpha^2 steps: ~10 s CPU
+@pytest.mark.claim("sgd.q2-psgd-escape-time")
+@pytest.mark.control("wrong_world", of=saddle_checks.test_psgd_escape_time_omega_as_printed,
+                     margin="a degenerate critical point (f = x^2/2, flat in y): diffusive escape ~ 1/alpha^2, the Omega bound holds")
+def test_omega_reading_check_rejects_a_degenerate_saddle():
+    fails(saddle_checks.test_psgd_escape_time_omega_as_printed, objective="degenerate")
