@@ -214,14 +214,14 @@ def test_interpolation_counterexample(evidence, algorithm, additive_min=0.0):
                     q=_mean_square_law(found)[0])
     t = 1e-6
     for name, m in (("shrunk", found), ("pinned", pinned)):
-        q, floor = _mean_square_law(m)
+        q, _ = _mean_square_law(m)
         steps = int(np.ceil(np.log(1e-3 * t**2 / CHAINS) / np.log(q)))
         seed = _seed("sgd.q1-constant-step-no-convergence", "interpolation", name, *m.values())
         evidence.parameters(**{f"{name}_{k}": v for k, v in m.items()}, **{f"{name}_steps": steps})
         rng = np.random.default_rng(seed)
         run = run_optimizer(sgd, np.ones((CHAINS, 1)),
-                            lambda x, k, m=m: ((m["lam"] + m["b"] * rng.standard_normal(x.shape)) * x
-                                               + m["a"] * rng.standard_normal(x.shape)),
+                            lambda x, k, m=m, rng=rng: ((m["lam"] + m["b"] * rng.standard_normal(x.shape)) * x
+                                                        + m["a"] * rng.standard_normal(x.shape)),
                             steps, lr=m["alpha"], record=[steps])
         evidence.upper_bound(f"{name}: max over {CHAINS} chains |x_K - x*| (constant step)",
                              np.abs(run["x"][-1]).max(), t, headline=name == "shrunk")
