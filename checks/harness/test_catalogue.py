@@ -132,8 +132,10 @@ def test_corrected_needs_a_verified_corrected_statement():
 
 
 def test_corrected_entries_state_their_correction():
-    """An entry predicted `corrected` writes out the corrected statement and the one-line counterexample
-    (the errata table renders both)."""
-    missing = [cid for cid, c in load().items() if c.expected == "corrected"
-               and not (c.corrected_statement.strip() and c.counterexample.strip())]
-    assert not missing, "expected = corrected but no corrected_statement/counterexample: " + ", ".join(missing)
+    """An entry predicted `corrected` writes out the corrected statement its other checks verify, and an
+    entry with a one-line counterexample (the errata renders it) says what it corrects."""
+    claims = load()
+    missing = [cid for cid, c in claims.items() if c.expected == "corrected" and not c.corrected_statement.strip()]
+    assert not missing, "expected = corrected but no corrected_statement: " + ", ".join(missing)
+    orphans = [cid for cid, c in claims.items() if c.counterexample.strip() and not c.corrected_statement.strip()]
+    assert not orphans, "counterexample without corrected_statement: " + ", ".join(orphans)
