@@ -7,7 +7,8 @@ import pytest
 
 import checks.test_02_sgd as sgd_checks
 import checks.test_02_sgd_saddles as saddle_checks
-from checks.support import fails
+from checks.quality.test_02_sgd_controls import PSGDWithoutPerturbation
+from checks.support import fails, rejects
 
 
 @pytest.mark.claim("sgd.q1-constant-step-no-convergence")
@@ -44,3 +45,8 @@ def test_thm4_search_rejects_constants_just_above_one_half():
                      margin="a degenerate critical point (f = x^2/2, flat in y): diffusive escape ~ 1/alpha^2, the Omega bound holds")
 def test_omega_reading_check_rejects_a_degenerate_saddle():
     fails(saddle_checks.test_psgd_escape_time_omega_as_printed, objective="degenerate")
+
+
+@pytest.mark.claim("sgd.q2-psgd-escape-time")
+def test_omega_reading_check_rejects_missing_perturbation():
+    rejects(saddle_checks.test_psgd_escape_time_omega_as_printed, "psgd", PSGDWithoutPerturbation)
