@@ -44,6 +44,10 @@ settings.register_profile("ci", derandomize=True, deadline=None, database=None, 
                           max_examples=20, suppress_health_check=_QUIET_HEALTH)
 settings.register_profile("dev", derandomize=False, deadline=None, max_examples=20,
                           print_blob=True, suppress_health_check=_QUIET_HEALTH)
+# fresh: what `python -m reports false-alarms` reruns under: random and no example database,
+# so that a failing example found by one run is not replayed by the next (independent runs).
+settings.register_profile("fresh", derandomize=False, deadline=None, database=None, max_examples=20,
+                          print_blob=True, suppress_health_check=_QUIET_HEALTH)
 settings.register_profile("nightly", derandomize=False, deadline=None, max_examples=400,
                           print_blob=True, suppress_health_check=_QUIET_HEALTH)
 

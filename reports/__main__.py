@@ -6,6 +6,8 @@
     python -m reports diff BASE.json HEAD.json
     python -m reports list
     python -m reports controls [RESULTS ...]   planted-bug rejection rate per algorithm family
+    python -m reports false-alarms [--tier T ...] [--runs N] [--out DIR] [--resume] [-- PYTEST_ARGS ...]
+                                              rerun tiers with fresh randomness; failures per check vs budget
 
 Exit codes: 0 success; 1 ``diff`` found a claim that got worse; 2 bad input
 (missing or invalid results file, invalid catalogue); ``run`` returns pytest's.
@@ -24,7 +26,7 @@ from reports.results import VERDICTS, load as load_results, merge
 
 OUT = ROOT / "reports" / "out"
 GPU_RESULTS = ROOT / "reports" / "gpu-results"
-COMMANDS = ("render", "run", "diff", "list", "controls")
+COMMANDS = ("render", "run", "diff", "list", "controls", "false-alarms")
 #: before -> afters that count as a regression in ``diff``
 WORSE = {"verified": {"failed", "error", "inconclusive", "not run", "not yet checked"},
          "corrected": {"failed", "error", "inconclusive", "not run", "not yet checked"},
@@ -198,6 +200,19 @@ def cmd_controls(args: argparse.Namespace) -> int:
     return 1 if missed else 0
 
 
+def cmd_false_alarms(args: argparse.Namespace) -> int:
+    from reports.false_alarms import measure, report
+
+    folder = Path(args.out)
+    try:
+        if args.report_only:
+            return report(folder)
+        return measure(args.tier or ["fast"], args.runs, folder, resume=args.resume, profile=args.profile,
+                       pytest_args=args.pytest_args, seed=args.seed, timeout=args.timeout)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--catalogue", metavar="DIR", default=None,
@@ -225,6 +240,21 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("controls", parents=[common], help="planted-bug rejection rate per algorithm family")
     c.add_argument("results", nargs="*", metavar="RESULTS", help="results files (default as for render)")
     c.set_defaults(func=cmd_controls)
+    f = sub.add_parser("false-alarms", help="rerun tiers with fresh randomness; failures per check vs its budget",
+                       usage="python -m reports false-alarms [--tier T ...] [--runs N] [--out DIR] [--resume] "
+                             "[--seed S] [--report-only] [-- PYTEST_ARGS ...]")
+    f.add_argument("--tier", action="append", choices=("fast", "slow", "network", "gpu", "cpu", "all"),
+                   help="a tier to rerun (repeatable; default fast)")
+    f.add_argument("--runs", type=int, default=50, help="reruns per tier (default 50)")
+    f.add_argument("--out", default=str(OUT / "false-alarms"), metavar="DIR",
+                   help="where each run's results and the manifest go (default reports/out/false-alarms)")
+    f.add_argument("--resume", action="store_true", help="continue the runs already in --out")
+    f.add_argument("--report-only", action="store_true", help="summarise the runs in --out, run nothing")
+    f.add_argument("--seed", type=int, default=None, help="draw the runs' seeds from this seed (default: random)")
+    f.add_argument("--profile", default="fresh", help="hypothesis profile of the reruns (default fresh: random, "
+                                                      "no example database)")
+    f.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="time limit of one run")
+    f.set_defaults(func=cmd_false_alarms, pytest_args=[])
     return p
 
 
@@ -233,11 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "render")
     pytest_args: list[str] = []
-    if argv[0] == "run" and "--" in argv:
+    if argv[0] in ("run", "false-alarms") and "--" in argv:
         i = argv.index("--")
         argv, pytest_args = argv[:i], argv[i + 1:]
     args = parser().parse_args(argv)
-    if args.command == "run":
+    if args.command in ("run", "false-alarms"):
         args.pytest_args = pytest_args
     try:
         return args.func(args)
