@@ -326,7 +326,7 @@ def test_thm4_as_printed_fails_for_small_gamma(evidence, algorithm, gamma_lam_mi
     schedule = algorithm("polynomial_step")
     _pathwise_sgd_with_schedule(evidence, algorithm, 0.25)
     found = search_counterexample(st.floats(gamma_lam_min, 3.0), lambda c: _exact_rate(schedule, c)[0] > -0.9,
-                                  "sgd.q3-thm4-rate", "step-constant", max_examples=40)
+                                  "sgd.q3-thm4-rate", "step-constant", max_examples=20)
     evidence.record("shrunk counterexample (hypothesis): gamma lam", found, slope=_exact_rate(schedule, found)[0])
     slopes = {}
     for c in sorted({found, *(c for c in (0.25, 0.1) if c >= gamma_lam_min)}, reverse=True):

@@ -104,6 +104,7 @@ def test_toy_check_rejects_average():
     rejects(danskin.test_ddi_on_the_toy, "ddi_direction", single_attack_gradient)
 
 
+@pytest.mark.slow  # 300 exact (sympy) examples without a counterexample: ~5 s CPU
 @pytest.mark.claim("at.madry-corollary-counterexample")
 @pytest.mark.control("wrong_world", of=danskin.test_madry_corollary_is_false,
                      margin="only robust losses whose two active gradients make an acute angle: the corollary holds")
