@@ -18,14 +18,15 @@ legend):
   (wrong-world and near-miss controls; its resolution is stated).
 * ``corrected`` — false or ill-posed as printed because of a slip (sign, constant,
   dropped condition, quantifier, O/Ω, garbled formula): a check shows the literal
-  counterexample and the others verify the corrected statement (`corrected_statement`),
+  counterexample and another verifies the corrected statement (`corrected_statement`),
   shown side by side.
 * ``refuted`` — false in every faithful reading; the counterexample is shown. A
   sufficient condition is not refuted by convergence outside it, and a claim the
   tutorial makes about a paper is verified when the check confirms it.
 * ``inconclusive`` — the checks ran but cannot decide at this scale or power; the check
   says why.
-* ``cited`` — no program can check it; the catalogue says why (`cited_reason`).
+* ``cited`` — no program can check it (or, after a literal counterexample, its corrected
+  statement); the catalogue says why (`cited_reason`).
 * ``failed`` — a check that should hold did not, or a planted-bug control was not
   rejected; `pytest checks` exits non-zero.
 * ``error`` — the code under test or the check itself misbehaved (an exception, a

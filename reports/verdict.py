@@ -10,7 +10,9 @@
 * otherwise, over the checks that passed: ``refuted`` if one demonstrates the statement
   false in every reading (``evidence.refutes``), else ``inconclusive`` if one cannot
   decide, else ``corrected`` if one shows the statement as printed failing
-  (``evidence.corrects``) while the others verify the corrected statement, else ``verified``;
+  (``evidence.corrects``) while another verifies the corrected statement (with none,
+  the corrected half is unearned: ``cited`` where the catalogue expects it -- no program
+  can check the corrected statement -- else ``inconclusive``), else ``verified``;
 * no checks at all -> ``cited`` (expected cited) or ``not yet checked``.
 
 Records that belong to a claim but to none of its catalogue pointers (a check renamed
@@ -127,6 +129,8 @@ def claim_status(claim: Claim | None, records: list[dict[str, Any]],
         return ClaimStatus("not run", detail=describe_missing((), not_run), **common)
     on_pass = {((r.get("evidence") or {}).get("on_pass") or "verified") for r in passed}
     interim = next((v for v in ON_PASS_ORDER if v in on_pass), "verified")
+    if interim == "corrected" and "verified" not in on_pass:
+        interim = "cited" if claim is not None and claim.expected == "cited" else "inconclusive"
     if not_run:
         return ClaimStatus("partial", interim=interim, detail=describe_missing(ran_tiers, not_run), **common)
     return ClaimStatus(interim, **common)

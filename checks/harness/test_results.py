@@ -58,9 +58,16 @@ def test_pointer_of_drops_parameters_and_classes():
     ([_rec(A, on_pass="inconclusive"), _rec(B, on_pass="refuted")], "refuted"),
     ([_rec(A, on_pass="refuted")], "partial"),                                    # partial > refuted
     ([_rec(A, "skipped"), _rec(B, "skipped")], "not run"),
+    ([_rec(A, on_pass="corrected"), _rec(B, on_pass="corrected")], "inconclusive"),   # corrected half unearned
 ])
 def test_claim_verdict_policy(records, verdict):
     assert claim_verdict(_claim(A, B), records) == verdict
+
+
+def test_a_literal_counterexample_alone_does_not_earn_corrected():
+    """Nothing verifies the corrected statement: cited where the catalogue says no program can, else inconclusive."""
+    assert claim_verdict(_claim(A), [_rec(A, on_pass="corrected")]) == "inconclusive"
+    assert claim_verdict(_claim(A, expected="cited"), [_rec(A, on_pass="corrected")]) == "cited"
 
 
 def test_claims_without_listed_checks():

@@ -13,7 +13,7 @@ import checks.test_10_weak_minty as weak_minty
 import checks.test_10_weak_minty_certificates as certificates
 import checks.test_10_weak_minty_methods as methods
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 from problems.minimax.minty_games import forsaken
 from problems.minimax.minty_oracles import WeakMintyEstimate, weak_minty_ratio
 
@@ -140,3 +140,15 @@ def test_adaptive_check_rejects_a_constant_step():
 def test_polar_check_rejects_a_stale_second_step():
     # GDA-like dynamics keep the polar game's attracting circle r = 1 (starts at r = 1.05)
     rejects(methods.test_polar_game_family, "extragradient_plus", eg_plus_stale_second_step)
+
+
+@pytest.mark.claim("wmvi.definition-and-rho")
+def test_strict_inequality_check_rejects_a_missing_normalisation():
+    rejects(weak_minty.test_weak_mvi_strict_inequality_as_printed, "weak_minty_rho", rho_without_normalisation)
+
+
+@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.control("wrong_world", of=weak_minty.test_weak_mvi_strict_inequality_as_printed,
+                     margin="the definition with '>=': it holds at z* too, no counterexample exists")
+def test_strict_inequality_check_rejects_the_non_strict_definition():
+    fails(weak_minty.test_weak_mvi_strict_inequality_as_printed, strict=False)

@@ -108,8 +108,8 @@ def test_divergence_check_rejects_segplus_in_disguise():
 
 
 @pytest.mark.claim("segplus.affine")
-@pytest.mark.parametrize("check", [sm.test_segplus_affine_condition, sm.test_segplus_affine_condition_as_printed,
-                                   sm.test_segplus_converges_on_runner_quadratic], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("check", [sm.test_segplus_affine_condition, sm.test_segplus_converges_on_runner_quadratic],
+                         ids=lambda f: f.__name__)
 def test_affine_checks_reject_vanishing_extrapolation(check):
     rejects(check, "stochastic_extragradient_plus", segplus_vanishing_extrapolation)
 
