@@ -47,16 +47,16 @@ def _jacobian_eigenvalues(operator, z: np.ndarray) -> np.ndarray:
 @given(eps=st.floats(0.01, 1.0))
 @example(eps=0.1)
 def test_almost_bilinear_as_printed_has_no_spurious_attractor(evidence, algorithm, on, sign, eps):
-    """As printed, Phi = xy + eps phi(x), phi = x^2/2 - x^4/4, eps > 0 on the *min*
-    player: DV(0) = [[eps, 1], [-1, 0]], Re eig = eps/2 > 0, so 0 attracts the flow,
-    and 0 is an LNE (Phi(x, 0) = eps phi(x) >= 0 for |x| <= sqrt 2, Phi(0, y) = 0).
-    The limit set of EG from (0.05, 0) is {0}: no spurious attractor near the
-    solution, the opposite of what the slide illustrates. (``on``, ``sign`` place eps phi on
-    another player or flip its sign: the worlds of the controls.)"""
+    """The sign of eps decides (the slide gives none): Phi = xy + eps phi(x), phi = x^2/2 - x^4/4,
+    with eps > 0 on the *min* player has DV(0) = [[eps, 1], [-1, 0]], Re eig = eps/2 > 0, so 0
+    attracts the flow and is an LNE (Phi(x, 0) = eps phi(x) >= 0 for |x| <= sqrt 2, Phi(0, y) = 0);
+    the limit set of EG from (0.05, 0) is {0}. The slide's spurious attractor is the eps < 0
+    reading (next check), which is the one that holds: this check pins the sign convention.
+    (``on``, ``sign`` place eps phi on another player or flip its sign: the worlds of the controls.)"""
     evidence.resolution("rejects the opposite sign of eps at |eps| >= 0.01, or eps phi on the max player")
     game = almost_bilinear(sign * eps, on)
-    evidence.refutes("with eps phi on the min player x and eps > 0 (as printed) the critical point attracts "
-                     "and is an LNE; the spurious cycle needs eps < 0 or phi on the max player y")
+    evidence.note("eps > 0 on the min player: no spurious attractor; the slide's claim holds for eps < 0 "
+                  "(or eps phi on the max player), test_almost_bilinear_corrected_has_a_spurious_cycle")
     eig = _jacobian_eigenvalues(game, [0.0, 0.0])
     evidence.tight("Re eig DV(0) = eps/2 (attracting)", eig.real, eps / 2, rel=1e-12)
     xs = np.linspace(-np.sqrt(2), np.sqrt(2), 201)

@@ -25,7 +25,7 @@ import sympy as sp
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from checks.support import examples
+from checks.support import examples, search_counterexample
 from problems.minimax.minty_certificates import certified_constants
 from problems.minimax.minty_games import (FORSAKEN_RHO, POLAR_REFERENCE, Box, forsaken, global_forsaken, linear_minty_game,
                                           linear_minty_games, polar_game)
@@ -61,6 +61,55 @@ def measured_factor(traj: np.ndarray) -> np.ndarray:
 def _symbolic_rho_of_linear_family() -> sp.Expr:
     a, b = sp.symbols("a b", real=True, positive=True)
     return sp.simplify(weak_minty_rho_symbolic(sp.Matrix([[-b, a], [-a, -b]])) - (-b) / (a**2 + b**2))
+
+
+@st.composite
+def minty_points(draw):
+    """An instance of the linear family (L, rho L drawn) and a point z = z* + t (cos th, sin th), t in [0, 2]."""
+    L, rho_L = draw(st.floats(0.5, 5.0)), draw(st.floats(-0.99, 0.0))
+    return L, rho_L, draw(st.floats(0.0, 2.0)), draw(st.floats(0.0, 2 * np.pi))
+
+
+@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.no_near_miss("exact: at z = z* both sides are 0, so '>' fails and '>=' holds, for every V and rho")
+def test_weak_mvi_strict_inequality_as_printed(evidence, algorithm, strict=True):
+    """The slide's definition, as printed: "<V(z), z - z*> > rho ||V(z)||^2 for all z in R^n". Hypothesis
+    searches instances of the linear family, with rho' = (oracle's rho) - 0.01/L strictly below the
+    infimum of the ratio, and points z, for one where the printed inequality fails, and shrinks it: z = z*,
+    where both sides are 0 (0 > 0 is false) — for every V and every rho, so as printed no operator
+    satisfies the assumption. Off z* the inequality holds strictly (64 random points on the found
+    instance and on three fixed ones, L = 0.5, 2, 5): the slip is '>' for '>=', which test_weak_minty_rho_of_linear_family and
+    test_weak_minty_rho_of_polynomial_games verify. ``strict=False`` checks '>=' instead, a world where
+    the printed definition holds: the search then finds nothing and the check fails."""
+    rho_oracle = algorithm("weak_minty_rho")
+
+    def sides(L, rho_L, z):
+        game = linear_minty_game(np.array([L]), np.array([rho_L / L]))
+        rho = float(rho_oracle(game.operator, Box(1.0), np.zeros((1, 2))).value[0]) - 0.01 / L
+        v = linear_v(game, z[:, None, :])[:, 0]
+        return np.sum(v * z, axis=-1), rho * np.sum(v**2, axis=-1)
+
+    def literal_fails(inst):
+        L, rho_L, t, th = inst
+        lhs, rhs = sides(L, rho_L, t * np.array([[np.cos(th), np.sin(th)]]))
+        return not bool((lhs > rhs)[0] if strict else (lhs >= rhs)[0])
+
+    L, rho_L, t, th = search_counterexample(minty_points(), literal_fails, "wmvi.definition-and-rho", "strict",
+                                            strict, max_examples=200)
+    evidence.record("shrunk counterexample (hypothesis): (L, rho L, |z - z*|, angle)", [L, rho_L, t, th])
+    evidence.tight("the counterexample is z = z*", t, 0.0)
+    z = np.random.default_rng(0).standard_normal((64, 2))
+    for L_off, rho_L_off in ((0.5, -0.9), (2.0, -0.5), (5.0, 0.0), (L, rho_L)):
+        lhs, rhs = sides(L_off, rho_L_off, z)
+        evidence.lower_bound(f"off z* (L = {L_off:g}, rho L = {rho_L_off:g}): <V(z), z - z*> - rho' ||V(z)||^2 "
+                             "= 0.01 L |z|^2 > 0", lhs - rhs, 0.0)
+    evidence.parameters(L=L, rho_L=rho_L, strict=strict)
+    evidence.corrects(
+        "As printed, with '>' for all z, the weak MVI fails at z = z* for every operator and every rho (both sides "
+        "are 0): the assumption is unsatisfiable. It reads '>=' (Diakonikolas et al. 2021, Pethick et al. 2022), "
+        "the form whose constant rho the oracle checks verify.",
+        counterexample=(f"linear game with L = {L:g}, rho L = {rho_L:g}, any rho: at z = z* the printed "
+                        "'<V(z), z - z*> > rho ||V(z)||^2' reads 0 > 0 (hypothesis-shrunk)"))
 
 
 @pytest.mark.claim("wmvi.definition-and-rho")

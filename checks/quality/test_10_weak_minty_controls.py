@@ -148,6 +148,18 @@ def test_polar_check_rejects_a_stale_second_step():
     rejects(methods.test_polar_game_family, "extragradient_plus", eg_plus_stale_second_step, a=sp.Rational(1, 3),
             interval=(sp.Rational(-1, 8), sp.Rational(-1, 10)))
 
+@pytest.mark.claim("wmvi.definition-and-rho")
+def test_strict_inequality_check_rejects_a_missing_normalisation():
+    rejects(weak_minty.test_weak_mvi_strict_inequality_as_printed, "weak_minty_rho", rho_without_normalisation)
+
+
+@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.control("wrong_world", of=weak_minty.test_weak_mvi_strict_inequality_as_printed,
+                     margin="the definition with '>=': it holds at z* too, no counterexample exists")
+def test_strict_inequality_check_rejects_the_non_strict_definition():
+    fails(weak_minty.test_weak_mvi_strict_inequality_as_printed, strict=False)
+
+
 
 # ============================================================ near misses and wrong worlds
 # (issue 14) A near miss violates the claim by a small stated margin; a wrong world is an instance,
