@@ -23,8 +23,13 @@ from hypothesis import strategies as st
 from checks.support import examples
 from problems.minimax.games import AffineOperator
 from problems.minimax.minty_games import Box, linear_minty_game
-from problems.minimax.minty_linear import (HalfPlaneProblem, departure_from_normality, exact_affine_constants,
-                                           float_constants, non_normal_minty_matrix)
+from problems.minimax.minty_linear import (
+    HalfPlaneProblem,
+    departure_from_normality,
+    exact_affine_constants,
+    float_constants,
+    non_normal_minty_matrix,
+)
 
 ROUNDING = 1e-12  # relative float64 rounding per step of a small linear recursion (a few ulps, 10x margin)
 
@@ -57,6 +62,7 @@ def test_weak_minty_rho_of_non_normal_games(evidence, algorithm, half, c, seed):
     (sympy, smallest root of the characteristic polynomial, on the binary rationals of A); the
     oracle under test returns it to 1e-9, the ratio at its argmin equals it, and no sampled
     point goes below it."""
+    evidence.resolution("rejects a rho off by a relative 1e-8 (tolerance 1e-9)")
     d = 2 * half
     A = non_normal_minty_matrix(d, c, seed)
     rho_exact, lip_exact = exact_affine_constants(A)
@@ -88,6 +94,7 @@ def test_eg_plus_in_the_ddj_range_on_non_normal_games(evidence, algorithm, half,
     """rho > -1/(8L) on non-normal A (d = 2, 4, 6), gamma = 1/L, damping 1/2: EG+ reproduces
     the exact recursion, ||z_k - z*|| is non-increasing, sum_k ||V(zbar_k)||^2 obeys the
     Lyapunov bound (the CEG+ inequality with A = 0) and the iteration map contracts."""
+    evidence.resolution("rejects a damping off by a relative 1e-6 (exact recursion)")
     d = 2 * half
     A = non_normal_minty_matrix(d, c, seed)
     rho, L = float_constants(A)
@@ -123,6 +130,8 @@ def test_eg_plus_lower_bound_at_several_steps(evidence, algorithm, max_step, c, 
     |lambda|^2 - 1 = alpha g (alpha g (g^2 + 2cg + 1) + 4c^2 g + 2c - 2g) (sympy), so some alpha > 0
     converges iff g > c/(1 - 2c^2), possible with g <= 1 iff c < 1/2: once rho <= -1/(2L) no
     (gamma <= 1/L, alpha) converges, the matching lower bound at every step size."""
+    evidence.resolution("rejects a damping off by a relative 1e-6; any gamma > 1/L at which a damping converges with "
+                        "rho L <= -1/2")
     g = g_fraction * max_step
     cs, al, gs = sp.symbols("c alpha g", real=True)
     s = sp.sqrt(1 - cs**2)
@@ -158,6 +167,7 @@ def test_ceg_plus_on_non_normal_games(evidence, algorithm, half, c, seed, gamma_
     """rho = -c/L > -1/(2L) on non-normal A, d = 2, 4, 6: CEG+ (unconstrained) with gamma in
     (-2 rho, 1/L] and damping in (0, 1 + 2 rho/gamma) is Fejer monotone, obeys the Lyapunov
     bound and its map contracts."""
+    evidence.resolution("rejects a damping off by a relative 1e-6 (exact recursion)")
     d = 2 * half
     A = non_normal_minty_matrix(d, c, seed)
     rho, L = float_constants(A)
@@ -204,6 +214,7 @@ def test_ceg_plus_with_an_active_constraint(evidence, algorithm, family, data, g
     projecting in the extrapolation, is Fejer monotone, obeys the Lyapunov bound and reaches z*
     (||z_K - z*|| <= 1e-8). The dynamics are asserted before the theory's range, so a problem
     outside the theorem is rejected by what CEG+ does on it."""
+    evidence.resolution("rejects a projection overshooting by 1e-5 of the excess (the exact active-piece recursion)")
     problem = data.draw(half_plane_problems(family))
     rho_lo, rho_hi = problem.rho
     L = problem.lipschitz
@@ -242,7 +253,8 @@ def test_ceg_plus_with_an_active_constraint(evidence, algorithm, family, data, g
         exact = e0 @ np.linalg.matrix_power(T, len(traj) - 1 - k0).T
         evidence.tight("after entry, z_K - z* = T^(K - k0) (z_k0 - z*) (CEG+ linear with the active projection)",
                        traj[-1] - problem.solution, exact, rel=ROUNDING * len(traj), abs=ROUNDING * len(traj))
-        evidence.upper_bound("spectral radius of T < 1 (z_k -> z* on the boundary)", np.max(np.abs(np.linalg.eigvals(T))),
+        evidence.upper_bound("spectral radius of T < 1 (z_k -> z* on the boundary)",
+                             np.max(np.abs(np.linalg.eigvals(T))),
                              1.0, headline=True)
         ceg_plus_lyapunov(evidence, "CEG+ with projection", traj, problem.operator, gamma, damping,
                           rho_lo if in_theory else -1 / (2 * L) * 0.999, problem.solution, problem.prox)

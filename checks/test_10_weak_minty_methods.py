@@ -52,6 +52,7 @@ def test_eg_plus_fails_on_forsaken(evidence, algorithm, instance):
     notebook's -0.4778 is a local one), so no weak-MVI theorem applies; EG+ (gamma = 1/L,
     damping 1/2), EG and GDA (step 1/L) reach z* from 0/16 starts: all 16 end on the
     attracting cycle."""
+    evidence.resolution("rejects 1 of 16 starts reaching z*")
     certified = certified_constants(instance)
     evidence.record("rho", certified.rho.as_list(), how=certified.rho.detail)
     evidence.record("L", certified.lipschitz.as_list(), how=certified.lipschitz.detail)
@@ -87,6 +88,7 @@ def test_ceg_plus_linear_family(evidence, algorithm, c, L):
     """Unconstrained CEG+ = EG+; on the linear game with rho = -c/L > -1/(2L) the
     damping alpha = (1 - 2c)/2 < 1 + 2 rho/gamma (gamma = 1/L) contracts at the
     closed-form rate."""
+    evidence.resolution("rejects a step gamma off by a relative 1e-6 (per-step factor to 1e-10)")
     ceg = algorithm("constrained_extragradient_plus")
     damping = (1 - 2 * c) / 2
     game = linear_minty_game(L, -c / L)
@@ -117,6 +119,7 @@ def test_ceg_plus_regularised_setting(evidence, algorithm, drawn):
     (exact). Where rho_T > -1/(2L), CEG+ with gamma in (max(0, -2 rho_T), 1/L) and
     damping in (0, 1 + 2 rho_T/gamma) converges to the solution of the inclusion,
     (A + mu I) z* = A z_u, not to the zero z_u of F: the resolvent z/(1 + gamma mu) matters."""
+    evidence.resolution("rejects a resolvent overshooting by a relative 1e-5")
     problem, gamma_fraction, damping_fraction = drawn
     ceg = algorithm("constrained_extragradient_plus")
     L = 1.0
@@ -156,6 +159,7 @@ def test_ceg_plus_on_global_forsaken(evidence, algorithm, damping):
     (6 on the boundary, 6 at r = 1.2) is Fejer monotone, obeys the Lyapunov bound and reaches
     ||V|| <= 1e-8; the notebook's damping 1/2 lies outside the theorem (recorded). The iterates
     never leave the ball here: the active-constraint case is test_ceg_plus_with_an_active_constraint."""
+    evidence.resolution("rejects a damping 0.1 % above the theorem's limit 1 + 2 rho/gamma (certified rho)")
     ceg = algorithm("constrained_extragradient_plus")
     game = global_forsaken("ball")
     certified = certified_constants(game)
@@ -189,6 +193,7 @@ def test_curvature_eg_plus_on_forsaken(evidence, algorithm, step_cap):
     """CurvatureEG+ (nu = 0.99, tau = 0.5, sigma = -0.99 gamma/2, lambda = 1, projected
     on the box) reaches ||V|| < 1e-8 from 16/16 starts within 1000 iterations, where
     the global rho = -1.52 << -1/(2L): empirical, outside every theorem."""
+    evidence.resolution("rejects 1 of 16 starts not converging (||V|| > 1e-8)")
     curvature = algorithm("curvature_extragradient_plus")
     traj = curvature(FORSAKEN.operator, FORSAKEN_STARTS, step_cap, 1000, prox=FORSAKEN.domain.project)
     norms = np.linalg.norm(FORSAKEN.operator(traj.reshape(-1, 2)), axis=-1).reshape(traj.shape[:2])
@@ -240,6 +245,8 @@ def test_polar_game_family(evidence, algorithm, a, interval):
     interval lies in DDJ's range (-1/8, 0), EG+ (gamma = 1/L, damping 1/2) from 16 starts
     (r = 0.5, 1.05) must converge; that run comes first, so a game outside the range fails on
     what EG+ does."""
+    evidence.resolution("rejects rho L 2.5e-4 past the claimed interval's end (a = 0.7505 vs 3/4); certified "
+                        "enclosure width ~1e-9")
     game = polar_game(a)
     certified = certified_constants(game)
     lo, hi = certified.rho_times_L
@@ -274,6 +281,7 @@ def test_polar_game_outside_the_ddj_range(evidence, algorithm):
     CurvatureEG+ converges (the adaptive variant), EG+ with damping 1/2 is outside the
     theory (recorded). a = 1 (rho L = -0.8855 < -1/2) lies outside every theory:
     recorded what EG+ and CurvatureEG+ do."""
+    evidence.resolution("rejects 1 of 24 starts of CurvatureEG+ not converging at a = 3/4")
     angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
     z0 = np.concatenate([r * np.stack([np.cos(angles), np.sin(angles)], 1) for r in (0.5, 0.9, 1.05)])
     for a in (sp.Rational(3, 4), sp.Integer(1)):

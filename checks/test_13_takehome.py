@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from checks.seed_counts import count_test
-from checks.test_09_spurious_limits import FORSAKEN, SPURIOUS_GAME, minimax_spurious_limit, minimisation_limit
+from checks.test_09_spurious_limits import (
+    FORSAKEN,
+    SPURIOUS_GAME,
+    minimax_spurious_limit,
+    minimisation_limit,
+)
 from problems.minimax.minty_games import global_forsaken
 from problems.minimax.minty_oracles import NoisyOperator, robbins_monro, tail_summary
 from problems.runtime import seed

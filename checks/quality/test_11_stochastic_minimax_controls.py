@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import checks.test_11_bias_corrected_segplus as bc
 import checks.test_11_stochastic_minimax as sm
 from algorithms import registry
 from checks.support import rejects
@@ -126,9 +127,9 @@ def test_bias_check_rejects_projected_update():
 
 
 @pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.parametrize("check, world", [(sm.test_bcsegplus_runner_quadratic, {"game": sm.RUNNER}),
-                                          (sm.test_bcsegplus_constrained_bilinear, {}),
-                                          (sm.test_bcsegplus_global_forsaken_not_forsaken, {"gamma": 0.33})],
+@pytest.mark.parametrize("check, world", [(bc.test_bcsegplus_runner_quadratic, {"game": sm.RUNNER}),
+                                          (bc.test_bcsegplus_constrained_bilinear, {}),
+                                          (bc.test_bcsegplus_global_forsaken_not_forsaken, {"gamma": 0.33})],
                          ids=lambda f: getattr(f, "__name__", ""))
 def test_bc_checks_reject_independent_correction(check, world):
     rejects(check, "bias_corrected_seg_plus", bc_independent_correction, **world)
@@ -136,7 +137,7 @@ def test_bc_checks_reject_independent_correction(check, world):
 
 @pytest.mark.claim("bcsegplus.convergence")
 def test_bc_check_rejects_correction_without_decay():
-    rejects(sm.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus", bc_without_decay, game=sm.RUNNER)
+    rejects(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus", bc_without_decay, game=sm.RUNNER)
 
 
 @pytest.mark.claim("bcsegplus.alternation-bigger-steps")
@@ -293,31 +294,31 @@ def test_wrong_world_segplus_small_noise():
 
 
 @pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=sm.test_bcsegplus_runner_quadratic, margin="noise 1.5x the stated sigma")
+@pytest.mark.control(NEAR, of=bc.test_bcsegplus_runner_quadratic, margin="noise 1.5x the stated sigma")
 def test_near_miss_bc_noise_level():
-    rejects(sm.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus",
+    rejects(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus",
             with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER)
 
 
 @pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(WRONG, of=sm.test_bcsegplus_runner_quadratic,
+@pytest.mark.control(WRONG, of=bc.test_bcsegplus_runner_quadratic,
                      margin="rho L = -0.6 < -1/2: BC-SEG+ at gamma = 0.5 diverges")
 def test_wrong_world_bc_beyond_one_half():
-    fails(sm.test_bcsegplus_runner_quadratic, game=QuadraticGame(1.0, -0.6))
+    fails(bc.test_bcsegplus_runner_quadratic, game=QuadraticGame(1.0, -0.6))
 
 
 @pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=sm.test_bcsegplus_constrained_bilinear,
+@pytest.mark.control(NEAR, of=bc.test_bcsegplus_constrained_bilinear,
                      margin="half the bias correction: median distance 0.36 vs 0.3")
 def test_near_miss_bc_partial_correction():
-    rejects(sm.test_bcsegplus_constrained_bilinear, "bias_corrected_seg_plus", bc_partial_correction)
+    rejects(bc.test_bcsegplus_constrained_bilinear, "bias_corrected_seg_plus", bc_partial_correction)
 
 
 @pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=sm.test_bcsegplus_global_forsaken_not_forsaken,
+@pytest.mark.control(NEAR, of=bc.test_bcsegplus_global_forsaken_not_forsaken,
                      margin="gamma = 0.239, 0.2 % below -2 rho = 0.23946 (certified)")
 def test_near_miss_bc_global_forsaken_gamma():
-    fails(sm.test_bcsegplus_global_forsaken_not_forsaken, gamma=0.239)
+    fails(bc.test_bcsegplus_global_forsaken_not_forsaken, gamma=0.239)
 
 
 @pytest.mark.slow

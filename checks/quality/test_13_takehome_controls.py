@@ -4,9 +4,12 @@ from __future__ import annotations
 import pytest
 
 import checks.test_13_takehome as takehome
-from checks.quality.test_09_spurious_controls import (curvature_with_constant_step, gda_kicked_uphill,
-                                                       gda_with_wrong_ascent_sign)
-from checks.quality.test_10_weak_minty_controls import curvature_one_start_stalls
+from checks.quality.test_09_spurious_controls import (
+    curvature_with_constant_step,
+    gda_kicked_uphill,
+    gda_with_wrong_ascent_sign,
+)
+from checks.quality.test_10_weak_minty_worlds_controls import curvature_one_start_stalls
 from checks.support import fails, rejects
 from problems.minimax.minty_games import forsaken, global_forsaken, linear_minty_game
 
@@ -19,7 +22,8 @@ def test_takehome_spurious_check_rejects_a_wrong_ascent_sign():
 
 @pytest.mark.claim("takehome.step-size-schedules")
 def test_takehome_schedules_check_rejects_a_frozen_step():
-    rejects(takehome.test_takehome_some_schedules_converge, "curvature_extragradient_plus", curvature_with_constant_step,
+    rejects(takehome.test_takehome_some_schedules_converge, "curvature_extragradient_plus",
+            curvature_with_constant_step,
             instance=takehome.FORSAKEN)
 
 

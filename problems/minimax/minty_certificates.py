@@ -190,7 +190,8 @@ def _ratio_upper(fields, point: Array, solution: Array, radius: float) -> Fracti
     best = None
     for s0 in (-1, 1):
         for s1 in (-1, 1):
-            zs = (Fraction(float(solution[0])) + s0 * Fraction(radius), Fraction(float(solution[1])) + s1 * Fraction(radius))
+            zs = (Fraction(float(solution[0])) + s0 * Fraction(radius),
+                  Fraction(float(solution[1])) + s1 * Fraction(radius))
             r = (v[0] * (z[0] - zs[0]) + v[1] * (z[1] - zs[1])) / den
             best = r if best is None or r > best else best
     return best
@@ -275,7 +276,7 @@ def certified_lipschitz(fields: tuple[sp.Expr, sp.Expr], domain: Box | Ball, poi
 
 
 # ------------------------------------------------------------- polar game
-def polar_constants(a, b=1, half_width=sp.Rational(11, 10)) -> tuple[sp.Expr, CertifiedInterval]:
+def polar_constants(a, b=1, half_width="11/10") -> tuple[sp.Expr, CertifiedInterval]:
     """Exact rho and certified L of the polar game V = (-b y + x g, b x + y g), g = a (s - 1)(16 s - 9)/16,
     s = r^2, on the box [-h, h]^2 (every s in [0, 2h^2] is attained on the diagonal).
 
