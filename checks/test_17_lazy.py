@@ -254,7 +254,7 @@ def test_chizat_condition_as_printed(evidence, algorithm, device, c=0.75):
 @pytest.mark.claim("lazy.chizat-condition")
 @pytest.mark.no_near_miss("slopes identified to within 1/8, half the 1/4 spacing of the grid's predicted slopes: a "
                           "slope error of 1/8 is a different c; the wrong world (alpha = m^-1/2, which moves the "
-                          "lazy boundary to c = 1/4) is its control")
+                          "lazy boundary to c = 3/4) is its control")
 def test_chizat_condition_corrected(evidence, algorithm, device):
     """Corrected: lazy iff m α β² → ∞, i.e. c < ½ for β = m^{−c}, α = 1. Slopes match the
     prediction within 1/8 (half the ¼ spacing of the grid's predicted slopes, so a slope

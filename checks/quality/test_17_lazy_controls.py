@@ -50,7 +50,7 @@ he_with_xavier_variances = InitScheme("he", lambda p, m: 2 / (m + p), lambda p, 
 
 
 def network_alpha_inverse_sqrt_m(weights, alpha, inputs, *, output_relu=False):
-    """The output multiplied by sqrt(m) (alpha = m^-1/2): lazy only for c < 1/4."""
+    """The output multiplied by sqrt(m) (alpha = m^-1/2): kappa ~ alpha/(m beta^2) = m^(2c - 3/2)."""
     m = weights[0].shape[-2]
     return relu_network(weights, torch.as_tensor(alpha) / m**0.5, inputs, output_relu=output_relu)
 
@@ -104,7 +104,7 @@ def test_kappa_check_rejects_he_with_xavier_variances():
 @pytest.mark.slow
 @pytest.mark.claim("lazy.chizat-condition")
 @pytest.mark.control("wrong_world", of=lazy.test_chizat_condition_corrected,
-                     margin="alpha = m^-1/2: the lazy boundary moves to c = 1/4, the slopes leave c - 1/2")
+                     margin="alpha = m^-1/2 (output x sqrt m): kappa ~ m^(2c - 3/2), the slopes leave c - 1/2")
 def test_corrected_condition_check_rejects_another_alpha():
     rejects(lazy.test_chizat_condition_corrected, "relu_network", network_alpha_inverse_sqrt_m)
 
