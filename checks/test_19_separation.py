@@ -26,6 +26,8 @@ RADIUS_FRACTION = 0.45  # attack radius as a fraction of the separation (< 1/2)
 
 
 @pytest.mark.claim("robust.separation-table")
+@pytest.mark.no_near_miss("an exact statistic (a minimum over pairs) against brute force and planted values to "
+                          "1e-12: a statistic ignoring labels or pairs is off by the gap to the next pair")
 @settings(max_examples=examples(10))
 @given(n=st.integers(2, 40), p=st.integers(1, 12), sep=st.floats(0.01, 2.0),
        norm=st.sampled_from(["linf", "l2"]), seed=st.integers(0, 2**16))
@@ -45,6 +47,8 @@ def test_separation_statistic(evidence, algorithm, n, p, sep, norm, seed):
     evidence.tight("separation statistic = brute force", measured, brute_force_separation(X, y, norm), rel=1e-12,
                    headline=True)
     evidence.tight("separation statistic = planted separation", measured, sep, rel=1e-12)
+    evidence.record("false_alarm_budget", 0.0)
+    evidence.resolution("exact to 1e-12 relative")
 
 
 @st.composite
@@ -105,6 +109,8 @@ def test_caption_as_printed(evidence, algorithm, separation="distance"):
 
 
 @pytest.mark.claim("robust.separation-table")
+@pytest.mark.no_near_miss("exact: pixel values are multiples of 1/16, so the separation is 7/16 or differs by "
+                          "at least 1/16")
 def test_digits_separation(evidence, algorithm):
     """Offline proxy of the table: scikit-learn digits (pixels/16, 1200/597 split). ℓ∞ train–train
     and test–train separation = 7/16 = 0.4375 (R12; exact: pixel values are multiples of 1/16),
@@ -115,6 +121,8 @@ def test_digits_separation(evidence, algorithm):
     tt, et = sep(X_tr, y_tr, X_tr, y_tr, norm="linf"), sep(X_te, y_te, X_tr, y_tr, norm="linf")
     evidence.tight("digits train-train linf separation = 7/16", tt, DIGITS_LINF, abs=1e-12, headline=True)
     evidence.tight("digits test-train linf separation = 7/16", et, DIGITS_LINF, abs=1e-12)
+    evidence.record("false_alarm_budget", 0.0)
+    evidence.resolution("exact (multiples of 1/16)")
     evidence.record("digits l2 train-train separation (R12: 1.23)", sep(X_tr, y_tr, X_tr, y_tr, norm="l2"))
     module, reason = mnist1d_or_skip_reason()
     if module is None:
@@ -143,7 +151,9 @@ def test_separated_data_has_robust_1nn(evidence, algorithm, n, p, sep, seed):
     training point (Yang et al., the easy direction): at x_i + δ, ‖δ‖ < r, the point x_i is at
     distance < r and every x_j of the other label at > 2r − r. Attacked (ℓ₂, radius
     r = 0.45·separation) toward every differently-labelled point — the direction that reaches
-    its Voronoi cell soonest — and along 16 random directions per point: no label changes."""
+    its Voronoi cell soonest — and along 16 random directions per point: no label changes.
+    Deterministic given the planted set (no false alarm). Power: a radius 2% above half the
+    separation (0.51) flips the closest pair (near miss); 0.75 (wrong world) too."""
     X, y01, _ = planted_separation(n, p, sep, derived_seed("robust.separation-robust", n, p, sep, seed), norm="l2")
     y = 2.0 * y01 - 1
     r = RADIUS_FRACTION * sep
@@ -162,6 +172,8 @@ def test_separated_data_has_robust_1nn(evidence, algorithm, n, p, sep, seed):
     evidence.parameters(n=n, p=p, sep=sep, radius=r)
     evidence.holds(f"1-NN label unchanged under every l2 perturbation of norm {RADIUS_FRACTION} x separation",
                    pred == y[owner], f"{int((pred != y[owner]).sum())} of {len(pred)} attacks flipped the label")
+    evidence.record("false_alarm_budget", 0.0)
+    evidence.resolution("rejects a radius 2% above half the separation")
 
 
 def _two_unit_net_is_robust(algorithm, p: int, n: int, seed: int, eps: float = 0.1) -> tuple[bool, int]:

@@ -61,3 +61,19 @@ def test_caption_check_rejects_off_by_one_neighbour():
                      margin="separation read as Yang et al.'s r-separation (half the distance): the caption holds")
 def test_caption_check_rejects_the_half_distance_reading():
     fails(separation.test_caption_as_printed, separation="half-distance")
+
+
+@pytest.mark.claim("robust.separation-implies-robust-classifier")
+@pytest.mark.control("near_miss", of=separation.test_separated_data_has_robust_1nn,
+                     margin="attack radius 0.51 x separation: 2% above half the separation")
+def test_radius_just_above_half_the_separation_is_rejected(monkeypatch):
+    monkeypatch.setattr(separation, "RADIUS_FRACTION", 0.51)
+    fails(separation.test_separated_data_has_robust_1nn)
+
+
+@pytest.mark.claim("robust.separation-implies-robust-classifier")
+@pytest.mark.control("wrong_world", of=separation.test_separated_data_has_robust_1nn,
+                     margin="attack radius 0.75 x separation: the points are not 2r-separated")
+def test_radius_beyond_half_the_separation_is_rejected(monkeypatch):
+    monkeypatch.setattr(separation, "RADIUS_FRACTION", 0.75)
+    fails(separation.test_separated_data_has_robust_1nn)

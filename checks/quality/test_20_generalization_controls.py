@@ -6,13 +6,45 @@ import pytest
 
 import checks.test_20_generalization as gen
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def bound_without_log_class_size(n, class_size, delta):
-    """BUG (the catalogue's control): the single-hypothesis Hoeffding bound sqrt(log(2/delta)/(2n)),
-    the union over |H| forgotten."""
+    """WRONG WORLD (the catalogue's control): the single-hypothesis Hoeffding bound sqrt(log(2/delta)/(2n)),
+    the union over |H| forgotten: false for the sup over a class."""
     return np.sqrt(np.log(2.0 / delta) / (2.0 * np.asarray(n, float)))
+
+
+def bound_with_n_squared(n, class_size, delta):
+    """BUG: 2 n^2 in place of 2 n under the square root."""
+    return np.sqrt(np.log(2.0 * class_size / delta) / (2.0 * np.asarray(n, float) ** 2))
+
+
+def rademacher_one_percent_high(sup_correlation, n, num_draws, rng):
+    """NEAR MISS: the estimate 1% high."""
+    est, se = registry.reference("empirical_rademacher")(sup_correlation, n, num_draws, rng)
+    return 1.01 * est, se
+
+
+def repeated_cells(rng, cells, samples, n):
+    """WRONG WORLD: each sample is one (bin, label) cell repeated n times: not independent draws."""
+    one = rng.choice(2 * gen.BINS, size=(samples, 1), p=cells.ravel())
+    return np.repeat(one, n, axis=1)
+
+
+def solver_in_a_ball_one_percent_larger(x, y, spectrum, w_star, radius):
+    """NEAR MISS: the supremum over the ball of radius 1.01 B."""
+    return registry.reference("one_sided_uniform_convergence")(x, y, spectrum, w_star, 1.01 * radius)
+
+
+def solver_without_interpolation(x, y, spectrum, w_star, radius):
+    """WRONG WORLD: the supremum of (w - w*)^T Sigma (w - w*) over the whole ball ||w|| <= B, the
+    interpolation constraint R_n(w) = 0 dropped (uniform convergence over the ball, not one-sided)."""
+    lam = np.asarray(spectrum, float)
+    top = int(np.argmax(lam))
+    w = np.zeros_like(lam)
+    w[top] = -radius * (np.sign(w_star[top]) or 1.0)
+    return float((w - w_star) @ (lam * (w - w_star))), w, 0.0
 
 
 def rademacher_fixed_signs(sup_correlation, n, num_draws, rng):
@@ -23,7 +55,7 @@ def rademacher_fixed_signs(sup_correlation, n, num_draws, rng):
 
 
 def rademacher_zero_one_signs(sup_correlation, n, num_draws, rng):
-    """BUG (the catalogue's control): signs drawn in {0, 1} instead of {-1, +1}."""
+    """WRONG WORLD (the catalogue's control): signs drawn in {0, 1} instead of {-1, +1}."""
     v = rng.integers(0, 2, size=(int(num_draws), int(n))).astype(float)
     s = np.asarray(sup_correlation(v), float)
     return float(s.mean()), float(s.std(ddof=1) / np.sqrt(len(s)))
@@ -67,8 +99,15 @@ def squared_distance_laplace(x, z, bandwidth):
 
 
 @pytest.mark.claim("gen.erm-uniform-convergence")
+@pytest.mark.control("wrong_world", of=gen.test_finite_class_uniform_convergence,
+                     margin="the single-hypothesis bound (no log|H|): violated by the sup over 4..256 classifiers")
 def test_bound_without_union_term_is_rejected():
     rejects(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", bound_without_log_class_size)
+
+
+@pytest.mark.claim("gen.erm-uniform-convergence")
+def test_bound_with_n_squared_is_rejected():
+    rejects(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", bound_with_n_squared)
 
 
 @pytest.mark.claim("gen.rademacher-def")
@@ -77,6 +116,8 @@ def test_fixed_sign_vector_is_rejected():
 
 
 @pytest.mark.claim("gen.rademacher-def")
+@pytest.mark.control("wrong_world", of=gen.test_rademacher_complexity_properties,
+                     margin="signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's")
 def test_zero_one_signs_are_rejected():
     rejects(gen.test_rademacher_complexity_properties, "empirical_rademacher", rademacher_zero_one_signs)
 
@@ -106,3 +147,47 @@ def test_non_minimal_interpolator_breaks_the_bound():
 @pytest.mark.claim("gen.uniform-convergence-fails")
 def test_gaussian_in_place_of_laplace_is_rejected():
     rejects(gen.test_interpolation_of_noisy_labels_generalises, "laplace_kernel", squared_distance_laplace)
+
+
+@pytest.mark.claim("gen.rademacher-def")
+@pytest.mark.control("near_miss", of=gen.test_rademacher_complexity_properties, margin="an estimate 1% high")
+def test_estimate_one_percent_high_is_rejected():
+    rejects(gen.test_rademacher_complexity_properties, "empirical_rademacher", rademacher_one_percent_high)
+
+
+@pytest.mark.claim("gen.rademacher-bound")
+@pytest.mark.control("wrong_world", of=gen.test_rademacher_generalisation_bound,
+                     margin="each sample one cell repeated n times: the i.i.d. premise fails")
+def test_dependent_samples_break_the_bound(monkeypatch):
+    monkeypatch.setattr(gen, "draw_cells", repeated_cells)
+    fails(gen.test_rademacher_generalisation_bound)
+
+
+@pytest.mark.claim("gen.koehler-bound")
+@pytest.mark.control("wrong_world", of=gen.test_koehler_norm_bound,
+                     margin="D = n junk features (n/R_k* of order one): min-norm interpolation is not benign")
+def test_too_few_junk_features_are_not_benign():
+    fails(gen.test_koehler_norm_bound, junk_per_sample=1)
+
+
+@pytest.mark.claim("gen.uniform-convergence-fails")
+@pytest.mark.control("wrong_world", of=gen.test_interpolation_of_noisy_labels_generalises,
+                     margin="90% of the labels corrupted: the interpolant's test error 0.89 > 0.45")
+def test_labels_mostly_corrupted_are_rejected():
+    fails(gen.test_interpolation_of_noisy_labels_generalises, noise_levels=(0.9,))
+
+
+@pytest.mark.claim("gen.one-sided-uc-def")
+@pytest.mark.control("near_miss", of=gen.test_one_sided_uniform_convergence_solver,
+                     margin="the supremum over a ball 1% larger than B")
+def test_ball_one_percent_larger_is_rejected():
+    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence",
+            solver_in_a_ball_one_percent_larger)
+
+
+@pytest.mark.claim("gen.one-sided-uc-def")
+@pytest.mark.control("wrong_world", of=gen.test_one_sided_uniform_convergence_solver,
+                     margin="the interpolation constraint dropped: the two-sided supremum over the ball")
+def test_supremum_without_interpolation_is_rejected():
+    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence",
+            solver_without_interpolation)

@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_20_overfitting_taxonomy as tax
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def one_nn_labelled_k_nn(x_train, y_train, x_test, k):
@@ -21,7 +21,8 @@ def ridge_not_ridgeless(gram, targets, ridge=0.0):
 
 
 def high_precision_with_jitter(x, y, x_test, kernel, bandwidth, digits=80):
-    """BUG: a 'stabilising' jitter 1e-8 I added to the Gram matrix: a hidden ridge."""
+    """WRONG WORLD: a 'stabilising' jitter 1e-8 I added to the Gram matrix: a hidden ridge, and ridge
+    regression is not catastrophic."""
     k = lambda a, b: np.exp(-((np.asarray(a)[:, None] - np.asarray(b)[None]) ** 2) / (2 * bandwidth**2))  # noqa: E731
     alpha = np.linalg.solve(k(x, x) + 1e-8 * np.eye(len(x)), y)
     return k(x_test, x) @ alpha
@@ -38,6 +39,47 @@ def test_ridge_in_place_of_ridgeless_is_rejected():
     rejects(tax.test_tempered_nearest_neighbour_and_interpolation, "kernel_ridge_regression", ridge_not_ridgeless)
 
 
+def predicts_the_mean(x, y, x_test, kernel, bandwidth, digits=80):
+    """BUG: returns the mean training label everywhere (no interpolation at all)."""
+    return np.full(np.shape(x_test), float(np.mean(y)))
+
+
+def gaussian_for_laplace(x, z, bandwidth):
+    """WRONG WORLD: the Gaussian kernel exp(-||x - z||^2 / (2 h^2)) where the Laplace kernel is claimed
+    tempered: ridgeless Gaussian regression is catastrophic."""
+    x, z = np.atleast_2d(x), np.atleast_2d(z)
+    d2 = np.maximum(np.sum(x**2, 1)[:, None] + np.sum(z**2, 1)[None] - 2 * x @ z.T, 0)
+    return np.exp(-d2 / (2 * bandwidth**2))
+
+
 @pytest.mark.claim("gen.mallinar-taxonomy")
+def test_mean_predictor_is_not_catastrophic():
+    rejects(tax.test_catastrophic_gaussian_kernel, "kernel_interpolation_high_precision", predicts_the_mean)
+
+
+@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.control("wrong_world", of=tax.test_benign_knn_log_n_neighbours,
+                     margin="a fixed k = 1: tempered (excess -> 1), not benign")
+def test_fixed_k_is_not_benign():
+    fails(tax.test_benign_knn_log_n_neighbours, neighbours="1")
+
+
+@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.control("near_miss", of=tax.test_tempered_nearest_neighbour_and_interpolation,
+                     margin="the interpolation's limit claimed 10% high (11/6 for 5/3)")
+def test_tempered_limit_ten_percent_off_is_rejected():
+    fails(tax.test_tempered_nearest_neighbour_and_interpolation, interpolation_limit=11 / 6)
+
+
+@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.control("wrong_world", of=tax.test_tempered_nearest_neighbour_and_interpolation,
+                     margin="the Gaussian kernel (catastrophic) where the Laplace kernel is claimed tempered")
+def test_gaussian_kernel_is_not_tempered():
+    rejects(tax.test_tempered_nearest_neighbour_and_interpolation, "laplace_kernel", gaussian_for_laplace)
+
+
+@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.control("wrong_world", of=tax.test_catastrophic_gaussian_kernel,
+                     margin="a 1e-8 ridge hidden in the solver: ridge regression does not blow up")
 def test_jittered_solver_is_not_catastrophic():
     rejects(tax.test_catastrophic_gaussian_kernel, "kernel_interpolation_high_precision", high_precision_with_jitter)
