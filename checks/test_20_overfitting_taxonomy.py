@@ -123,8 +123,8 @@ def test_tempered_nearest_neighbour_and_interpolation(evidence, algorithm, inter
     with no trend (|slope of log R in log n| < 0.1). False alarm: Z = 4 per comparison (6e-5),
     6 comparisons; the kernel ranges hold with margins >= 0.3 (2 training sets per n, not
     derived): stated 1e-3. Power: a limit 10% off 5/3 (11/6) is rejected by the 5% tolerance
-    (near miss); the Gaussian kernel in place of the Laplace one (catastrophic, not tempered)
-    is rejected (wrong world)."""
+    (near miss); a spiky Gaussian kernel in place of the Laplace one (R/sigma^2 -> 3, not
+    tempered) is rejected (wrong world)."""
     knn, interp = algorithm("k_nearest_neighbours"), algorithm("linear_interpolation")
     x, y, x_test = _training_sets(10_000, 4, "tempered")
     for k, limit in ((1, 2.0), (3, 4 / 3)):
