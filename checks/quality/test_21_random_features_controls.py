@@ -7,14 +7,25 @@ import pytest
 import checks.test_21_random_features as rf
 from algorithms import registry
 from algorithms.random_features import FeatureMap
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def rff_without_phase(dim, num_features, bandwidth, rng, batch=()):
-    """BUG (the catalogue's control): b = 0, so E phi(x)^T phi(x') = k(x - x') + k(x + x'):
+    """WRONG WORLD (the catalogue's control): features without the random phase, b = 0, so E phi(x)^T phi(x') = k(x - x') + k(x + x'):
     biased. (b ~ U[0, pi] would still be unbiased: 2b ~ U[0, 2 pi].)"""
     good = registry.reference("random_fourier_features")(dim, num_features, bandwidth, rng, batch)
     return FeatureMap(good.weights, np.zeros_like(good.phase), "cos", good.scale)
+
+
+def rff_bandwidth_twenty_percent_off(dim, num_features, bandwidth, rng, batch=()):
+    """NEAR MISS: frequencies drawn at a bandwidth 20% larger (another Gaussian kernel)."""
+    return registry.reference("random_fourier_features")(dim, num_features, 1.2 * bandwidth, rng, batch)
+
+
+def rff_frequencies_times_bandwidth(dim, num_features, bandwidth, rng, batch=()):
+    """BUG: V ~ N(0, sigma^2 I) in place of N(0, I / sigma^2)."""
+    good = registry.reference("random_fourier_features")(dim, num_features, bandwidth, rng, batch)
+    return FeatureMap(good.weights * bandwidth**2, good.phase, "cos", good.scale)
 
 
 def naive_bias(predictions, targets):
@@ -44,6 +55,8 @@ def ridge_not_min_norm(features, targets):
 
 
 @pytest.mark.claim("rf.nn-to-rf")
+@pytest.mark.control("wrong_world", of=rf.test_rff_approximates_gaussian_kernel,
+                     margin="no random phase: E phi^T phi = k(x - x') + k(x + x'), not the Gaussian kernel")
 def test_rff_without_phase_is_rejected():
     rejects(rf.test_rff_approximates_gaussian_kernel, "random_fourier_features", rff_without_phase)
 
@@ -53,8 +66,29 @@ def test_naive_bias_estimator_is_rejected():
     rejects(rf.test_liu_bias_variance, "bias_variance_decomposition", naive_bias)
 
 
+@pytest.mark.claim("rf.nn-to-rf")
+@pytest.mark.control("near_miss", of=rf.test_rff_approximates_gaussian_kernel,
+                     margin="frequencies at a bandwidth 20% off: another Gaussian kernel")
+def test_rff_bandwidth_off_is_rejected():
+    rejects(rf.test_rff_approximates_gaussian_kernel, "random_fourier_features", rff_bandwidth_twenty_percent_off)
+
+
+@pytest.mark.claim("rf.nn-to-rf")
+def test_rff_with_inverted_bandwidth_is_rejected():
+    rejects(rf.test_rff_approximates_gaussian_kernel, "random_fourier_features", rff_frequencies_times_bandwidth)
+
+
+@pytest.mark.claim("rf.liu-bias-variance")
+@pytest.mark.control("near_miss", of=rf.test_liu_bias_variance,
+                     margin="training sets of rank 0.75 n: the variance peak moves to m/n = 0.73")
+def test_liu_peak_off_the_threshold_is_rejected():
+    fails(rf.test_liu_bias_variance, duplicate_fraction=0.25)
+
+
 @pytest.mark.claim("rf.liu-bias-variance")
 @pytest.mark.slow
+@pytest.mark.control("wrong_world", of=rf.test_liu_bias_variance,
+                     margin="ridge (lambda = 1) where min-norm is claimed: no variance peak")
 def test_ridge_has_no_variance_peak():
     rejects(rf.test_liu_bias_variance, "min_norm_least_squares", ridge_not_min_norm)
 
@@ -74,3 +108,17 @@ def test_ridge_curve_has_no_min_norm_peak():
 @pytest.mark.slow
 def test_ridge_plateau_is_rejected():
     rejects(rf.test_risk_plateaus_at_kernel_risk, "min_norm_least_squares", ridge_not_min_norm)
+
+
+@pytest.mark.claim("rf.risk-converges-order-one")
+@pytest.mark.control("near_miss", of=rf.test_risk_plateaus_at_kernel_risk,
+                     margin="features 30% above the kernel's bandwidth: the plateau 20% off the kernel risk")
+def test_plateau_of_a_nearby_kernel_is_rejected():
+    fails(rf.test_risk_plateaus_at_kernel_risk, feature_bandwidth=1.3 * 2.8)
+
+
+@pytest.mark.claim("rf.risk-converges-order-one")
+@pytest.mark.control("wrong_world", of=rf.test_risk_plateaus_at_kernel_risk,
+                     margin="features of twice the kernel's bandwidth: they converge to another kernel's risk")
+def test_plateau_of_another_kernel_is_rejected():
+    fails(rf.test_risk_plateaus_at_kernel_risk, feature_bandwidth=2 * 2.8)
