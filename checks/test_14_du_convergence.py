@@ -38,19 +38,21 @@ def _instance(n, d, seed, labels="sign"):
     return X, y
 
 
-def _du_init(m, d, batch, seed, device):
+def _du_init(m, d, batch, seed, device, alpha_exponent=0.5):
+    """Du et al.'s initialisation; the output scale α = m^{alpha_exponent} (theirs: ½, mean field: 1)."""
     g = torch.Generator().manual_seed(derived_seed("opt.du", "init", m, d, seed))
     W = torch.randn((batch, m, d), generator=g, dtype=torch.float64)
     a = (torch.randint(0, 2, (batch, 1, m), generator=g) * 2 - 1).to(torch.float64)
-    return [W.to(device), a.to(device)], torch.full((batch,), math.sqrt(m), dtype=torch.float64, device=device)
+    return [W.to(device), a.to(device)], torch.full((batch,), float(m) ** alpha_exponent, dtype=torch.float64,
+                                                    device=device)
 
 
-def run_du(algorithm, X, y, m, *, batch=2, seed=0, device="cpu", steps=None, lam0=None):
+def run_du(algorithm, X, y, m, *, batch=2, seed=0, device="cpu", steps=None, lam0=None, alpha_exponent=0.5):
     """GD on W from Du et al.'s initialisation. Returns residuals r_k = ‖u(k) − y‖² (K+1, B),
     η (B,), K, the drift max_r‖w_r(k) − w_r(0)‖ and flip fractions at the last step."""
     net, gd = algorithm("relu_network"), algorithm("full_batch_gradient_descent")
     Xt, yt = torch.tensor(X, device=device), torch.tensor(y, device=device)
-    weights, alpha = _du_init(m, X.shape[1], batch, seed, device)
+    weights, alpha = _du_init(m, X.shape[1], batch, seed, device, alpha_exponent)
     H0 = algorithm("ntk_gram")(weights, alpha, Xt, trainable=[True, False], forward=net)
     eta = 1.0 / torch.linalg.eigvalsh(H0)[:, -1]
     lam0 = du_lambda0(X) if lam0 is None else lam0
@@ -64,26 +66,28 @@ def run_du(algorithm, X, y, m, *, batch=2, seed=0, device="cpu", steps=None, lam
             "flips": algorithm("activation_flip_fraction")(W_K, W0, Xt).cpu().numpy()}
 
 
-def _rate_ratio(run):
+def _rate_ratio(run, constant=0.5):
+    """r_k / ((1 - c eta lambda0)^k r_0) with Du et al.'s c = 1/2, and that bound."""
     k = np.arange(run["r"].shape[0])[:, None]
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a diverging run is judged, not a crash
-        bound = (1 - run["eta"][None, :] * run["lam0"] / 2) ** k * run["r"][0]
+        bound = (1 - constant * run["eta"][None, :] * run["lam0"]) ** k * run["r"][0]
         # saturate at 1e100 (still a violation): reports.evidence divides by the tolerance and a finite
         # 1e300 would overflow there
         return np.minimum(np.nan_to_num(run["r"] / bound, nan=np.inf, posinf=1e100), 1e100), bound
 
 
-@lru_cache(maxsize=8)
-def _pinned_run(gd, net, ntk, drift, flips, m, device):
+@lru_cache(maxsize=16)
+def _pinned_run(gd, net, ntk, drift, flips, m, device, alpha_exponent=0.5):
     algorithm = {"full_batch_gradient_descent": gd, "relu_network": net, "ntk_gram": ntk, "neuron_drift": drift,
                  "activation_flip_fraction": flips}.__getitem__
     X, y = _instance(*PINNED)
-    return run_du(algorithm, X, y, m, device=device)
+    return run_du(algorithm, X, y, m, device=device, alpha_exponent=alpha_exponent)
 
 
-def pinned(algorithm, m, device):
+def pinned(algorithm, m, device, alpha_exponent=0.5):
     return _pinned_run(*(algorithm(n) for n in ("full_batch_gradient_descent", "relu_network", "ntk_gram",
-                                                 "neuron_drift", "activation_flip_fraction")), m, device)
+                                                 "neuron_drift", "activation_flip_fraction")), m, device,
+                       alpha_exponent)
 
 
 def _draw_rate(fig, runs):
@@ -98,15 +102,24 @@ def _draw_rate(fig, runs):
 
 # ---------------------------------------------------------------- the rate, large width
 @pytest.mark.claim("opt.du-linear-convergence")
-def test_du_geometric_rate(evidence, algorithm, device):
+def test_du_geometric_rate(evidence, algorithm, device, width=2000, rate_constant=0.5):
     """At width m = 2000 (pinned instance, 2 seeds) the squared residual never exceeds
     (1 − ηλ₀/2)^k ‖u(0) − y‖², for k ≤ K = min(600, ⌈10/(ηλ₀)⌉) (the bound falls by e^{−5}); at
-    m = 10 the same bound is violated (the width condition is not vacuous)."""
-    wide, narrow = pinned(algorithm, 2000, device), pinned(algorithm, NARROW, device)
-    ratio, _ = _rate_ratio(wide)
-    evidence.parameters(n=PINNED[0], d=PINNED[1], m=2000, eta=wide["eta"], lam0=wide["lam0"], K=wide["K"])
-    evidence.upper_bound("||u(k)-y||^2 / ((1 - eta lam0/2)^k ||u(0)-y||^2), m = 2000", ratio.max(0), 1.0,
-                         rel=ROUNDING, headline=True)
+    m = 10 the same bound is violated (the width condition is not vacuous). False alarm: the
+    theorem's "w.p. ≥ 1 − δ" over the initialisation; the 2 seeds satisfy the bound with the
+    measured ratio ≤ 1 everywhere (its slack is the factor-4 gap between ηλ₀/2 and the kernel
+    regime's 2ηλ₀): not derived, stated ≤ 1e-2. Power: width 10 (the wrong world: H(0) far
+    from H^∞) violates it; on this instance the rate constant c in (1 − cηλ₀)^k holds up to
+    c = 1 and fails from c = 1.5 (ratio 15): the claimed ½ holds with a factor-2 slack, and
+    c = 1.5 is the near-miss control."""
+    wide, narrow = pinned(algorithm, width, device), pinned(algorithm, NARROW, device)
+    ratio, _ = _rate_ratio(wide, rate_constant)
+    evidence.parameters(n=PINNED[0], d=PINNED[1], m=width, eta=wide["eta"], lam0=wide["lam0"], K=wide["K"],
+                        rate_constant=rate_constant)
+    evidence.upper_bound(f"||u(k)-y||^2 / ((1 - {rate_constant:g} eta lam0)^k ||u(0)-y||^2), m = {width}",
+                         ratio.max(0), 1.0, rel=ROUNDING, headline=True)
+    evidence.record("false_alarm_budget", 1e-2)
+    evidence.resolution("rounding 1e-6 on the bound; rejects the rate constant 1.5 (c = 1 still holds)")
     narrow_ratio, _ = _rate_ratio(narrow)
     evidence.record(f"max ratio at m = {NARROW}", narrow_ratio.max(0))
     evidence.lower_bound(f"the bound fails at m = {NARROW} for some k (beyond rounding)", narrow_ratio.max(),
@@ -117,16 +130,21 @@ def test_du_geometric_rate(evidence, algorithm, device):
 
 @pytest.mark.slow
 @pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.no_near_miss("the predicate of test_du_geometric_rate (its near-miss control, the rate constant 1.5, "
+                          "sets the resolution) on hypothesis-drawn instances")
 @settings(max_examples=examples(8))
 @given(n=st.integers(5, 20), d=st.integers(4, 10), seed=st.integers(0, 2**16),
        labels=st.sampled_from(["sign", "sin"]))
 @example(n=20, d=5, seed=0, labels="sign")
 def test_du_geometric_rate_random_instances(evidence, algorithm, device, n, d, seed, labels):
     """The same bound on hypothesis-drawn instances (n ≤ 20 points on S^{d−1}, d ≥ 4, ±1 or
-    sin labels) at m = 2000, 2 seeds."""
+    sin labels) at m = 2000, 2 seeds. False alarm: the theorem's δ over the initialisation
+    (the factor-2 slack of the pinned instance), not derived: stated ≤ 1e-2 over the 9
+    examples."""
     X, y = _instance(n, d, seed, labels)
     run = run_du(algorithm, X, y, 2000, device=device)
     evidence.parameters(n=n, d=d, labels=labels, lam0=run["lam0"], K=run["K"])
+    evidence.record("false_alarm_budget", 1e-2)
     evidence.upper_bound("||u(k)-y||^2 / ((1 - eta lam0/2)^k ||u(0)-y||^2)", _rate_ratio(run)[0].max(0), 1.0,
                          rel=ROUNDING, headline=True)
 
@@ -159,18 +177,23 @@ def test_du_rate_as_printed(evidence, algorithm, device, rate="printed"):
 
 # ----------------------------------------------------------- duplicate / collinear inputs
 @pytest.mark.claim("opt.du-linear-convergence")
-def test_du_degenerate_inputs_stall(evidence, algorithm, device):
+def test_du_degenerate_inputs_stall(evidence, algorithm, device, offset=0.0):
     """Where λ₀ = 0 the theorem says nothing and GD must stall at the unavoidable floor:
     (i) a duplicated input with labels ±1: f(x_i) = f(x_j) forces Σ res² ≥ (y_i − y_j)²/2 = 2;
     (ii) x_j = c x_i (c = 2) with y_j ≠ c y_i: f is positively homogeneous, so
     f(x_j) = c f(x_i) and Σ res² ≥ (c y_i − y_j)²/(1 + c²). Width 500, 300 steps: the residual
     reaches the floor within 1e-3 (the other directions converge geometrically; measured within
-    1e-11) and never goes below it."""
+    1e-11) and never goes below it. Deterministic (no false alarm beyond the 2 seeds' draw).
+    Power: ``offset`` moves the repeated input off x_i (then renormalised): at 1e-3 λ₀ = 1.4e-4
+    is no longer 0 (near miss), at 0.5 the inputs are distinct (λ₀ = 0.08) and the floor is no
+    floor (wrong world)."""
     X, y = _instance(12, 5, 1)
+    twin = X[0] + offset * np.roll(X[0], 1)  # a direction not parallel to x_i (generic points)
+    twin = twin / np.linalg.norm(twin)
     cases = {}
-    Xd, yd = np.vstack([X, X[:1]]), np.append(y, -y[0])
+    Xd, yd = np.vstack([X, twin]), np.append(y, -y[0])
     cases["duplicate"] = (Xd, yd, (yd[0] - yd[-1]) ** 2 / 2)
-    Xc, yc = np.vstack([X, 2 * X[:1]]), np.append(y, -y[0])
+    Xc, yc = np.vstack([X, 2 * twin]), np.append(y, -y[0])
     cases["collinear"] = (Xc, yc, (2 * yc[0] - yc[-1]) ** 2 / 5)
     for name, (Xs, ys, floor) in cases.items():
         lam0 = float(np.linalg.eigvalsh(du_gram_infinity(Xs))[0])
@@ -179,6 +202,9 @@ def test_du_degenerate_inputs_stall(evidence, algorithm, device):
         evidence.lower_bound(f"{name}: residual never below the floor", run["r"].min(0), floor, rel=1e-12)
         evidence.tight(f"{name}: residual stalls at the floor {floor:.3f}", run["r"][-1], floor, rel=1e-3,
                        headline=name == "duplicate")
+    evidence.parameters(offset=offset)
+    evidence.record("false_alarm_budget", 0.0)
+    evidence.resolution("lambda0 above 1e-12: rejects a twin input 1e-3 away")
 
 
 # -------------------------------------------------------------- opt.du-stays-near-init
@@ -186,23 +212,31 @@ DRIFT_WIDTHS = (250, 1000, 4000)
 
 
 @pytest.mark.claim("opt.du-stays-near-init")
-def test_du_weights_stay_near_init(evidence, algorithm, device):
+@pytest.mark.no_near_miss("a slope decision with the window 1/4 around -1/2: it separates Du et al.'s alpha = m^1/2 "
+                          "(-0.53) from mean field (+0.07); alpha = m^0.8 gives -0.43, so no nearby world is "
+                          "resolved; the mean-field wrong world is its control")
+def test_du_weights_stay_near_init(evidence, algorithm, device, alpha_exponent=0.5):
     """max_r ‖w_r(k) − w_r(0)‖ ≤ R′ = 4√n‖y − u(0)‖/(√m λ₀) and shrinks like m^{−1/2} (slope within
     ¼ of −½); the fraction of (input, neuron) activation flips decreases with m. Pinned
-    instance, widths 250, 1000, 4000, 2 seeds."""
-    runs = [pinned(algorithm, m, device) for m in DRIFT_WIDTHS]
+    instance, widths 250, 1000, 4000, 2 seeds. False alarm: the measured slope −0.53 is 0.22
+    inside the ±¼ window; 2 seeds per width: not derived, stated ≤ 1e-2. Power: the mean-field
+    output scale α = m (slope +0.07) is rejected (wrong world); intermediate scales are not
+    resolved at these widths (α = m^0.8: slope −0.43, where m^{a−1} would predict −0.2)."""
+    runs = [pinned(algorithm, m, device, alpha_exponent) for m in DRIFT_WIDTHS]
     n = PINNED[0]
     drift = np.array([r["drift"].mean() for r in runs])
     flips = np.array([r["flips"].mean() for r in runs])
     radius = np.array([[du_drift_radius(n, m, math.sqrt(r0), r["lam0"]) for r0 in r["r"][0]]
                        for m, r in zip(DRIFT_WIDTHS, runs)])
     slope = float(np.polyfit(np.log(DRIFT_WIDTHS), np.log(drift), 1)[0])
-    evidence.parameters(widths=DRIFT_WIDTHS, n=n)
+    evidence.parameters(widths=DRIFT_WIDTHS, n=n, alpha_exponent=alpha_exponent)
     evidence.record("max-neuron drift per width", drift)
     evidence.record("activation-flip fraction per width", flips)
-    evidence.upper_bound("drift <= R' (Du et al.)", np.array([r["drift"] for r in runs]), radius)
     evidence.tight("slope of log drift vs log m = -1/2", slope, -0.5, abs=0.25, headline=True)
+    evidence.upper_bound("drift <= R' (Du et al.)", np.array([r["drift"] for r in runs]), radius)
     evidence.monotone("flip fraction decreases with width", flips, abs=0.0)
+    evidence.record("false_alarm_budget", 1e-2)
+    evidence.resolution("a drift slope 1/4 off -1/2: separates alpha = m^1/2 from mean field, not intermediate scales")
 
     def draw(fig):
         ax = fig.add_subplot(111)
@@ -219,9 +253,11 @@ LABEL_WIDTHS = (500, 2000, 8000)
 LABEL_STEPS = 150
 
 
-def _digits_3_vs_7(n=80, dims=16):
+def _digits_3_vs_7(n=80, dims=16, second_labels="permuted"):
     """Digits 3-vs-7, centred, projected on the top ``dims`` principal directions, rows normalised
-    (Du et al.'s unit-norm inputs); labels ±1 by class and a permutation of them (balanced)."""
+    (Du et al.'s unit-norm inputs); labels ±1 by class and a permutation of them (balanced), or
+    (``second_labels="H^inf eigenvector"``) the signs of H^inf's top eigenvector: a labelling
+    that loads a large eigenvalue (a wrong world for 'random labels fit slower')."""
     X_all, y_all = digits()
     idx = np.flatnonzero((y_all == 3) | (y_all == 7))
     idx = np.random.default_rng(derived_seed("opt.random-labels-slower")).permutation(idx)[:n]
@@ -229,12 +265,19 @@ def _digits_3_vs_7(n=80, dims=16):
     Xp = Xc @ np.linalg.svd(Xc, full_matrices=False)[2][:dims].T
     y_true = np.where(y_all[idx] == 3, 1.0, -1.0)
     y_rand = np.random.default_rng(derived_seed("opt.random-labels-slower", "perm")).permutation(y_true)
-    return Xp / np.linalg.norm(Xp, axis=1, keepdims=True), np.stack([y_true, y_rand])
+    X = Xp / np.linalg.norm(Xp, axis=1, keepdims=True)
+    if second_labels == "H^inf eigenvector":
+        y_rand = np.where(np.linalg.eigh(du_gram_infinity(X))[1][:, -1] >= 0, 1.0, -1.0)
+    elif second_labels != "permuted":
+        raise ValueError(f"second_labels {second_labels!r}: 'permuted' or 'H^inf eigenvector'")
+    return X, np.stack([y_true, y_rand])
 
 
 @pytest.mark.slow
 @pytest.mark.claim("opt.random-labels-slower")
-def test_random_labels_fit_slower(evidence, algorithm, device):
+@pytest.mark.no_near_miss("orderings (kernel energy, area under the residual curve) and a trend sign; the wrong "
+                          "world (a second labelling on a top eigenvector of H^inf) reverses them")
+def test_random_labels_fit_slower(evidence, algorithm, device, second_labels="permuted"):
     """Kernel regime (Arora, Du, Hu, Li, Wang, ICML 2019): ‖u(k) − y‖² ≈ Σ_i (1 − ηλ_i)^{2k}
     (v_iᵀ(u(0) − y))², (λ_i, v_i) the eigenpairs of H^∞; random labels put their mass on small
     λ_i and fit slower. Digits 3-vs-7 (80 points, 16 principal components, unit rows), true and
@@ -244,8 +287,11 @@ def test_random_labels_fit_slower(evidence, algorithm, device):
     the random labels shrinks with width (slope ≤ −¼; the O(m^{−1/2}) kernel fluctuation
     predicts −½). That error is still O(1) at these widths (max over k ≈ 7 → 1.5 from m = 1000
     to 16000 in our runs): the catalogue's "tight, rel 0.1 at m = 8000" does not hold at
-    CPU-sized widths."""
-    X, Y = _digits_3_vs_7()
+    CPU-sized widths. False alarm: one labelling and one initialisation per width; the orderings
+    hold by factors 3-18 (energy 0.39 vs 7.2, area 21-27 vs 2.4-2.8): not derived, stated
+    ≤ 1e-2. Power: a second labelling along H^∞'s top eigenvector (it loads the largest
+    eigenvalue) reverses the orderings (wrong world)."""
+    X, Y = _digits_3_vs_7(second_labels=second_labels)
     lam, V = np.linalg.eigh(du_gram_infinity(X))
     energy = (lam[None] * (Y @ V) ** 2).sum(-1) / (Y**2).sum(-1)
     evidence.record("kernel energy of the labels (true, random)", energy)
@@ -280,6 +326,8 @@ def test_random_labels_fit_slower(evidence, algorithm, device):
     # one-seed fluctuation; the random labels' error (O(1) at small m) carries the m^{-1/2} trend
     evidence.upper_bound("random labels: kernel-prediction error shrinks with width (slope <= -1/4)", slopes[1],
                          -0.25)
+    evidence.record("false_alarm_budget", 1e-2)
+    evidence.resolution("orderings by any margin; error slope above -1/4")
 
     def draw(fig):
         ax = fig.add_subplot(111)

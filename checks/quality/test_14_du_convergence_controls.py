@@ -8,7 +8,7 @@ import checks.test_14_du_convergence as du
 from algorithms import registry
 from algorithms.network_measurements import ntk_gram
 from algorithms.networks import relu_network
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def gradient_ascent(weights, alpha, inputs, targets, lr, num_steps, **kw):
@@ -63,3 +63,46 @@ def test_drift_check_rejects_mean_field_scaling():
 @pytest.mark.claim("opt.random-labels-slower")
 def test_random_labels_check_rejects_training_the_output_layer():
     rejects(du.test_random_labels_fit_slower, "full_batch_gradient_descent", gd_training_every_layer)
+
+
+@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.control("wrong_world", of=du.test_du_geometric_rate,
+                     margin="width 10: H(0) far from H^inf, the rate bound fails")
+def test_rate_check_rejects_a_narrow_network():
+    fails(du.test_du_geometric_rate, width=du.NARROW)
+
+
+@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.control("near_miss", of=du.test_du_geometric_rate,
+                     margin="the rate constant 1.5 in (1 - c eta lambda0)^k, where c = 1 still holds")
+def test_rate_check_rejects_a_faster_rate():
+    fails(du.test_du_geometric_rate, rate_constant=1.5)
+
+
+@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.control("near_miss", of=du.test_du_degenerate_inputs_stall,
+                     margin="the twin input 1e-3 away from x_i: lambda0 = 1.4e-4 > 0")
+def test_degenerate_check_rejects_a_near_twin():
+    fails(du.test_du_degenerate_inputs_stall, offset=1e-3)
+
+
+@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.control("wrong_world", of=du.test_du_degenerate_inputs_stall,
+                     margin="distinct inputs (offset 0.5): lambda0 = 0.08, nothing stalls")
+def test_degenerate_check_rejects_distinct_inputs():
+    fails(du.test_du_degenerate_inputs_stall, offset=0.5)
+
+
+@pytest.mark.claim("opt.du-stays-near-init")
+@pytest.mark.control("wrong_world", of=du.test_du_weights_stay_near_init,
+                     margin="mean-field output scale alpha = m: the drift does not shrink with width")
+def test_drift_check_rejects_the_mean_field_scale():
+    fails(du.test_du_weights_stay_near_init, alpha_exponent=1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("opt.random-labels-slower")
+@pytest.mark.control("wrong_world", of=du.test_random_labels_fit_slower,
+                     margin="the second labelling along H^inf's top eigenvector (energy 7.4 vs 7.2): not slower")
+def test_random_labels_check_rejects_an_eigenvector_labelling():
+    fails(du.test_random_labels_fit_slower, second_labels="H^inf eigenvector")
