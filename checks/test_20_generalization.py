@@ -280,8 +280,6 @@ def test_interpolation_of_noisy_labels_generalises(evidence, algorithm, noise_le
 
 # ------------------------------------------------------------- gen.one-sided-uc-def
 @pytest.mark.claim("gen.one-sided-uc-def")
-@pytest.mark.no_near_miss("certificates of a global optimum to rounding (feasibility, More-Sorensen conditions): a "
-                          "solver off the optimum or the feasible set fails them outright")
 @settings(max_examples=examples(4))
 @given(n=st.integers(3, 12), extra=st.integers(2, 30), slack=st.floats(0.01, 1.0), seed=st.integers(0, 2**16))
 @example(n=10, extra=20, slack=0.1, seed=0)

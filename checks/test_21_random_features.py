@@ -159,9 +159,6 @@ def _draw_liu(fig, ratios, var, bias, mse):
 
 
 @pytest.mark.claim("rf.liu-bias-variance")
-@pytest.mark.no_near_miss("shape predicates (a unimodal variance peaking at the grid point next to m = n, a "
-                          "non-increasing bias within 0.01 + 3 SE); the near miss that moves the peak is a "
-                          "training set of rank 0.75 n, whose control targets this check")
 def test_liu_bias_variance(evidence, algorithm, duplicate_fraction=0.0):
     """Proxy of Liu et al.'s shapes with the min-norm estimator: RFF (sigma = 2.8) on digits
     3-vs-7, n = 150 from a 262-point pool, 100 fixed test points, T = 12 repetitions

@@ -1,5 +1,6 @@
 """Near-miss and wrong-world controls of the robustness definitions (robust.lipschitz-def,
-robust.perturbation-stability-def) and of robust.nonlazy-condition. The planted bugs of these
+robust.perturbation-stability-def), of robust.nonlazy-condition and the near miss of
+robust.adversarial-examples. The planted bugs of these
 checks are in checks/quality/test_18_robustness_controls.py and test_18_nonlazy_condition_controls.py."""
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import pytest
 import torch
 
 import checks.test_18_nonlazy_condition as nonlazy
+import checks.test_18_robust_training as training
 import checks.test_18_robustness as robustness
 from algorithms.networks import relu_network
 from checks.quality.test_18_robustness_controls import _stability_with, lower_bound_primal_linf, stability_gaussian
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def _box(shape, g, eps):
@@ -56,3 +58,12 @@ def test_stability_check_rejects_the_linf_box():
                             "claims non-lazy")
 def test_nonlazy_check_rejects_a_lazy_world():
     rejects(nonlazy.test_nonlazy_sufficient_condition, "relu_network", network_output_times_m)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("robust.adversarial-examples")
+@pytest.mark.control("near_miss", of=training.test_pgd_breaks_a_digits_mlp,
+                     margin="PGD at eps = 0.08 (20% below the radius): the network keeps 70% of its accuracy, "
+                            "above the criterion's 1/2 beyond the confidence radius")
+def test_adversarial_check_rejects_a_slightly_smaller_radius():
+    fails(training.test_pgd_breaks_a_digits_mlp, eps=0.08)
