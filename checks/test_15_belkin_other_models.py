@@ -142,7 +142,7 @@ def test_belkin_shallow_network(evidence, algorithm, device, labels=SHALLOW_LABE
 
     False alarm: (i) and (ii) held with margins 200x and 2.6x (one draw of 4 networks per
     width; the medians' spread is ~10%), so a failure needs a 2.6x swing of the widest or the
-    classical risk: not derived, stated as small; (iii) cannot fail, it downgrades. Power:
+    classical risk: not derived, stated <= 1e-2; (iii) cannot fail, it downgrades. Power:
     labels independent of the digit (the wrong world) give no descent below the classical
     minimum."""
     train = algorithm("two_layer_network_regression")
@@ -180,7 +180,7 @@ def test_belkin_shallow_network(evidence, algorithm, device, labels=SHALLOW_LABE
     rise = float(test_mse[peak] / classical)
     evidence.record("(iii) peak: max risk at P <= 1.25 nK / classical minimum", rise, at=float(ratio[peak]),
                     window=WINDOW)
-    evidence.record("false_alarm_budget", 0.0)
+    evidence.record("false_alarm_budget", 1e-2)
     evidence.resolution("(ii) any descent below the classical minimum; (iii) reported: a rise >= 10% inside "
                         "[0.8, 1.25] nK")
     if rise < 1.1 or not WINDOW[0] <= ratio[peak] <= WINDOW[1]:
