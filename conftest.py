@@ -81,6 +81,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--scale", choices=("tiny", "full"), default=None,
                 help="size of network-scale (gpu) experiments: full on CUDA, tiny otherwise (default)")
     g.addoption("--no-figures", action="store_true", help="do not draw figures")
+    g.addoption("--gpu-budget-override", action="store_true",
+                help="run the GPU tier even when its plan exceeds the 10-minute budget (checks/gpu_budget.py)")
 
 
 # --------------------------------------------------------------- configure
@@ -191,6 +193,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                     reason="gpu check: CUDA is not available on this machine (run it at tiny scale on "
                            "the CPU with --tier gpu --device cpu)"))
     config._gbu["progress_total"] = len(items)
+    if not hasattr(config, "workerinput") and not config.getoption("collectonly"):
+        from checks.gpu_budget import report_and_enforce
+
+        report_and_enforce(config, items)  # full-scale gpu items: print the plan, refuse one over budget
 
 
 def _substituted_names() -> list[str]:
