@@ -146,14 +146,15 @@ def test_complexity_measures_population(evidence, algorithm, population=cp.CPU, 
         trained = cp.train_population(algorithm("train_mlp_population"), population)
         keep = trained.train_error <= 0.01
         evidence.parameters(population=population.name, networks=len(keep), train_seconds=round(trained.seconds, 1))
-        measures = cp.measures_of(algorithm, trained, keep)
-        for i, w in zip(np.flatnonzero(keep), [trained.weights[j] for j in np.flatnonzero(keep)]):
+        every = cp.measures_of(algorithm, trained, np.ones_like(keep))
+        for i, w in enumerate(trained.weights):
             h = np.ones(w[-1].shape[0])  # path-norm from the output side, order reversed: an independent evaluation
             for m in reversed(w):
                 h = h @ (m ** 2)
-            evidence.tight("path-norm of each trained network = output-side evaluation",
-                           measures["path-norm"][int(np.sum(keep[:i]))], h.sum(), rel=1e-9)
+            evidence.tight("path-norm of each trained network = output-side evaluation", every["path-norm"][i],
+                           h.sum(), rel=1e-9)
         evidence.lower_bound("networks with >= 99% train accuracy", int(keep.sum()), population.min_fitted)
+        measures = {k: v[keep] for k, v in every.items()}
         gaps = trained.test_error[keep] - trained.train_error[keep]  # = train accuracy - test accuracy
     else:
         gaps, measures = table

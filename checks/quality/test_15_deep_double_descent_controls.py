@@ -71,6 +71,7 @@ def test_frozen_engine_is_rejected_epoch_wise():
 
 
 @pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.network
 @pytest.mark.control("wrong_world", of=ddd.test_model_wise_double_descent,
                      margin="a classical U (valley) in width with 0.5-point noise: no second descent")
 def test_valley_in_width_is_not_verified():
@@ -79,6 +80,7 @@ def test_valley_in_width_is_not_verified():
 
 
 @pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.network
 @pytest.mark.control("near_miss", of=ddd.test_model_wise_double_descent,
                      margin="fall from the peak to the widest width 4 points where 5 are claimed (rise 4)")
 def test_bump_one_point_short_is_not_verified():
@@ -91,6 +93,7 @@ def test_bump_one_point_short_is_not_verified():
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
+@pytest.mark.network
 @pytest.mark.control("wrong_world", of=ddd.test_epoch_wise_double_descent,
                      margin="classical overfitting in epochs (descent, then a 3-point rise that stays) with "
                             "0.5-point noise")
@@ -100,6 +103,7 @@ def test_overfitting_without_second_descent_is_not_verified():
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
+@pytest.mark.network
 @pytest.mark.control("near_miss", of=ddd.test_epoch_wise_double_descent,
                      margin="rise and fall of 1.5 points where 2 are claimed")
 def test_epoch_bump_half_a_point_short_is_not_verified():

@@ -60,6 +60,7 @@ def test_population_path_norm_without_squares_is_rejected():
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
 @pytest.mark.control("wrong_world", of=cm.test_complexity_measures_population,
                      margin="a measure that tracks the gap (tau about 0.85) among 72 networks")
 def test_measure_that_explains_generalisation_is_not_verified():
@@ -68,6 +69,7 @@ def test_measure_that_explains_generalisation_is_not_verified():
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
 @pytest.mark.control("near_miss", of=cm.test_complexity_measures_population,
                      margin="a measure with tau 0.55 (0.05 above the criterion's 0.5) among 400 networks")
 def test_measure_just_above_the_criterion_is_not_verified():
