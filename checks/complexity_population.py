@@ -48,8 +48,8 @@ CPU = Population("cpu", widths=(32, 64, 128), depths=(1, 2, 3), lrs=(2e-3, 6e-3)
 #: GPU tier: 4 widths x 4 depths x 3 lrs x 3 batch sizes x 3 seeds = 432 networks, 4000 train samples.
 GPU = Population("gpu", widths=(32, 64, 128, 256), depths=(1, 2, 3, 4), lrs=(3e-4, 1e-3, 3e-3),
                  batches=(32, 100, 250), seeds=3, num_train=4000, max_epochs=500, min_fitted=300)
-TINY = Population("tiny", widths=(16, 32), depths=(1, 2), lrs=(3e-3,), batches=(50,), seeds=1, num_train=200,
-                  max_epochs=20, min_fitted=1)
+TINY = Population("tiny", widths=(32, 64), depths=(1, 2), lrs=(6e-3,), batches=(50,), seeds=1, num_train=200,
+                  max_epochs=60, min_fitted=1)
 
 
 @dataclass
