@@ -210,13 +210,13 @@ def gpu_cost(cal) -> float:
 @pytest.mark.claim("dd.nakkiran-model-wise")
 @pytest.mark.gpu
 @pytest.mark.gpu_budget(estimate=gpu_cost)
-def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale):
+def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale, sweep=None):
     """GPU tier: the notebook's protocol (28 widths, SGD lr 0.01 momentum 0.9, 1000 epochs),
     5 seeds, 15 % and 0 % noise; at --scale tiny the code path only (inconclusive)."""
     from checks.support import measured_at
 
     protocol = sweeps.GPU if scale == "full" else sweeps.TINY
-    sweep = sweeps.run_sweep(algorithm("train_mlp_population"), protocol, device)
+    sweep = sweep or sweeps.run_sweep(algorithm("train_mlp_population"), protocol, device)
     evidence.parameters(protocol=protocol.name, device=device, train_seconds=round(sweep.seconds, 1))
     with measured_at(evidence, scale):
         judge_model_wise(evidence, sweep)
@@ -225,13 +225,13 @@ def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale):
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
 @pytest.mark.gpu
 @pytest.mark.gpu_budget(estimate=lambda cal: 0.0)  # reads the model-wise check's run (memoised in the process)
-def test_epoch_wise_double_descent_gpu(evidence, algorithm, device, scale):
+def test_epoch_wise_double_descent_gpu(evidence, algorithm, device, scale, sweep=None):
     """GPU tier: the widest network (h = 400) of the notebook-protocol run, 40 log-spaced
     epochs up to 1000; at --scale tiny the code path only (inconclusive)."""
     from checks.support import measured_at
 
     protocol = sweeps.GPU if scale == "full" else sweeps.TINY
-    sweep = sweeps.run_sweep(algorithm("train_mlp_population"), protocol, device)
+    sweep = sweep or sweeps.run_sweep(algorithm("train_mlp_population"), protocol, device)
     evidence.parameters(protocol=protocol.name, device=device)
     with measured_at(evidence, scale):
         judge_epoch_wise(evidence, sweep)

@@ -38,6 +38,8 @@ def small_networks(draw):
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.no_near_miss("equalities with independent oracles to float64 rounding (rel 1e-10), not a threshold "
+                          "of the claim; the planted measure bugs are off by orders of magnitude more")
 @settings(max_examples=examples(10))
 @given(weights=small_networks(), c=st.floats(2.0, 5.0), layer=st.integers(0, 2))
 def test_complexity_measure_implementations(evidence, algorithm, weights, c, layer):
@@ -178,18 +180,19 @@ def gpu_cost(cal) -> float:
 @pytest.mark.claim("gen.complexity-measures-jiang")
 @pytest.mark.gpu
 @pytest.mark.gpu_budget(estimate=gpu_cost)
-def test_complexity_measures_population_gpu(evidence, algorithm, device, scale):
+def test_complexity_measures_population_gpu(evidence, algorithm, device, scale, table=None):
     """(c) at GPU scale: 432 networks on 4000 samples (widths 32-256, 1-4 hidden layers, 3 lrs,
     3 batch sizes, 3 seeds); at --scale tiny the code path only (inconclusive)."""
     from checks.support import measured_at
 
     population = cp.GPU if scale == "full" else cp.TINY
     with measured_at(evidence, scale):
-        trained = cp.train_population(algorithm("train_mlp_population"), population, device)
-        keep = trained.train_error <= 0.01
-        evidence.lower_bound("networks with >= 99% train accuracy", int(keep.sum()), population.min_fitted)
-        gaps = trained.test_error[keep] - trained.train_error[keep]  # = train accuracy - test accuracy
-        decide(evidence, gaps, cp.measures_of(algorithm, trained, keep), f"{len(gaps)} networks")
+        if table is None:
+            trained = cp.train_population(algorithm("train_mlp_population"), population, device)
+            keep = trained.train_error <= 0.01
+            evidence.lower_bound("networks with >= 99% train accuracy", int(keep.sum()), population.min_fitted)
+            table = (trained.test_error[keep] - trained.train_error[keep], cp.measures_of(algorithm, trained, keep))
+        decide(evidence, *table, f"{len(table[0])} networks")
 
 
 def draw_taus(evidence, taus, num, verdict):

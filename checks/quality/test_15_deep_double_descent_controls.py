@@ -111,3 +111,42 @@ def test_epoch_bump_half_a_point_short_is_not_verified():
     evidence = Evidence()
     ddd.test_epoch_wise_double_descent(evidence, registry.get, sweep=epoch_sweep(epoch_curve(0.03, 0.03)))
     assert evidence.on_pass == "verified", "an epoch-wise bump of 3 points was not detected"
+
+
+# The GPU-tier checks apply the same criterion to their full-scale run: the same worlds, at scale "full".
+@pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.network
+@pytest.mark.control("wrong_world", of=ddd.test_model_wise_double_descent_gpu,
+                     margin="a classical U (valley) in width with 0.5-point noise: no second descent")
+def test_valley_in_width_is_not_verified_gpu():
+    valley = [0.50, 0.49, 0.48, 0.485, 0.49, 0.50, 0.51, 0.52]
+    assert does_not_verify(ddd.test_model_wise_double_descent_gpu, sweep=model_sweep(valley), scale="full") == \
+        "refuted"
+
+
+@pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.network
+@pytest.mark.control("near_miss", of=ddd.test_model_wise_double_descent_gpu,
+                     margin="fall from the peak to the widest width 4 points where 5 are claimed (rise 4)")
+def test_bump_one_point_short_is_not_verified_gpu():
+    short = [0.50, 0.49, 0.49, 0.51, 0.53, 0.52, 0.51, 0.49]
+    assert does_not_verify(ddd.test_model_wise_double_descent_gpu, sweep=model_sweep(short), scale="full") != \
+        "verified"
+
+
+@pytest.mark.claim("dd.nakkiran-epoch-wise")
+@pytest.mark.network
+@pytest.mark.control("wrong_world", of=ddd.test_epoch_wise_double_descent_gpu,
+                     margin="classical overfitting in epochs (descent, then a 3-point rise that stays)")
+def test_overfitting_without_second_descent_is_not_verified_gpu():
+    assert does_not_verify(ddd.test_epoch_wise_double_descent_gpu, sweep=epoch_sweep(epoch_curve(0.03, 0.0)),
+                           scale="full") != "verified"
+
+
+@pytest.mark.claim("dd.nakkiran-epoch-wise")
+@pytest.mark.network
+@pytest.mark.control("near_miss", of=ddd.test_epoch_wise_double_descent_gpu,
+                     margin="rise and fall of 1.5 points where 2 are claimed")
+def test_epoch_bump_half_a_point_short_is_not_verified_gpu():
+    assert does_not_verify(ddd.test_epoch_wise_double_descent_gpu, sweep=epoch_sweep(epoch_curve(0.015, 0.015)),
+                           scale="full") != "verified"

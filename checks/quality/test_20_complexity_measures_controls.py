@@ -80,3 +80,21 @@ def test_measure_just_above_the_criterion_is_not_verified():
     evidence = Evidence()  # and 0.1 below it is verified: the check's power at 400 networks
     cm.test_complexity_measures_population(evidence, registry.get, table=synthetic_table(400, 0.4, 5))
     assert evidence.on_pass == "verified", evidence.on_pass_reason
+
+
+@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
+@pytest.mark.control("wrong_world", of=cm.test_complexity_measures_population_gpu,
+                     margin="a measure that tracks the gap (tau about 0.85) among 72 networks")
+def test_measure_that_explains_generalisation_is_not_verified_gpu():
+    verdict = does_not_verify(cm.test_complexity_measures_population_gpu, table=synthetic_table(72, 0.85, 3),
+                              scale="full")
+    assert verdict == "refuted", verdict
+
+
+@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
+@pytest.mark.control("near_miss", of=cm.test_complexity_measures_population_gpu,
+                     margin="a measure with tau 0.55 (0.05 above the criterion's 0.5) among 400 networks")
+def test_measure_just_above_the_criterion_is_not_verified_gpu():
+    does_not_verify(cm.test_complexity_measures_population_gpu, table=synthetic_table(400, 0.55, 5), scale="full")
