@@ -145,6 +145,8 @@ def draw_model_wise(evidence, sweep, h_star, b15, cal, verdict):
         ax.plot(widths, cal.null_curve, ":", color="gray", label="valley null (no 2nd descent)")
         ax.axvline(h_star, color="k", ls="--", lw=0.8)
         ax.set_xscale("log")
+        ax.set_xticks(widths, [str(w) for w in widths], fontsize=7)
+        ax.minorticks_off()
         ax.set_xlabel("hidden width h (40-h-h-10 MLP)")
         ax.set_ylabel("error")
         ax.set_title(f"model-wise: {verdict}", fontsize=9)
