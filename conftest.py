@@ -348,6 +348,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "outcome": status,
         "control": _is_control(item),
         "tier": _tier_of(item),
+        "scale": getattr(item, "funcargs", {}).get("scale"),  # gpu checks: full, or tiny (code path only)
         "duration": round(getattr(rep, "duration", 0.0), 4),
         "message": message,
         "reproduce": _reproduce(item, item.config),
