@@ -283,3 +283,4 @@ def test_resnet152_count_matches_torch_modules(evidence, algorithm):
         mods.append(torch.nn.Linear(cin, 1000))
         total = sum(p.numel() for m in mods for p in m.parameters())
     evidence.tight("torch modules vs formula", total, algorithm("resnet_parameter_count")((3, 8, 36, 3)))
+    evidence.record("false_alarm_budget", 0.0)

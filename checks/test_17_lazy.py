@@ -278,6 +278,8 @@ def test_chizat_condition_corrected(evidence, algorithm, device):
     evidence.upper_bound("lazy runs: kappa at m = 4096 <= 0.05", [kappa[c][-1] for c in (0.0, 0.25)], 0.05)
     evidence.upper_bound("lazy runs: loss drops >= 99% at m = 4096",
                          np.concatenate([runs[c, WIDTHS[-1]][2] for c in (0.0, 0.25)]), 0.01)
+    # 2 seeds per width; the measured slopes sit within 0.02 of the predictions, windows 1/8: not derived
+    evidence.record("false_alarm_budget", 1e-2)
     evidence.figure("kappa-vs-width-by-c", lambda fig: draw_chizat(fig, kappa, slopes),
                     "κ vs width for β = m^{−c}, α = 1, with the predicted slopes.")
 
