@@ -189,3 +189,65 @@ def test_thm1_check_rejects_frozen_step():
 @pytest.mark.claim("sgd.cooldown-helps")
 def test_cooldown_check_rejects_frozen_step():
     rejects(convergence_checks.test_cooldown_proxy_on_digits, "sgd", SGDWithFrozenStep)
+
+
+# ------------------------------------------------- sgd.cooldown-helps on a small network
+def outcome_of(check, /, **arguments) -> str:
+    """What ``check`` concludes on ``arguments``: ``failed`` (an AssertionError) or its verdict on
+    pass (verified / inconclusive / refuted). The network check decides three ways, so a control
+    asks that a wrong world is *not verified*, rather than that the check raises."""
+    from algorithms import registry
+    from reports.evidence import Evidence
+
+    evidence = Evidence()
+    try:
+        check(evidence=evidence, algorithm=registry.get, device="cpu", **arguments)
+    except AssertionError:
+        return "failed"
+    return evidence.on_pass
+
+
+def cooldown_that_heats_up(k, *, alpha, cutoff, period):
+    """BUG: the step grows after the cut-off, alpha (1 + (k - k0)/period), instead of decaying."""
+    import numpy as np
+
+    k = np.asarray(k, dtype=float)
+    return np.where(k < cutoff, alpha, alpha * (1.0 + np.maximum(k - cutoff, 0.0) / period))
+
+
+def cooldown_hundred_times_slower(k, *, alpha, cutoff, period):
+    """NEAR MISS: the 1/k cool-down with a 100x longer period (the step falls by at most ~6% by the end)."""
+    from algorithms import registry
+
+    return registry.reference("cooldown_step")(k, alpha=alpha, cutoff=cutoff, period=100 * period)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("sgd.cooldown-helps")
+@pytest.mark.control("planted_bug", of=convergence_checks.test_cooldown_on_a_small_network,
+                     margin="a schedule whose step grows after the cut-off")
+def test_network_cooldown_check_does_not_verify_a_heating_schedule():
+    from algorithms import registry
+
+    with registry.substituted("cooldown_step", cooldown_that_heats_up):
+        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network) != "verified"
+
+
+@pytest.mark.slow
+@pytest.mark.claim("sgd.cooldown-helps")
+@pytest.mark.control("near_miss", of=convergence_checks.test_cooldown_on_a_small_network,
+                     margin="a cool-down 100x slower (step down <= 6% by the end): gains below the resolution")
+def test_network_cooldown_check_does_not_verify_a_negligible_cooldown():
+    from algorithms import registry
+
+    with registry.substituted("cooldown_step", cooldown_hundred_times_slower):
+        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network) != "verified"
+
+
+@pytest.mark.slow
+@pytest.mark.claim("sgd.cooldown-helps")
+@pytest.mark.control("wrong_world", of=convergence_checks.test_cooldown_on_a_small_network,
+                     margin="alpha = 0.01: far from the noise floor, cooling down only slows training")
+def test_network_cooldown_check_does_not_verify_without_a_noise_floor():
+    # the regime precondition (no descent after the first cut-off) already refuses this world
+    assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01) != "verified"

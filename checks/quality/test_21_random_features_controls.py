@@ -7,7 +7,7 @@ import pytest
 import checks.test_21_random_features as rf
 from algorithms import registry
 from algorithms.random_features import FeatureMap
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def rff_without_phase(dim, num_features, bandwidth, rng, batch=()):
@@ -68,6 +68,28 @@ def test_sgd_from_random_init_is_rejected():
 @pytest.mark.slow
 def test_ridge_curve_has_no_min_norm_peak():
     rejects(rf.test_sgd_curve_versus_min_norm_curve, "min_norm_least_squares", ridge_not_min_norm)
+
+
+@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.slow
+def test_curve_check_rejects_sgd_from_random_init():
+    rejects(rf.test_sgd_curve_versus_min_norm_curve, "sgd_least_squares", sgd_from_random_init)
+
+
+@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.slow
+@pytest.mark.control("wrong_world", of=rf.test_sgd_curve_versus_min_norm_curve,
+                     margin="50 epochs of SGD (the earlier design): no peak at m = n")
+def test_curve_check_fails_for_early_stopped_sgd():
+    fails(rf.test_sgd_curve_versus_min_norm_curve, epochs=50)
+
+
+@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.slow
+@pytest.mark.control("near_miss", of=rf.test_sgd_curve_versus_min_norm_curve,
+                     margin="1000 epochs: rel. distance 0.12 at m = 2n, peak 2.8x (criteria: 0.05, 3x)")
+def test_curve_check_fails_at_a_smaller_budget():
+    fails(rf.test_sgd_curve_versus_min_norm_curve, epochs=1000)
 
 
 @pytest.mark.claim("rf.risk-converges-order-one")
