@@ -215,11 +215,10 @@ def cooldown_that_heats_up(k, *, alpha, cutoff, period):
     return np.where(k < cutoff, alpha, alpha * (1.0 + np.maximum(k - cutoff, 0.0) / period))
 
 
-def cooldown_hundred_times_slower(k, *, alpha, cutoff, period):
-    """NEAR MISS: the 1/k cool-down with a 100x longer period (the step falls by at most ~6% by the end)."""
-    from algorithms import registry
-
-    return registry.reference("cooldown_step")(k, alpha=alpha, cutoff=cutoff, period=100 * period)
+def slight_warm_up(k, *, alpha, cutoff, period):
+    """NEAR MISS: after the cut-off the step rises slowly, alpha (1 + (k - k0)/(100 period)) (<= 2.4% by the
+    end of the proxy's 8 epochs): the claim violated by a small margin."""
+    return cooldown_that_heats_up(k, alpha=alpha, cutoff=cutoff, period=100 * period)
 
 
 @pytest.mark.slow
@@ -236,11 +235,12 @@ def test_network_cooldown_check_does_not_verify_a_heating_schedule():
 @pytest.mark.slow
 @pytest.mark.claim("sgd.cooldown-helps")
 @pytest.mark.control("near_miss", of=convergence_checks.test_cooldown_on_a_small_network,
-                     margin="a cool-down 100x slower (step down <= 6% by the end): gains below the resolution")
-def test_network_cooldown_check_does_not_verify_a_negligible_cooldown():
+                     margin="a 'cool-down' that raises the step by <= 12% by the end (claim violated by a small "
+                            "margin; paired t-tests resolve the sign of the gain)")
+def test_network_cooldown_check_does_not_verify_a_slight_warm_up():
     from algorithms import registry
 
-    with registry.substituted("cooldown_step", cooldown_hundred_times_slower):
+    with registry.substituted("cooldown_step", slight_warm_up):
         assert outcome_of(convergence_checks.test_cooldown_on_a_small_network) != "verified"
 
 
@@ -251,3 +251,12 @@ def test_network_cooldown_check_does_not_verify_a_negligible_cooldown():
 def test_network_cooldown_check_does_not_verify_without_a_noise_floor():
     # the regime precondition (no descent after the first cut-off) already refuses this world
     assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01) != "verified"
+
+
+@pytest.mark.slow
+@pytest.mark.claim("sgd.cooldown-helps")
+@pytest.mark.control("near_miss", of=convergence_checks.test_cooldown_proxy_on_digits,
+                     margin="a 'cool-down' that raises the step by <= 2.4% (a paired t-test detects the sign of "
+                            "the gain at any size: its resolution is the sign)")
+def test_cooldown_proxy_rejects_a_slight_warm_up():
+    rejects(convergence_checks.test_cooldown_proxy_on_digits, "cooldown_step", slight_warm_up)
