@@ -85,16 +85,6 @@ bc_without_decay.__name__ = "bc_without_decay"
 bc_without_decay.__doc__ = "BC-SEG+ with correction weight 1 instead of (1 - alpha_k)."
 
 
-def alternating_as_simultaneous(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
-    """'Alternating' SEG+ whose y-half reads the old x (simultaneous extrapolation)."""
-    def step(k, z, _):
-        a, _b = schedule(k)
-        zeta = oracle.sample(rng, len(z))
-        z_bar = z - gamma * oracle(z, zeta)
-        return z - a * gamma * oracle(z_bar, oracle.sample(rng, len(z)))
-    return _loop(step, z0, num_steps, record)
-
-
 @pytest.mark.claim("seg.two-timescale")
 def test_two_timescale_check_rejects_equal_steps():
     rejects(sm.test_seg_two_timescale_converges_on_bilinear, "stochastic_extragradient", seg_equal_steps,
@@ -138,42 +128,6 @@ def test_bc_checks_reject_independent_correction(check, world):
 @pytest.mark.claim("bcsegplus.convergence")
 def test_bc_check_rejects_correction_without_decay():
     rejects(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus", bc_without_decay, game=sm.RUNNER)
-
-
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-def test_alternation_check_rejects_simultaneous():
-    rejects(sm.test_alternating_extrapolation_range, "alternating_seg_plus", alternating_as_simultaneous)
-
-
-def _looking_back(theta):
-    def method(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
-        n = oracle.dim_x
-
-        def step(k, z, _):
-            a, _b = schedule(k)
-            zeta = oracle.sample(rng, len(z))
-            x_bar = z[:, :n] - gamma * oracle(z, zeta)[:, :n]
-            look = np.concatenate([z[:, :n] + theta * (x_bar - z[:, :n]), z[:, n:]], axis=1)
-            y_bar = z[:, n:] - gamma * oracle(look, zeta)[:, n:]
-            return z - a * gamma * oracle(np.concatenate([x_bar, y_bar], axis=1), oracle.sample(rng, len(z)))
-        return _loop(step, z0, num_steps, record)
-    method.__name__ = f"alternation_at_theta_{theta}"
-    return method
-
-
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-@pytest.mark.control("near_miss", of=sm.test_alternating_extrapolation_range,
-                     margin="y-half read at x + theta (xbar - x), theta = -0.05: gamma_low above the simultaneous "
-                            "one by 5e-4 to 9e-3 for rho L in [-0.4, -0.1]")
-def test_alternation_check_rejects_slightly_backward_alternation():
-    rejects(sm.test_alternating_extrapolation_range, "alternating_seg_plus", _looking_back(-0.05))
-
-
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-@pytest.mark.control("wrong_world", of=sm.test_alternating_extrapolation_range,
-                     margin="monotone games only (rho >= 0): both ranges are all of (0, 1/L]")
-def test_alternation_check_fails_on_monotone_games():
-    fails(sm.test_alternating_extrapolation_range, rhos=(0.0, 0.2, 0.4))
 
 
 def segplus_generator_ascends(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
@@ -408,48 +362,3 @@ def test_near_miss_bc_global_forsaken_long():
 @pytest.mark.control(NEAR, of=runner.test_bcsegplus_generated_instances, margin="rho L = -0.55, 10 % past -1/2")
 def test_near_miss_bc_generated():
     fails(runner.test_bcsegplus_generated_instances, c_shift=0.45)
-
-
-def _outcome(check, /, **arguments) -> str:
-    """``failed`` (AssertionError) or the check's verdict on pass (it decides three ways)."""
-    from algorithms import registry
-    from reports.evidence import Evidence
-
-    evidence = Evidence()
-    try:
-        check(evidence=evidence, algorithm=registry.get, **arguments)
-    except AssertionError:
-        return "failed"
-    return evidence.on_pass
-
-
-def segplus_hundredfold_smaller_update(oracle, z0, gamma, schedule, num_steps, rng, **kw):
-    """WRONG WORLD: SEG+ whose update step alpha_k is 100x smaller (it barely trains in 400 steps)."""
-    from algorithms import registry
-
-    return registry.reference("stochastic_extragradient_plus")(
-        oracle, z0, gamma, lambda k: tuple(0.01 * a for a in schedule(k)), num_steps, rng, **kw)
-
-
-def _gan_check():
-    import checks.test_11_gan_segplus as gan
-
-    return gan.test_gan_mixture_proxy
-
-
-@pytest.mark.slow
-@pytest.mark.claim("gan.segplus")
-@pytest.mark.control("wrong_world", of=_gan_check(), margin="SEG+ with a 100x smaller update step: worse than Adam")
-def test_gan_check_does_not_verify_an_untrained_segplus():
-    from algorithms import registry
-
-    with registry.substituted("stochastic_extragradient_plus", segplus_hundredfold_smaller_update):
-        assert _outcome(_gan_check()) != "verified"
-
-
-@pytest.mark.slow
-@pytest.mark.claim("gan.segplus")
-@pytest.mark.control("near_miss", of=_gan_check(),
-                     margin="SEG+ worse than Adam by 1.5 estimator floors (W1 + 0.22) on every seed")
-def test_gan_check_does_not_verify_segplus_slightly_worse_than_adam():
-    assert _outcome(_gan_check(), segplus_offset=1.5 * 0.1475) != "verified"
