@@ -258,7 +258,8 @@ def adversarial_training_curve(direction, attack, model, data, *, seed, eps, ite
 @pytest.mark.no_near_miss("decides nothing at this scale: DDi and PGD-AT coincide to 0.3 points, so no numeric "
                           "predicate of the claim is near its threshold; the planted bug checks the training path")
 def test_ddi_vs_pgd_adversarial_training_on_digits(evidence, algorithm, device, lr: float = DDI_NET["lr"],
-                                                  seeds: int = DDI_NET["seeds"]):
+                                                  seeds: int = DDI_NET["seeds"],
+                                                  iterations: int = DDI_NET["iterations"]):
     """Latorre et al. (ICLR 2023), as the slides state it: DDi gives a steeper early increase of robust
     accuracy for smooth-activation networks without BatchNorm (A), while with ReLU + BatchNorm
     PGD-AT is better (B). Network-scale proxy (criteria fixed before the run, /work/plans/E-criteria.md):
@@ -273,13 +274,13 @@ def test_ddi_vs_pgd_adversarial_training_on_digits(evidence, algorithm, device, 
     differed by +0.04 and +0.24 points (t = 1.6 and 3.6), statistically detectable for (B) and
     practically nil — the K attacks land on nearly the same perturbation at ε = 0.1 on digits, so
     the two directions nearly coincide (see at.nonunique-perturbations). False alarm ≤ 2e-2 (two tests, for
-    roughly normal paired differences); ``lr``/``seeds`` are the controls' worlds. The 2-D toy
+    roughly normal paired differences); ``lr``/``seeds``/``iterations`` are the controls' worlds. The 2-D toy
     (``test_ddi_vs_pgd_on_the_toy``) checks the descent property on its own; it does not decide this."""
     from scipy import stats
 
     attack = algorithm("pgd_linf")
     data = _digits_tensors(device)
-    cfg = dict(DDI_NET, lr=lr, seeds=seeds)
+    cfg = dict(DDI_NET, lr=lr, seeds=seeds, iterations=iterations)
     curves = {}
     with threads(1):
         for kind in ("silu", "relu_bn"):

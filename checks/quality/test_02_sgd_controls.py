@@ -228,8 +228,8 @@ def slight_warm_up(k, *, alpha, cutoff, period):
 def test_network_cooldown_check_does_not_verify_a_heating_schedule():
     from algorithms import registry
 
-    with registry.substituted("cooldown_step", cooldown_that_heats_up):
-        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network) != "verified"
+    with registry.substituted("cooldown_step", cooldown_that_heats_up):  # fails by a wide margin: 4 seeds suffice
+        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, seeds=4) != "verified"
 
 
 @pytest.mark.slow
@@ -250,7 +250,7 @@ def test_network_cooldown_check_does_not_verify_a_slight_warm_up():
                      margin="alpha = 0.01: far from the noise floor, cooling down only slows training")
 def test_network_cooldown_check_does_not_verify_without_a_noise_floor():
     # the regime precondition (no descent after the first cut-off) already refuses this world
-    assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01) != "verified"
+    assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01, seeds=4) != "verified"
 
 
 @pytest.mark.slow

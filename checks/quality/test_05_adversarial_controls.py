@@ -31,4 +31,4 @@ def pgd_ascent_direction(gradients):
 @pytest.mark.slow
 def test_network_comparison_rejects_ascending_training():
     rejects(adversarial.test_ddi_vs_pgd_adversarial_training_on_digits, "pgd_direction", pgd_ascent_direction,
-            seeds=2)
+            seeds=2, iterations=10)
