@@ -87,6 +87,7 @@ def test_second_derivative_test_matches_certificate(evidence, algorithm, instanc
     The catalogue's radius 10⁻³·min|λ|/(1+|c|) is replaced by the larger radius of
     ``eigen_radius``, whose derivation also gives the margin checked below."""
     check_critical_point(evidence, algorithm("second_derivative_test"), instance)
+    evidence.record("false_alarm_budget", 26 * np.exp(-26.0), note="e^-26 per example (missed caps), 26 examples")
 
 
 def check_critical_point(evidence, classify, instance) -> None:
@@ -188,6 +189,7 @@ def test_monkey_saddle_hessian_is_zero(evidence, algorithm, instance=MONKEY_SADD
     evidence.holds("no line through 0 carries a min or a max (odd along lines)",
                    [not (c.min_line or c.max_line) for c in certs])
     changes = [_sign_changes_on_circle(diff, rad) for rad in MONKEY_RADII]
+    evidence.record("false_alarm_budget", 0.0, note="both signs are forced on every circle: no chance event")
     evidence.tight("sign changes per circle", changes, 6, abs=0)
     evidence.record("eigenvalues of the Hessian at 0", [str(e) for e in exact])
     evidence.note("The caption of figure 5(c) ('a min-max structure as in (b) but also a 0 eigenvalue') is "
