@@ -44,6 +44,10 @@ settings.register_profile("ci", derandomize=True, deadline=None, database=None, 
                           max_examples=20, suppress_health_check=_QUIET_HEALTH)
 settings.register_profile("dev", derandomize=False, deadline=None, max_examples=20,
                           print_blob=True, suppress_health_check=_QUIET_HEALTH)
+# fresh: what `python -m reports false-alarms` reruns under: random and no example database,
+# so that a failing example found by one run is not replayed by the next (independent runs).
+settings.register_profile("fresh", derandomize=False, deadline=None, database=None, max_examples=20,
+                          print_blob=True, suppress_health_check=_QUIET_HEALTH)
 settings.register_profile("nightly", derandomize=False, deadline=None, max_examples=400,
                           print_blob=True, suppress_health_check=_QUIET_HEALTH)
 
@@ -87,8 +91,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config._gbu = {"records": {}, "last_write": 0.0, "started": time.time()}  # type: ignore[attr-defined]
     tier = config.getoption("--tier")
+    from reports.results import default_results_path, shard_of
+
+    config._gbu["shard"] = shard_of(config.option)  # pytest-split's --splits N --group i, or None
     results = (config.getoption("--results") or os.environ.get("GBU_RESULTS")
-               or str(ROOT / "reports" / "out" / f"results-{tier}.json"))
+               or default_results_path(ROOT, tier, config._gbu["shard"]))
     config._gbu["results"] = Path(results)
     shift = config.getoption("--gbu-seed")
     if shift is not None:
@@ -161,6 +168,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if unknown or dangling:
         raise pytest.UsageError("claims catalogue and checks disagree:\n  " + "\n  ".join(unknown + dangling))
 
+    config._gbu["collected"] = {item.nodeid: _tier_of(item) for item in items}  # tiers of the checks not run
     tier = config.getoption("--tier")
     wanted = TIER_SETS[tier]
     keep, drop = [], []
@@ -190,7 +198,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 item.add_marker(pytest.mark.skip(
                     reason="gpu check: CUDA is not available on this machine (run it at tiny scale on "
                            "the CPU with --tier gpu --device cpu)"))
-    config._gbu["progress_total"] = len(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config._gbu["progress_total"] = len(session.items)  # after every selection (tier, -k, shard)
 
 
 def _substituted_names() -> list[str]:
@@ -432,10 +443,12 @@ def _seed_shift() -> int:
 
 def _write_results(config: pytest.Config, partial: bool) -> None:
     from reports.catalogue import load
-    from reports.results import build, write_atomic
+    from reports.results import write_results
 
-    data = build(load(), config._gbu["records"], _provenance(config), partial=partial)
-    write_atomic(config._gbu["results"], data)
+    # merged per check into the existing file: a rerun of one file, -k or one tier keeps the rest
+    data = write_results(config._gbu["results"], load(), config._gbu["records"], _provenance(config),
+                         partial=partial, collected=config._gbu.get("collected"), root=ROOT,
+                         shard=config._gbu.get("shard"))
     config._gbu["last_write"] = time.time()
     config._gbu["summary"] = data["claims"]
 

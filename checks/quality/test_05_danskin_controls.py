@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_05_danskin as danskin
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def first_maximiser_only(gradients, directions):
@@ -172,3 +172,11 @@ NEAR_MISSES = [  # (check, registry name, near miss, claim, margin)
     for c, n, m, cl, mg in NEAR_MISSES])
 def test_danskin_check_rejects_near_miss(check, name, near):
     rejects(check, name, near)
+
+
+@pytest.mark.slow  # 300 exact (sympy) examples without a counterexample: ~5 s CPU
+@pytest.mark.claim("at.madry-corollary-counterexample")
+@pytest.mark.control("wrong_world", of=danskin.test_madry_corollary_is_false,
+                     margin="only robust losses whose two active gradients make an acute angle: the corollary holds")
+def test_madry_check_rejects_a_world_where_the_corollary_holds():
+    fails(danskin.test_madry_corollary_is_false, angle="acute")
