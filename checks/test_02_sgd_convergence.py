@@ -229,7 +229,7 @@ def test_cooldown_on_a_small_network(evidence, algorithm, device, alpha: float =
     70/80/90/95% of training; 12 paired seeds (same initialisation and batch order for all five
     schedules). Regime precondition (the figure's: the constant step has reached its noise floor
     before the first cut-off): from 70% of training to the end the constant run's training
-    objective improves by at most 5% (mean over seeds of the signed relative change). Decision rule (/work/plans/E-criteria.md): per
+    objective improves by at most 5% (mean over seeds of the signed relative change). Decision rule (reports/catalogue/criteria-log.md): per
     cut-off, a paired one-sided t-test at 1e-3 of gain = constant − cool-down, for the final
     training objective and for the final test error.
       verified  — every one of the 8 tests significant (gain > 0);

@@ -262,7 +262,7 @@ def test_ddi_vs_pgd_adversarial_training_on_digits(evidence, algorithm, device, 
                                                   iterations: int = DDI_NET["iterations"]):
     """Latorre et al. (ICLR 2023), as the slides state it: DDi gives a steeper early increase of robust
     accuracy for smooth-activation networks without BatchNorm (A), while with ReLU + BatchNorm
-    PGD-AT is better (B). Network-scale proxy (criteria fixed before the run, /work/plans/E-criteria.md):
+    PGD-AT is better (B). Network-scale proxy (criteria fixed before the run, reports/catalogue/criteria-log.md):
     digits (1200 train, 300 test, pixels in [0, 1]), ℓ∞ ε = 0.1, MLP 64-128-128-10 — (A) SiLU without
     BN, (B) ReLU with BN — 30 normalised steps of 0.05 on minibatches of 256, K = 4 random-start
     10-step PGD attacks per step; DDi vs PGD-AT from the same initialisation and minibatches, 4

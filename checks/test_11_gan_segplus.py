@@ -112,7 +112,7 @@ def _compare(evidence, algorithm, scale: int, device: str, seeds: int = SEEDS, s
 @pytest.mark.claim("gan.segplus")
 def test_gan_mixture_proxy(evidence, algorithm, seeds: int = SEEDS, segplus_offset: float | None = None):
     """CPU proxy (scale 1: widths 16, batch 64, 400 steps, 8 paired seeds). Decision rule (fixed before the
-    8-seed run, /work/plans/E-criteria.md): verified if the upper 99% bound of mean[W1(SEG+) − W1(Adam)] is
+    8-seed run, reports/catalogue/criteria-log.md): verified if the upper 99% bound of mean[W1(SEG+) − W1(Adam)] is
     ≤ the W1 estimator floor and the lower 99% bound of the mode-count difference is ≥ −1; refuted if the
     lower 99% bound of the W1 difference exceeds the floor; else inconclusive. False alarm ≤ 2e-2 (two
     one-sided bounds, t approximation over paired seeds). ``segplus_offset`` is the near-miss control's

@@ -11,7 +11,7 @@ exactly from ``input_gradients`` (P/ε = c_p E‖∇ₐh‖, no Monte Carlo over
 At initialisation He keeps E‖∇ₐh‖² = 2 at every depth and width (circular padding: every
 position has three inputs), so depth can only act through training. The slide's figure has
 P(L = 8)/P(L = 4) ≥ 150/12 = 12.5 (the lower end of L = 8's range over the upper end of L = 4's).
-Criteria fixed before the scaled run (/work/plans/E-criteria.md).
+Criteria fixed before the scaled run (reports/catalogue/criteria-log.md).
 """
 from __future__ import annotations
 

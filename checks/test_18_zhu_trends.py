@@ -14,8 +14,8 @@ The bound. B(m, L, p) = √(L³m/p) e^{−m/L³} + √(1/p) (He) rises with L ev
 m ≥ L³/2, falls with m; its trends are checked symbolically in ``test_18_robustness``.
 
 Both checks here exhibit the counterexample to the remarks and say ``refuted`` (helper C's rule
-for this claim, /work/plans/C-verdicts.md: the columns are claims about P; flat ⇒ refuted).
-Criteria were fixed before the scaled runs (/work/plans/E-criteria.md).
+for this claim, the entry's [2026-12-06, verdict policy] note: the columns are claims about P; flat ⇒ refuted).
+Criteria were fixed before the scaled runs (reports/catalogue/criteria-log.md).
 """
 from __future__ import annotations
 

@@ -216,12 +216,12 @@ def test_sgd_curve_versus_min_norm_curve(evidence, algorithm, epochs: int = CURV
     3 vs 7, Gaussian kernel; here digits 3 vs 7, n = 200, 100 test points, RFF σ = 2.8, 5 feature
     draws, m/n ∈ {0.5 … 4}): the min-norm interpolator and constant-step SGD (γ = 1/max_i‖φ_i‖²,
     θ₀ = 0, 2500 epochs, one sample per step; all ratios batched, features zero-padded, which
-    leaves SGD unchanged). Criteria fixed before the run (/work/plans/E-criteria.md):
+    leaves SGD unchanged). Criteria fixed before the run (reports/catalogue/criteria-log.md):
     (a) budget adequacy — SGD has converged where interpolation is well conditioned: median
         ‖θ_SGD − θ_MN‖/‖θ_MN‖ ≤ 0.05 at m/n ∈ {2, 4};
     (b) SGD shows the double descent: its median test-MSE curve peaks at m/n ∈ {0.9, 1, 1.1}, at
         ≥ 3× its minimum — recorded, and the verdict is inconclusive: under fresh randomness the
-        argmax moved to 0.8 (/work/plans/E-criteria.md), so (b) cannot be decided at this scale;
+        argmax moved to 0.8 (reports/catalogue/criteria-log.md), so (b) cannot be decided at this scale;
     (c) "no loss": SGD's median test MSE ≤ 1.1 × min-norm's + 0.01 at every ratio;
     (d) the min-norm curve peaks at ≥ 10× its minimum.
     Deterministic (fixed draws and orders): no false-alarm budget. One-pass averaged SGD (Liu et
