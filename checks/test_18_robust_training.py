@@ -159,7 +159,7 @@ def _two_layer(m: int, c: float, nets: int, seed_tag, device):
 @pytest.mark.claim("robust.nonlazy-bound")
 def test_nonlazy_stability_bound(evidence, algorithm, device, c: float = NONLAZY_C, train: bool = True):
     """Theorem (non-lazy, two-layer; tutorial): with α = 1, β₁ = β₂ = β ~ m^{−c}, c > 1.5, m ≫ n²,
-    perturbation stability ≤ Õ(n/m^{c+1.5}) w.h.p. Read like every Õ upper bound (helper C's rule):
+    perturbation stability ≤ Õ(n/m^{c+1.5}) w.h.p. Read like every Õ upper bound (the verdict policy):
     a measured/bound ratio growing polynomially in m violates it. c = 1.6, n = 10 points on S⁹.
 
     (a) At initialisation (t = 0, where every training run starts): E‖∇ₐh‖² = p m β⁴/2 =

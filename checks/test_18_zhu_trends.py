@@ -13,8 +13,8 @@ can only move through the Jensen gap E‖g‖ ≤ √(E‖g‖²), which closes 
 The bound. B(m, L, p) = √(L³m/p) e^{−m/L³} + √(1/p) (He) rises with L everywhere and, for
 m ≥ L³/2, falls with m; its trends are checked symbolically in ``test_18_robustness``.
 
-Both checks here exhibit the counterexample to the remarks and say ``refuted`` (helper C's rule
-for this claim, the entry's [2026-12-06, verdict policy] note: the columns are claims about P; flat ⇒ refuted).
+Both checks here exhibit the counterexample to the remarks and say ``refuted`` (the verdict policy
+for this claim in the entry's [2026-12-06, verdict policy] note: the columns are claims about P; flat ⇒ refuted).
 Criteria were fixed before the scaled runs (reports/catalogue/criteria-log.md).
 """
 from __future__ import annotations
