@@ -85,6 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--scale", choices=("tiny", "full"), default=None,
                 help="size of network-scale (gpu) experiments: full on CUDA, tiny otherwise (default)")
     g.addoption("--no-figures", action="store_true", help="do not draw figures")
+    g.addoption("--gpu-budget-override", action="store_true",
+                help="run the GPU tier even when its plan exceeds the 10-minute budget (checks/gpu_budget.py)")
 
 
 # --------------------------------------------------------------- configure
@@ -201,7 +203,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    session.config._gbu["progress_total"] = len(session.items)  # after every selection (tier, -k, shard)
+    config = session.config
+    config._gbu["progress_total"] = len(session.items)  # after every selection (tier, -k, shard)
+    if not hasattr(config, "workerinput") and not config.getoption("collectonly"):
+        from checks.gpu_budget import report_and_enforce
+
+        report_and_enforce(config, session.items)  # full-scale gpu items: print the plan, refuse one over budget
 
 
 def _substituted_names() -> list[str]:
@@ -344,6 +351,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "outcome": status,
         "control": _is_control(item),
         "tier": _tier_of(item),
+        "scale": getattr(item, "funcargs", {}).get("scale"),  # gpu checks: full, or tiny (code path only)
         "duration": round(getattr(rep, "duration", 0.0), 4),
         "message": message,
         "reproduce": _reproduce(item, item.config),

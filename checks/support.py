@@ -75,11 +75,40 @@ def fails(check: Callable[..., Any], /, **arguments: Any) -> AssertionError:
     return exc
 
 
+def does_not_verify(check: Callable[..., Any], /, **arguments: Any) -> str:
+    """For a check that decides a claim three ways (it can itself conclude ``refuted`` or
+    ``inconclusive``): run it unchanged on ``arguments`` that put it in a wrong world or a near
+    miss, and return the verdict it reached there — "failed" (a predicate rejected it) or its
+    evidence's on-pass verdict; fail the control if that verdict is ``verified`` or ``corrected``.
+
+    Use it with ``@pytest.mark.control("wrong_world" | "near_miss", of=check, margin=...)``."""
+    _log(check)
+    evidence = Evidence()
+    params = inspect.signature(check).parameters
+    supplied = {"evidence": evidence, "algorithm": registry.get, "device": "cpu", "scale": "tiny"}
+    kwargs = {k: v for k, v in supplied.items() if k in params and k not in arguments}
+    kwargs.update(arguments)
+    try:
+        check(**kwargs)
+    except AssertionError:
+        return "failed"
+    if evidence.on_pass in ("verified", "corrected"):
+        pytest.fail(f"{check.__module__}.{check.__name__} concluded {evidence.on_pass!r} in a world where the claim "
+                    f"is false ({', '.join(sorted(arguments))}): it cannot tell that world from one where the claim "
+                    "holds")
+    return evidence.on_pass
+
+
 def _expect_rejection(check: Callable[..., Any], arguments: dict[str, Any]) -> Exception | None:
     """Run ``check`` (fixtures supplied, hypothesis shrinking off); the AssertionError or
     ContractError it raised, or None if it passed."""
     _log(check)
     params = inspect.signature(check).parameters
+    inner_test = getattr(getattr(check, "hypothesis", None), "inner_test", None)
+    if inner_test is not None and set(arguments) - set(params):
+        # arguments for @given parameters: a wrong world or near miss is one named instance, so
+        # run the check's body on it directly (hypothesis refuses explicit values for them)
+        check, params = inner_test, inspect.signature(inner_test).parameters
     supplied = {"evidence": Evidence(), "algorithm": registry.get, "device": "cpu", "scale": "tiny"}
     kwargs = {k: v for k, v in supplied.items() if k in params and k not in arguments}
     kwargs.update(arguments)

@@ -69,6 +69,11 @@ def test_robbins_monro_convergence(evidence, algorithm, p):
     evidence.upper_bound("median |grad f(x_K)|", np.median(np.abs(f.gradient(run["x"][1]))), 0.05)
     lin = 1.5 * 4 * np.sqrt(max(e[0], 0.01 / 3))  # |u| <= 4 sd (or the start's 0.1)
     _shrink_check(evidence, f"p = {p}", np.abs(early) - 1, np.abs(late) - 1, e[0], e[1], SEEDS, lin)
+    # chi-square bands at 1e-4 (two comparisons and the shrink), the 4-sd linearisation event: per p
+    evidence.record("false_alarm_budget", 3e-4, note="per p; chi-square bands at 1e-4")
+    evidence.resolution("rejects an SGD step 2x off at p = 0.6 (E dist^2 1.9x the prediction); finer errors "
+                        "are hidden by the linearisation slack 6 sd (~0.35) and, at p = 1, by the weak dependence "
+                        "of k E u^2 -> gamma^2/(2 gamma c - 1) on gamma")
 
 
 @pytest.mark.slow
@@ -105,6 +110,8 @@ def test_thm1_without_boundedness(evidence, algorithm, p):
     early = (np.abs(run["x"][0]) - f.u_min).ravel()
     late = (np.abs(run["x"][1]) - f.u_min).ravel()
     _shrink_check(evidence, f"p = {p}", early, late, e[0], e[1], early.size)
+    evidence.record("false_alarm_budget", 1e-4, note="per p; the shrink test's chi-square band (approximate: heavy tails)")
+    evidence.resolution("rejects a schedule decaying like k^-0.1 (no basin reached by K at p = 0.9)")
     evidence.note("Finite-time support for an almost-sure statement: boundedness and the shrinking trend "
                   "are what the theorem implies at this horizon.")
 

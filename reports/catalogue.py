@@ -31,11 +31,13 @@ legend):
   rejected; `pytest checks` exits non-zero.
 * ``error`` — the code under test or the check itself misbehaved (an exception, a
   contract-guard rule); `pytest checks` exits non-zero.
-* ``partial`` — not every check the catalogue lists for the claim has run (another tier,
-  a skipped gpu check, one file or `-k`): what ran is shown, and the claim is not
-  counted as a verdict.
-* ``not run`` — the claim has checks, but none of them has run (e.g. gpu checks without
-  CUDA).
+* ``partial`` — not every check the catalogue lists for the claim has run (another CPU
+  tier, one file or `-k`): what ran is shown, and the claim is not counted as a verdict.
+  GPU checks are full-scale replications of claims the CPU tiers decide: one not run at
+  full scale (no CUDA, or tiny scale) is shown as pending and leaves the verdict
+  standing.
+* ``not run`` — the claim has checks, but none of them has run (e.g. a claim with only
+  gpu checks, without CUDA).
 * ``not yet checked`` — no check exists yet; the catalogue's planned test design is
   shown.
 """

@@ -138,6 +138,7 @@ class ClaimView:
     detail: str               # what ran and what did not (partial / not run)
     interim: str              # partial: what the checks that ran say
     not_run: tuple[NotRun, ...]
+    pending: tuple[NotRun, ...]  # full-scale gpu checks not run; the verdict rests on the CPU tiers
     checks: tuple[CheckView, ...]
     controls: tuple[ControlRow, ...]
     stale: int                # how many of its checks ran at another commit
@@ -168,6 +169,16 @@ class ClaimView:
         """The commands that would run what did not (``""`` when everything ran)."""
         hints = dict.fromkeys(COMPLETE.get(n.tier, COMPLETE[""]) for n in self.not_run)
         return "; ".join(hints)
+
+    @property
+    def pending_note(self) -> str:
+        """``full-scale GPU check pending: …`` (``""`` when none is)."""
+        if not self.pending:
+            return ""
+        why = sorted({n.reason for n in self.pending if n.reason})
+        return (f"full-scale GPU replication pending ({len(self.pending)} check"
+                f"{'s' if len(self.pending) > 1 else ''}{': ' + '; '.join(why) if why else ''}); "
+                f"the verdict rests on the CPU-scale checks — {COMPLETE['gpu']}")
 
     @property
     def verdict_label(self) -> str:
@@ -347,6 +358,7 @@ def build_report(catalogue: dict[str, Claim], results: dict[str, Any] | None, *,
             claim=claim, verdict=st.verdict,
             surprise=st.verdict in REAL_VERDICTS and st.verdict != claim.expected,
             headline=_headline(check_recs), detail=st.detail, interim=st.interim, not_run=st.not_run,
+            pending=st.pending,
             checks=tuple(views), controls=tuple(control_rows), stale=sum(bool(v.stale) for v in views),
             printed=_one_line(claim.tutorial or claim.statement),
             counterexample=counterexample or _one_line(claim.counterexample),

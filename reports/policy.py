@@ -28,10 +28,11 @@ POLICY: tuple[tuple[str, str], ...] = (
                "`pytest checks` exits non-zero."),
     ("error", "the code under test or the check itself misbehaved (an exception, a contract-guard "
               "rule); `pytest checks` exits non-zero."),
-    ("partial", "not every check the catalogue lists for the claim has run (another tier, a "
-                "skipped gpu check, one file or `-k`): what ran is shown, and the claim is not "
-                "counted as a verdict."),
-    ("not run", "the claim has checks, but none of them has run (e.g. gpu checks without CUDA)."),
+    ("partial", "not every check the catalogue lists for the claim has run (another CPU tier, one "
+                "file or `-k`): what ran is shown, and the claim is not counted as a verdict. GPU "
+                "checks are full-scale replications of claims the CPU tiers decide: one not run at "
+                "full scale (no CUDA, or tiny scale) is shown as pending and leaves the verdict standing."),
+    ("not run", "the claim has checks, but none of them has run (e.g. a claim with only gpu checks, without CUDA)."),
     ("not yet checked", "no check exists yet; the catalogue's planned test design is shown."),
 )
 
@@ -46,7 +47,7 @@ EXPECTED = ("verified", "corrected", "refuted", "inconclusive", "cited")
 #: which verdict wins when a claim's checks disagree (first wins)
 PRECEDENCE = ("error", "failed", "partial", "refuted", "inconclusive", "corrected", "verified")
 PRECEDENCE_LINE = ("When a claim's checks disagree: " + " > ".join(PRECEDENCE)
-                   + ". Checks of every tier listed in the catalogue count.")
+                   + ". Checks of every CPU tier listed in the catalogue count; gpu checks count when run at full scale.")
 
 #: the name under which a stochastic check states its false-alarm probability,
 #: ``evidence.record(FALSE_ALARM_BUDGET, p)``; the report sums them (a union bound)

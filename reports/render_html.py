@@ -182,6 +182,8 @@ def _claim(c: ClaimView) -> str:
                  f"{_text(c.corrected_statement or '(no corrected_statement in the catalogue)')}</div></div>")
     elif c.verdict == "refuted" and c.counterexample:
         H.append(f"<p><strong>Counterexample:</strong> {escape(c.counterexample)}</p>")
+    if c.pending_note:
+        H.append(f'<p class="sub">{escape(c.pending_note[:1].upper() + c.pending_note[1:])}.</p>')
     if cl.expected_detail:
         H.append(f"<details><summary>Expected verdict, in detail</summary>{_text(cl.expected_detail)}</details>")
     if cl.cited_reason and (c.verdict == "cited" or cl.expected == "cited"):

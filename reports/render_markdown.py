@@ -116,6 +116,8 @@ def _claim(c: ClaimView, base: Path) -> list[str]:
         L += [f"- not run: {_code(n.pointer)} ({_esc(n.tier or 'tier unknown')}"
               f"{': ' + _esc(n.reason) if n.reason else ''})" for n in c.not_run]
         L += [f"- to complete it: {_esc(c.to_complete)}", ""]
+    if c.pending_note:
+        L += [f"*{_esc(c.pending_note[:1].upper() + c.pending_note[1:])}.*", ""]
     if c.verdict == "corrected":
         L += _table(["as printed (fails)", "corrected (verified)"],
                     [[_esc(c.printed) + (f"<br>counterexample: {_esc(c.counterexample)}" if c.counterexample else ""),

@@ -4,9 +4,14 @@
 * a failed check, or a planted-bug control the check did not reject -> ``failed``;
 * not every check the catalogue lists for the claim ran -> ``partial`` (some ran) or
   ``not run`` (none ran). A catalogue pointer ``file::function`` ran when a record of
-  it (any parametrisation) passed and none of its records was skipped. Checks of every
-  tier count: a slow check not selected, or a gpu check skipped without CUDA, leaves
-  the claim partial, and the report says which tier is missing;
+  it (any parametrisation) passed and none of its records was skipped. Checks of the
+  CPU tiers (fast, slow, network) all count: a slow check not selected leaves the claim
+  partial, and the report says which tier is missing. Checks of the gpu tier are
+  full-scale replications of claims the network tier decides at CPU scale: a gpu record
+  counts only when it ran at full scale (a tiny-scale run proves the code path and
+  decides nothing); when it has not, the verdict rests on the CPU checks and the report
+  says the full-scale check is pending. A claim whose only checks are gpu checks is
+  ``not run`` without CUDA;
 * otherwise, over the checks that passed: ``refuted`` if one demonstrates the statement
   false in every reading (``evidence.refutes``), else ``inconclusive`` if one cannot
   decide, else ``corrected`` if one shows the statement as printed failing
@@ -29,6 +34,8 @@ from reports.catalogue import Claim
 TIER_ORDER = ("fast", "slow", "network", "gpu")
 #: why a gpu check left no record (it was not selected: CPU tiers only, or no CUDA)
 GPU_HINT = "needs CUDA"
+#: why a gpu record does not count: it ran at tiny scale
+TINY_HINT = "tiny scale: code path only"
 #: what a passing check demonstrates, from strongest to weakest (``evidence.on_pass``)
 ON_PASS_ORDER = ("refuted", "inconclusive", "corrected", "verified")
 
@@ -48,6 +55,7 @@ class ClaimStatus:
     not_run: tuple[NotRun, ...] = ()
     interim: str = ""       # for ``partial``: what the checks that ran say
     detail: str = ""        # one line, e.g. "fast checks only; 2 slow checks not run"
+    pending: tuple[NotRun, ...] = ()  # full-scale gpu checks not run (the verdict rests on the CPU tiers)
     checks: tuple[str, ...] = field(default=())
     controls: tuple[str, ...] = field(default=())
 
@@ -96,6 +104,9 @@ def claim_status(claim: Claim | None, records: list[dict[str, Any]],
     ``tiers`` maps catalogue pointers to their tier for checks that left no record
     (the inventory of collected checks kept in the results file)."""
     tiers = tiers or {}
+    # a gpu check run at tiny scale proved its code path only: as if it had not run
+    tiny = {pointer_of(r.get("nodeid", "")) for r in records if _tiny_gpu(r) and not r.get("control")}
+    records = [r for r in records if not _tiny_gpu(r)]
     checks = [r for r in records if not r.get("control")]
     controls = [r for r in records if r.get("control")]
     ids = (tuple(r.get("nodeid", "") for r in checks), tuple(r.get("nodeid", "") for r in controls))
@@ -118,10 +129,18 @@ def claim_status(claim: Claim | None, records: list[dict[str, Any]],
             not_run.append(NotRun(p, tier, _skip_reason(skipped[0].get("message", ""))))
         elif not any(r.get("outcome") == "passed" for r in recs):
             reason = "" if tier else "not collected in any run"
-            not_run.append(NotRun(p, tier, GPU_HINT if tier == "gpu" else reason))
+            if p in tiny:
+                tier, reason = "gpu", TINY_HINT
+            elif tier == "gpu":
+                reason = GPU_HINT
+            not_run.append(NotRun(p, tier, reason))
     passed = [r for r in checks if r.get("outcome") == "passed"]
     ran_tiers = tuple(sorted({r.get("tier", "") for r in passed} - {""}, key=_tier_key))
-    common = dict(ran_tiers=ran_tiers, not_run=tuple(not_run), checks=ids[0], controls=ids[1])
+    pending: tuple[NotRun, ...] = ()
+    if any(p not in tiny and tiers.get(p, _listed_tier(p, by_pointer)) != "gpu" for p in listed):
+        pending = tuple(n for n in not_run if n.tier == "gpu")
+        not_run = [n for n in not_run if n.tier != "gpu"]
+    common = dict(ran_tiers=ran_tiers, not_run=tuple(not_run), checks=ids[0], controls=ids[1], pending=pending)
     if not passed:
         if not listed and not checks and not controls:
             expected = claim.expected if claim is not None else ""
@@ -134,6 +153,14 @@ def claim_status(claim: Claim | None, records: list[dict[str, Any]],
     if not_run:
         return ClaimStatus("partial", interim=interim, detail=describe_missing(ran_tiers, not_run), **common)
     return ClaimStatus(interim, **common)
+
+
+def _tiny_gpu(record: dict[str, Any]) -> bool:
+    return record.get("tier") == "gpu" and record.get("scale") not in (None, "full")
+
+
+def _listed_tier(pointer: str, by_pointer: Mapping[str, list[dict[str, Any]]]) -> str:
+    return next((r.get("tier") for r in by_pointer.get(pointer, []) if r.get("tier")), "")
 
 
 def claim_verdict(claim: Claim | None, records: list[dict[str, Any]],

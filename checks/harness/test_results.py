@@ -26,9 +26,9 @@ def _claim(*checks: str, expected: str = "verified") -> Claim:
 
 
 def _rec(nodeid: str, outcome: str = "passed", on_pass: str = "verified", tier: str = "fast",
-         control: bool = False, claims=("c",), message: str = "") -> dict:
+         control: bool = False, claims=("c",), message: str = "", scale: str | None = None) -> dict:
     return {"nodeid": nodeid, "claims": list(claims), "outcome": outcome, "control": control, "tier": tier,
-            "message": message, "evidence": {"on_pass": on_pass}}
+            "message": message, "evidence": {"on_pass": on_pass}, "scale": scale}
 
 
 A, B = "checks/test_c.py::test_a", "checks/test_c.py::test_b"
@@ -45,7 +45,10 @@ def test_pointer_of_drops_parameters_and_classes():
     ([_rec(A), _rec(B)], "verified"),
     ([_rec(A + "[1]"), _rec(A + "[2]"), _rec(B)], "verified"),                   # parametrised pointers
     ([_rec(A)], "partial"),                                                       # B not run
-    ([_rec(A), _rec(B, "skipped", tier="gpu")], "partial"),                      # a skipped gpu check = not run
+    ([_rec(A), _rec(B, "skipped", tier="gpu")], "verified"),                     # gpu replication pending, not partial
+    ([_rec(A), _rec(B, tier="gpu", on_pass="inconclusive", scale="tiny")], "verified"),  # tiny scale: code path only
+    ([_rec(A), _rec(B, tier="gpu", on_pass="inconclusive", scale="full")], "inconclusive"),  # full scale counts
+    ([_rec(A), _rec(B, "failed", tier="gpu", scale="full")], "failed"),
     ([_rec(A + "[1]"), _rec(A + "[2]", "skipped"), _rec(B)], "partial"),         # one parametrisation skipped
     ([_rec(A), _rec(B, "failed")], "failed"),
     ([_rec(A, "error"), _rec(B, "failed")], "error"),
@@ -84,9 +87,12 @@ def test_partial_detail_names_the_tiers():
                       [_rec(A), _rec(B, "skipped", tier="gpu", message="Skipped: gpu check: no CUDA")],
                       inventory_tiers([], {"checks/test_c.py::test_c": "slow", "checks/test_c.py::test_d[3]": "slow"}))
     assert st.verdict == "partial" and st.interim == "verified"
-    assert st.detail == "fast checks only; 2 slow checks not run; 1 gpu check not run (gpu check: no CUDA)"
+    assert st.detail == "fast checks only; 2 slow checks not run"
+    assert [(n.pointer, n.reason) for n in st.pending] == [(B, "gpu check: no CUDA")]
     gpu_only = claim_status(_claim(B), [], {B: "gpu"})
     assert gpu_only.verdict == "not run" and gpu_only.detail == "1 gpu check not run (needs CUDA)"
+    tiny_only = claim_status(_claim(B), [_rec(B, tier="gpu", on_pass="inconclusive", scale="tiny")])
+    assert tiny_only.verdict == "not run" and tiny_only.detail == "1 gpu check not run (tiny scale: code path only)"
     unknown = claim_status(_claim(A, B), [_rec(A)])
     assert unknown.detail == "fast checks only; 1 check not run (not collected in any run)"
 
