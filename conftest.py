@@ -300,6 +300,9 @@ def _reproduce(item: pytest.Item, config: pytest.Config) -> str:
 
     if seed_shift():
         args += ["--gbu-seed", str(seed_shift())]
+    hypothesis_seed = config.getoption("hypothesis_seed", None)  # hypothesis's own --hypothesis-seed
+    if hypothesis_seed is not None:
+        args += [f"--hypothesis-seed={hypothesis_seed}"]
     return " ".join(shlex.quote(a) for a in args)
 
 

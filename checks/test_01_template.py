@@ -41,8 +41,11 @@ def _l2_gap_bound(eps: float, alpha: float, steps: int) -> float:
 @settings(max_examples=examples(10))
 @given(norm=st.sampled_from(("linf", "l2")), n=st.integers(1, 5), p=st.integers(1, 4),
        eps=st.floats(0.01, 1.0), seed=st.integers(0, 2**32 - 1))
-@example(norm="l2", n=4, p=2, eps=0.5, seed=1)
-@example(norm="linf", n=4, p=2, eps=0.5, seed=1)
+# seed 0 draws labels (-1, +1, +1, -1): with both labels present one delta shared by the batch
+# cannot reach the per-sample maxima, so these examples reject a shared-delta attack under every
+# seed (with equal labels, as seed 1 draws, the shared delta is optimal and only random draws could)
+@example(norm="l2", n=4, p=2, eps=0.5, seed=0)
+@example(norm="linf", n=4, p=2, eps=0.5, seed=0)
 def test_adversarial_training_inner_max_separates(evidence, algorithm, device, norm, n, p, eps, seed):
     """Adversarial training fits min_x max_y Φ with y = (δ₁, …, δₙ) ∈ Πᵢ B_ε and
     Φ = (1/n)Σᵢ ℓ(bᵢ wᵀ(aᵢ + δᵢ)), ℓ the logistic loss: the max separates,

@@ -39,6 +39,7 @@ class CheckTally:
     failures: int = 0
     budget: float = 0.0
     failed_in: list[int] = field(default_factory=list)
+    reproduce: list[str] = field(default_factory=list)  # one command per failing run (both seeds in it)
 
     @property
     def tail(self) -> float:
@@ -84,6 +85,8 @@ def tally(runs: Iterable[tuple[int, dict[str, Any]]]) -> dict[str, CheckTally]:
             if rec.get("outcome") in BAD:
                 t.failures += 1
                 t.failed_in.append(index)
+                if rec.get("reproduce"):
+                    t.reproduce.append(rec["reproduce"])
     return out
 
 
@@ -105,7 +108,7 @@ def summary(tallies: dict[str, CheckTally], manifest: list[dict[str, Any]]) -> d
         "stated_budget_sum": round(sum(t.budget for t in tallies.values() if not t.control), 12),
         "inconsistent": sorted(t.nodeid for t in tallies.values() if not t.consistent),
         "failing_checks": {t.nodeid: {"failures": t.failures, "runs": t.runs, "budget": t.budget,
-                                      "tail": t.tail, "failed_in": t.failed_in}
+                                      "tail": t.tail, "failed_in": t.failed_in, "reproduce": t.reproduce}
                            for t in sorted(tallies.values(), key=lambda t: -t.failures) if t.failures},
     }
 
@@ -129,6 +132,10 @@ def print_table(tallies: dict[str, CheckTally], info: dict[str, Any], out=None) 
         kind = " [control]" if t.control else ""
         print(f"{t.failures:>8} {t.runs:>5} {t.failures / max(t.runs, 1):>7.1%} {t.budget:>9.2g} {t.tail:>9.2g}  "
               f"{t.nodeid}{kind}{flag}", file=out)
+    print("reproduce a failure (the check alone, with that run's --hypothesis-seed and --gbu-seed):", file=out)
+    for t in sorted(failing, key=lambda t: (-t.failures, t.nodeid)):
+        if t.reproduce:
+            print(f"  {t.reproduce[0]}", file=out)
 
 
 def _load_runs(folder: Path) -> tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]:
@@ -199,7 +206,9 @@ def measure(tiers: list[str], runs: int, folder: Path, *, resume: bool, profile:
               f"{entry['wall_s']:.0f} s (hypothesis seed {hyp_seed}, --gbu-seed {gbu_seed}; "
               f"~{left / 60:.1f} min left)", flush=True)
         if failures:
-            print(f"    reproduce: {entry['command']}", flush=True)
+            for rec in data["checks"].values():
+                if rec.get("outcome") in BAD:
+                    print(f"    {rec['nodeid']}: {rec.get('reproduce') or entry['command']}", flush=True)
     return report(folder)
 
 

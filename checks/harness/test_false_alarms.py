@@ -10,9 +10,11 @@ import pytest
 from reports.false_alarms import binomial_tail, report, summary, tally
 
 
-def _run(outcomes: dict[str, str], budgets: dict[str, float] | None = None, control: tuple[str, ...] = ()) -> dict:
+def _run(outcomes: dict[str, str], budgets: dict[str, float] | None = None, control: tuple[str, ...] = (),
+         seed: int = 0) -> dict:
     budgets = budgets or {}
     return {"checks": {n: {"nodeid": n, "outcome": o, "tier": "fast", "control": n in control,
+                           "reproduce": f"python -m pytest {n} --gbu-seed {seed} --hypothesis-seed={seed}",
                            "evidence": {"values": {"false_alarm_budget": {"value": budgets[n]}}} if n in budgets else None}
                        for n, o in outcomes.items()}}
 
@@ -27,9 +29,12 @@ def test_binomial_tail_is_exact():
 def test_failures_are_judged_against_the_stated_budget():
     runs = [(i, _run({"a": "failed" if i < 2 else "passed", "b": "failed" if i == 0 else "passed",
                       "c": "skipped", "ctl": "failed" if i == 3 else "passed"},
-                     budgets={"b": 0.05}, control=("ctl",))) for i in range(50)]
+                     budgets={"b": 0.05}, control=("ctl",), seed=100 + i)) for i in range(50)]
     t = tally(runs)
     assert (t["a"].runs, t["a"].failures, t["a"].failed_in) == (50, 2, [0, 1])
+    # each failure keeps the command that reruns that check alone with that run's two seeds
+    assert t["a"].reproduce == ["python -m pytest a --gbu-seed 100 --hypothesis-seed=100",
+                                "python -m pytest a --gbu-seed 101 --hypothesis-seed=101"]
     assert "c" not in t  # skipped everywhere: never ran
     assert not t["a"].consistent  # no budget stated: any failure is a false alarm
     assert t["b"].consistent and t["b"].tail == pytest.approx(1 - 0.95**50, rel=1e-12)
@@ -51,8 +56,28 @@ def test_report_reads_the_manifest_and_exits_by_consistency(tmp_path, capsys):
     assert report(tmp_path) == 0
     assert "no false alarm" in capsys.readouterr().out
     assert json.loads((tmp_path / "summary.json").read_text())["runs"] == 3
-    (tmp_path / "run-2.json").write_text(json.dumps(_run({"x": "failed", "y": "passed"})))
+    (tmp_path / "run-2.json").write_text(json.dumps(_run({"x": "failed", "y": "passed"}, seed=7)))
     assert report(tmp_path) == 1
+    assert "python -m pytest x --gbu-seed 7 --hypothesis-seed=7" in capsys.readouterr().out
     (tmp_path / "run-1.json").write_text("{truncated")
     with pytest.raises(ValueError, match="unreadable results file of run 1"):
         report(tmp_path)
+
+
+def test_reproduce_line_carries_both_seeds(monkeypatch):
+    """A failing rerun is reproduced by one command: the check, its hypothesis seed and its seed shift."""
+    import types
+
+    import conftest
+
+    options = {"--impl": [], "--device": "auto", "hypothesis_seed": 123456}
+    config = types.SimpleNamespace(getoption=lambda name, default=None: options.get(name, default))
+    item = types.SimpleNamespace(nodeid="checks/test_17_lazy.py::test_lazy_ratio_definition")
+    monkeypatch.setenv("GBU_SEED", "911891809")
+    line = conftest._reproduce(item, config)
+    assert line.startswith("python -m pytest checks/test_17_lazy.py::test_lazy_ratio_definition")
+    assert "--gbu-seed 911891809" in line and "--hypothesis-seed=123456" in line
+    monkeypatch.delenv("GBU_SEED")
+    options["hypothesis_seed"] = None
+    line = conftest._reproduce(item, config)
+    assert "--gbu-seed" not in line and "--hypothesis-seed" not in line  # CI: the fixed seeds, nothing to add

@@ -153,9 +153,13 @@ def du_gram_infinity(X: np.ndarray) -> np.ndarray:
     angle between x_i and x_j (Du, Zhai, Póczos, Singh, ICLR 2019, eq. (4)); the angle of
     the *normalised* inputs, so the formula holds off the unit sphere too."""
     X = np.asarray(X, dtype=float)
-    norms = np.linalg.norm(X, axis=-1)
-    cos = np.clip((X @ X.T) / np.outer(norms, norms), -1.0, 1.0)
-    return (X @ X.T) * (np.pi - np.arccos(cos)) / (2 * np.pi)
+    U = X / np.linalg.norm(X, axis=-1, keepdims=True)
+    # theta = 2 atan2(|u_i - u_j|, |u_i + u_j|), accurate to ~eps at every angle; arccos of the
+    # rounded cosine is off by sqrt(2 eps) ~ 2e-8 near theta = 0, which gave a duplicated input
+    # lambda_0 ~ 1e-9 instead of 0 (and the diagonal theta_ii ~ 2e-8 instead of 0)
+    theta = 2 * np.arctan2(np.linalg.norm(U[:, None] - U[None], axis=-1),
+                           np.linalg.norm(U[:, None] + U[None], axis=-1))
+    return (X @ X.T) * (np.pi - theta) / (2 * np.pi)
 
 
 def du_lambda0(X: np.ndarray) -> float:
