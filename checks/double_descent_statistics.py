@@ -3,12 +3,19 @@ bump a double descent makes in an error curve, a detector with fixed margins, it
 false-positive rate on valley-shaped ("U") null curves carrying the run's own seed-to-seed
 noise, and parametric-bootstrap intervals.
 
-A curve is an array E (S, K): S seeds (rows) at K ordered positions (widths or epochs).
-Its mean m and per-position standard error come from the rows. The noise model is the
-run's own: Gaussian, per-position standard deviation σ_k (seed-to-seed variance, pooled over
-5 neighbouring positions, since S is small), and AR(1) correlation φ along the positions
-(φ = 0 for model-wise sweeps, whose positions are different networks; estimated from the
-residuals for epoch-wise curves, whose positions are one network over time).
+A curve is an array E (S, K): S replicates (rows; each an independent draw of everything
+random in the run) at K ordered positions (widths or epochs). Its mean m and per-position
+standard error come from the rows. Two uses of the rows:
+
+* the false-positive rate of the detector is measured on null curves (the valley closest to
+  m) plus the run's own noise model: Gaussian, per-position standard deviation σ_k (pooled
+  over 5 neighbouring positions), AR(1) correlation φ along the positions (φ = 0 for
+  model-wise sweeps, whose positions are different networks; estimated from the residuals
+  for epoch-wise curves, one network over time);
+* the confidence interval of the bump's margin is a bootstrap over replicates (rows drawn
+  with replacement, everything recomputed from them, the interpolation threshold included),
+  so it carries the correlation between positions of one replicate and every source of
+  rerun-to-rerun variation, and the decision rule reads both of its ends.
 
 Everything here is numpy, seeded by the caller; nothing imports ``algorithms``.
 """
@@ -154,27 +161,50 @@ def simulate(curve: np.ndarray, noise: Noise, seeds: int, reps: int, rng: np.ran
 @dataclass(frozen=True)
 class Calibration:
     false_positive_rate: float   # the detector's firing rate on the valley null with the run's noise
-    margin_interval: tuple[float, float]   # 95% parametric-bootstrap interval of the bump margin
+    margin_interval: tuple[float, float]   # 95% replicate-bootstrap interval of the bump margin
     height_interval: tuple[float, float]
     peak_interval: tuple[int, int]         # 95% range of the peak position
     null_curve: np.ndarray
     noise: Noise
     reps: int
+    undefined: int = 0                     # resamples whose window admits no peak (left out of the intervals)
+
+
+def resampled_bumps(E: np.ndarray, rule: BumpRule, window=None, *, reps: int, rng: np.random.Generator,
+                    window_of=None) -> list[Bump | None]:
+    """``bump`` of ``reps`` resamples of the rows of E (S replicates drawn with replacement);
+    ``window_of(rows)`` recomputes the window from the same replicates (e.g. the
+    interpolation threshold from their train errors), else ``window`` is used. None where the
+    resample's window admits no peak."""
+    E = np.asarray(E, float)
+    out: list[Bump | None] = []
+    for _ in range(reps):
+        rows = rng.integers(0, E.shape[0], E.shape[0])
+        w = window_of(rows) if window_of is not None else window
+        try:
+            out.append(None if w is None and rule.references == "threshold" else bump(E[rows], rule, w))
+        except ValueError:
+            out.append(None)
+    return out
 
 
 def calibrate(E: np.ndarray, rule: BumpRule, window=None, *, correlated: bool, reps: int,
-              rng: np.random.Generator) -> Calibration:
+              rng: np.random.Generator, window_of=None) -> Calibration:
     """False-positive rate of ``bump(·).fires`` on ``reps`` null runs (the valley fit of the
-    mean curve plus the run's noise, same number of seeds), and 95% intervals of the margin,
-    the height and the peak position from ``reps`` runs simulated around the observed mean."""
+    mean curve plus the run's noise, same number of replicates), and 95% percentile intervals
+    of the margin, the height and the peak position from ``reps`` replicate-bootstrap
+    resamples (``resampled_bumps``)."""
     E = np.asarray(E, float)
     noise = noise_of(E, correlated)
     null = valley_fit(E.mean(0))
     fired = [bump(e, rule, window).fires(rule) for e in simulate(null, noise, E.shape[0], reps, rng)]
-    around = [bump(e, rule, window) for e in simulate(E.mean(0), noise, E.shape[0], reps, rng)]
+    around = [b for b in resampled_bumps(E, rule, window, reps=reps, rng=rng, window_of=window_of) if b is not None]
+    if not around:
+        raise ValueError("no bootstrap resample admits a peak: the grid must reach below the window and beyond it")
     margins = np.array([b.margin for b in around])
     heights = np.array([b.height for b in around])
     peaks = np.array([b.peak for b in around])
-    q = lambda a: (float(np.quantile(a, 0.025)), float(np.quantile(a, 0.975)))  # noqa: E731
+    q = lambda a: (float(np.quantile(a, 0.025)), float(np.quantile(a, 0.975)))
     return Calibration(float(np.mean(fired)), q(margins), q(heights),
-                       (int(np.quantile(peaks, 0.025)), int(np.quantile(peaks, 0.975))), null, noise, reps)
+                       (int(np.quantile(peaks, 0.025)), int(np.quantile(peaks, 0.975))), null, noise, reps,
+                       reps - len(around))

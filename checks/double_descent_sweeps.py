@@ -22,8 +22,13 @@ from problems.runtime import seed, threads
 
 @dataclass(frozen=True)
 class Protocol:
-    """One width sweep: widths of both hidden layers, seeds per (width, noise level), noise
-    levels (the first is the claim's, the others controls), optimiser and schedule."""
+    """One width sweep: widths of both hidden layers, replicates per (width, noise level) —
+    ``seeds`` at the first noise level (the claim's), ``control_seeds`` at the others (None:
+    as many) — noise levels, optimiser and schedule. Replicate s of a noise level is one draw
+    of everything random in the experiment: its own noisy labels (shared by its widths, so
+    that a replicate is one curve over widths) and its own initialisation and minibatch order
+    per width; so the spread between replicates is the spread between reruns under fresh
+    randomness (``--gbu-seed``)."""
 
     name: str
     widths: tuple[int, ...]
@@ -35,18 +40,28 @@ class Protocol:
     lr: float = 1e-3
     batch_size: int = 100
     records: int = 30  # test error recorded at this many log-spaced epochs (the epoch-wise curve)
+    control_seeds: int | None = None
 
     def record_epochs(self) -> list[int]:
         return sorted(set(np.unique(np.round(np.geomspace(1, self.epochs, self.records))).astype(int).tolist()))
 
+    def replicates(self, level: int) -> int:
+        return self.seeds if level == 0 or self.control_seeds is None else self.control_seeds
+
+    def label_rows(self) -> list[tuple[float, int]]:
+        """(noise, replicate) of each row of the label matrix."""
+        return [(noise, s) for r, noise in enumerate(self.noise) for s in range(self.replicates(r))]
+
     def specs(self) -> list[NetworkSpec]:
+        rows = {key: i for i, key in enumerate(self.label_rows())}
         return [NetworkSpec((w, w), self.lr, seed("dd.nakkiran", self.name, noise, w, s), self.batch_size,
-                            labels=r)
-                for r, noise in enumerate(self.noise) for w in self.widths for s in range(self.seeds)]
+                            labels=rows[noise, s])
+                for r, noise in enumerate(self.noise) for w in self.widths for s in range(self.replicates(r))]
 
 
-#: Network tier (CPU): the notebook's data and model, Adam instead of 1000 epochs of SGD.
-CPU = Protocol("cpu", widths=(16, 24, 32, 48, 64, 96, 128, 192), seeds=3, epochs=200)
+#: Network tier (CPU): the notebook's data and model, Adam instead of 1000 epochs of SGD; 16 replicates
+#: at 15 % noise, 4 for the 0 % control (the power calculation in checks/test_15_deep_double_descent.py).
+CPU = Protocol("cpu", widths=(16, 24, 32, 48, 64, 96, 128, 192), seeds=16, epochs=200, control_seeds=4)
 #: GPU tier, full scale: the notebook's protocol (28 widths, SGD lr 0.01 momentum 0.9, 1000 epochs), 5 seeds.
 GPU = Protocol("gpu", widths=(2, 4, 6, 8, 10, 14, 18, 22, 26, 30, 35, 40, 45, 50, 55, 60, 70, 80, 90, 100, 120, 140,
                               160, 180, 200, 250, 300, 400), seeds=5, epochs=1000, optimizer="sgd", lr=0.01,
@@ -57,18 +72,19 @@ TINY = Protocol("tiny", widths=(4, 16, 128), seeds=2, epochs=60, num_train=200, 
 
 @dataclass
 class Sweep:
-    """Errors of the sweep, axes (noise level, width, seed, recorded epoch)."""
+    """Errors of the sweep: per noise level an array (width, replicate, recorded epoch)
+    (levels may have different numbers of replicates)."""
 
     protocol: Protocol
     epochs: np.ndarray
-    train_error: np.ndarray
-    test_error: np.ndarray
+    train_error: list[np.ndarray]
+    test_error: list[np.ndarray]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     def final(self, which: str, level: int = 0) -> np.ndarray:
-        """(seeds, widths) at the last epoch."""
-        return getattr(self, which)[level, :, :, -1].T
+        """(replicates, widths) at the last epoch."""
+        return getattr(self, which)[level][:, :, -1].T
 
 
 _MEMO: dict[tuple, Sweep] = {}
@@ -84,7 +100,8 @@ def run_sweep(engine, protocol: Protocol, device: str = "cpu") -> Sweep:
     except DatasetUnavailable as exc:
         pytest.skip(str(exc))
     x, y = data.x[:protocol.num_train], data.y[:protocol.num_train]
-    labels = np.stack([noisy_labels(y, noise, seed("dd.nakkiran", "labels", noise)) for noise in protocol.noise])
+    labels = np.stack([noisy_labels(y, noise, seed("dd.nakkiran", "labels", noise, s))
+                       for noise, s in protocol.label_rows()])
     import time
 
     start = time.perf_counter()
@@ -92,9 +109,14 @@ def run_sweep(engine, protocol: Protocol, device: str = "cpu") -> Sweep:
         out = engine(x, labels, protocol.specs(), epochs=protocol.epochs, optimizer=protocol.optimizer,
                      evaluate={"test": (data.x_test, data.y_test)}, record_at=protocol.record_epochs(),
                      init="he_uniform", bias=True, device=device, num_classes=10)
-    shape = (len(protocol.noise), len(protocol.widths), protocol.seeds, -1)
-    sweep = Sweep(protocol, np.asarray(out.epochs), np.asarray(out.errors["train"]).reshape(shape),
-                  np.asarray(out.errors["test"]).reshape(shape), time.perf_counter() - start)
+    train, test, at = [], [], 0
+    for r in range(len(protocol.noise)):
+        count = len(protocol.widths) * protocol.replicates(r)
+        shape = (len(protocol.widths), protocol.replicates(r), -1)
+        train.append(np.asarray(out.errors["train"])[at:at + count].reshape(shape))
+        test.append(np.asarray(out.errors["test"])[at:at + count].reshape(shape))
+        at += count
+    sweep = Sweep(protocol, np.asarray(out.epochs), train, test, time.perf_counter() - start)
     _MEMO[key] = sweep
     return sweep
 
@@ -102,17 +124,18 @@ def run_sweep(engine, protocol: Protocol, device: str = "cpu") -> Sweep:
 def synthetic_sweep(curve15, curve0, train15, train0, sigma: float, rng_seed: int, protocol: Protocol = CPU,
                     epoch_curve15=None, epoch_curve0=None) -> Sweep:
     """A sweep whose final test errors are the given mean curves (widths) plus Gaussian
-    seed-to-seed noise of sd ``sigma``, for wrong-world and near-miss controls; the
-    epoch-wise curves (optional) likewise along the protocol's recorded epochs."""
+    replicate-to-replicate noise of sd ``sigma`` (the protocol's replicates per level), for
+    wrong-world and near-miss controls; the epoch-wise curves (optional) likewise along the
+    protocol's recorded epochs."""
     rng = np.random.default_rng(rng_seed)
     epochs = np.array(protocol.record_epochs())
-    K, S, T = len(protocol.widths), protocol.seeds, len(epochs)
-    test = np.zeros((2, K, S, T))
-    train = np.zeros((2, K, S, T))
+    K, T = len(protocol.widths), len(epochs)
+    test, train = [], []
     for r, (final, tr, by_epoch) in enumerate(((curve15, train15, epoch_curve15), (curve0, train0, epoch_curve0))):
+        S = protocol.replicates(r)
         base = np.repeat(np.asarray(final, float)[:, None], T, axis=1)
         if by_epoch is not None:
             base[-1] = np.asarray(by_epoch, float)
-        test[r] = base[:, None, :] + sigma * rng.standard_normal((K, S, T))
-        train[r] = np.asarray(tr, float)[:, None, None]
+        test.append(base[:, None, :] + sigma * rng.standard_normal((K, S, T)))
+        train.append(np.broadcast_to(np.asarray(tr, float)[:, None, None], (K, S, T)).copy())
     return Sweep(replace(protocol, noise=(0.15, 0.0)), epochs, train, test)

@@ -19,14 +19,15 @@ class SharedAdamState(BucketTrainer):
 
     def update(self, g, hyper):
         super().update(g, hyper)
-        with torch.no_grad():
-            self.state[1].copy_(self.state[1].mean(0, keepdim=True).expand_as(self.state[1]))
+        for v in self.by_network(self.state[1]):
+            v.copy_(v.mean(0, keepdim=True).expand_as(v))
 
 
 class MisalignedLoss(BucketTrainer):
     """BUG: logits flattened sample-major against labels flattened network-major, so network m
     is scored on other networks' labels and gradients leak across networks."""
 
+    @torch.enable_grad()
     def loss_gradient(self, logits, yb):
         flat = logits.transpose(0, 1).reshape(-1, logits.shape[-1]).requires_grad_(True)
         loss = torch.nn.functional.cross_entropy(flat, yb.reshape(-1), reduction="sum") / logits.shape[1]
