@@ -62,6 +62,7 @@ def _symbolic_rho_of_linear_family() -> sp.Expr:
 
 
 @pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.uses("weak_minty_rho")
 @settings(max_examples=examples(15))
 @given(game=linear_minty_games(rho_L=(-0.99, 0.0)))
 @example(game=linear_minty_game(3.0, -1 / 9))  # the notebook's lower-bound instance, c = 1/3
@@ -104,6 +105,7 @@ POLYNOMIAL_INSTANCES = [
 
 
 @pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.uses("weak_minty_rho")
 @pytest.mark.parametrize("instance, tolerance", POLYNOMIAL_INSTANCES)
 def test_weak_minty_rho_of_polynomial_games(evidence, algorithm, instance, tolerance):
     """rho = inf_D <V(z), z - z*>/||V(z)||^2 for Forsaken, GlobalForsaken and the polar
@@ -139,6 +141,7 @@ def _eg_plus_exact(game, z0, gamma, damping, steps):
 
 
 @pytest.mark.claim("wmvi.egplus-ddj")
+@pytest.mark.uses("extragradient_plus")
 @settings(max_examples=examples(15))
 @given(game=linear_minty_games(rho_L=(-0.124999, 0.0)))
 @example(game=linear_minty_game([1.0, 2.0, 0.5], [-0.1249, -0.06, 0.0]))
@@ -171,6 +174,7 @@ def test_eg_plus_in_the_ddj_range_on_linear_games(evidence, algorithm, game):
 
 
 @pytest.mark.claim("wmvi.egplus-ddj")
+@pytest.mark.uses("extragradient_plus")
 def test_eg_plus_on_the_polar_game_in_the_ddj_range(evidence, algorithm):
     """Polar game a = 1/3 (rho L = -0.1006 > -1/8): EG+ with gamma = 1/L, damping 1/2
     from 24 starts in the box stays in the box (so the weak MVI and L apply), is
@@ -196,6 +200,7 @@ def test_eg_plus_on_the_polar_game_in_the_ddj_range(evidence, algorithm):
 
 # ---------------------------------------------------------- wmvi.lower-bound
 @pytest.mark.claim("wmvi.lower-bound")
+@pytest.mark.uses("extragradient_plus")
 @settings(max_examples=examples(20))
 @given(c=st.floats(0.01, 0.99), damping=st.floats(0.01, 0.99), L=st.floats(0.5, 5.0))
 @example(c=1 / 3, damping=0.5, L=3.0)  # Lowerbounds.nb: diverges, 1.105542

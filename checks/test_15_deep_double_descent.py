@@ -80,6 +80,7 @@ def judge_model_wise(evidence, widths, train_err, test_err, noise):
 
 
 @pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.uses("train_mlp_classifier")
 @pytest.mark.slow
 def test_model_wise_double_descent_cpu_proxy(evidence, algorithm):
     """CPU proxy: 2000 train / 2000 test MNIST-1D samples, 15% label noise, widths 8, 32, 128,
@@ -93,6 +94,7 @@ def test_model_wise_double_descent_cpu_proxy(evidence, algorithm):
 
 
 @pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.uses("train_mlp_classifier")
 @pytest.mark.gpu
 def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale):
     """The notebook's protocol: 4000 / 4000 samples, 15% label noise, the 28 widths, 1000 epochs
@@ -107,6 +109,7 @@ def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale):
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
+@pytest.mark.uses("train_mlp_classifier")
 @pytest.mark.gpu
 def test_epoch_wise_double_descent_gpu(evidence, algorithm, device, scale):
     """Epoch-wise: the width-400 MLP on MNIST-1D with 20% label noise, Adam 1e-4, test

@@ -44,6 +44,7 @@ def concentric_circles(n_per_class: int, r_inner: float, r_outer: float, noise: 
 
 
 @pytest.mark.claim("kernel.feature-map-separability")
+@pytest.mark.uses("random_fourier_features")
 @settings(max_examples=examples(4))
 @given(n=st.integers(20, 50), r_inner=st.floats(0.3, 1.0), gap=st.floats(0.6, 2.0), noise_frac=st.floats(0.0, 0.24),
        seed=st.integers(0, 2**16))
@@ -74,6 +75,7 @@ def explicit_empirical_ntk(x, w, v, m):
 
 
 @pytest.mark.claim("kernel.ntk-limit")
+@pytest.mark.uses("relu_ntk_kernel")
 @settings(max_examples=examples(3))
 @given(p=st.integers(2, 20), seed=st.integers(0, 2**16))
 @example(p=10, seed=0)
@@ -117,6 +119,7 @@ def _train(algorithm, x, y, m, scale, c, rng):
 
 
 @pytest.mark.claim("kernel.ntk-constancy-lazy-vs-mf")
+@pytest.mark.uses("empirical_ntk", "two_layer_relu_gradient_descent")
 @settings(max_examples=examples(1))
 @given(seed=st.integers(0, 2**16))
 @example(seed=0)
