@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -99,12 +100,15 @@ def register(name: str, family: str) -> Callable[[Any], Any]:
     def deco(obj: Any) -> Any:
         from algorithms.contracts import CONTRACTS
 
-        if name not in MODULE_OF:
-            raise ValueError(f"algorithm name {name!r} is not in algorithms.registry.MODULES: add it under "
-                             f"the module that registers it")
-        if name in _REFERENCE and _REFERENCE[name].reference is not obj:
+        caller = inspect.currentframe().f_back.f_globals.get("__name__")  # the registering module
+        if MODULE_OF.get(name) != caller:
+            raise ValueError(f"{caller} registers {name!r}, but algorithms.registry.MODULES "
+                             f"{'says ' + MODULE_OF[name] + ' does' if name in MODULE_OF else 'does not list it'}: "
+                             f"list each name under the module that registers it")
+        if name in _REFERENCE and object_path(_REFERENCE[name].reference) != object_path(obj):
             raise ValueError(f"algorithm name {name!r} registered twice "
                              f"({object_path(_REFERENCE[name].reference)} and {object_path(obj)})")
+        # (the same path again is its module imported anew, e.g. by a pytest run inside a check)
         if family not in CONTRACTS:
             raise ValueError(f"{name!r}: unknown family {family!r}; known: {sorted(CONTRACTS)}")
         _REFERENCE[name] = Registration(name, family, obj, MODULE_OF[name])
