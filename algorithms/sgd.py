@@ -45,7 +45,26 @@ def unit_sphere_like(p: torch.Tensor, generator: torch.Generator | None) -> torc
     return z / norms
 
 
-class SGD(torch.optim.Optimizer):
+class RowwiseOptimizer(torch.optim.Optimizer):
+    """torch's param-group loop, written once: ``step()`` calls ``update(p, grad, state, group)``
+    for every parameter p that has a gradient, with its per-parameter ``state`` and its group's
+    hyper-parameters. A parameter (B, ...) holds B independent problems, one per row; each
+    subclass writes only its update rule, next to the docstring that states it."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self.update(p, p.grad, self.state[p], group)
+        return loss
+
+    def update(self, p: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class SGD(RowwiseOptimizer):
     """Stochastic gradient descent (Robbins & Monro 1951):
 
         x_{k+1} = x_k - gamma_k g_k,
@@ -59,17 +78,11 @@ class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr: float = 1e-2):
         super().__init__(params, dict(lr=_check_lr(lr)))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.add_(p.grad, alpha=-group["lr"])
-        return loss
+    def update(self, p, grad, state, group):
+        p.add_(grad, alpha=-group["lr"])
 
 
-class PerturbedSGD(torch.optim.Optimizer):
+class PerturbedSGD(RowwiseOptimizer):
     """Perturbed SGD (Ge, Huang, Jin, Yuan, COLT 2015; tutorial slide "Perturbed
     Stochastic Gradient Descent"):
 
@@ -86,19 +99,12 @@ class PerturbedSGD(torch.optim.Optimizer):
         super().__init__(params, dict(lr=_check_lr(lr), radius=float(radius)))
         self.generator = generator
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                xi = unit_sphere_like(p, self.generator)
-                p.add_(p.grad + group["radius"] * xi, alpha=-group["lr"])
-        return loss
+    def update(self, p, grad, state, group):
+        xi = unit_sphere_like(p, self.generator)
+        p.add_(grad + group["radius"] * xi, alpha=-group["lr"])
 
 
-class SGLD(torch.optim.Optimizer):
+class SGLD(RowwiseOptimizer):
     """Stochastic gradient Langevin dynamics (Welling & Teh, ICML 2011; tutorial
     slide "Stochastic Gradient Langevin Dynamics", whose "x_l" is a typo for x_k):
 
@@ -116,17 +122,9 @@ class SGLD(torch.optim.Optimizer):
         super().__init__(params, dict(lr=_check_lr(lr), temperature=float(temperature)))
         self.generator = generator
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            scale = (2.0 * group["lr"] * group["temperature"]) ** 0.5
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                xi = torch.randn(p.shape, generator=self.generator, dtype=p.dtype, device=p.device)
-                p.add_(p.grad, alpha=-group["lr"]).add_(xi, alpha=scale)
-        return loss
+    def update(self, p, grad, state, group):
+        xi = torch.randn(p.shape, generator=self.generator, dtype=p.dtype, device=p.device)
+        p.add_(grad, alpha=-group["lr"]).add_(xi, alpha=(2.0 * group["lr"] * group["temperature"]) ** 0.5)
 
 
 # ------------------------------------------------------------------ schedules

@@ -12,11 +12,14 @@ predicts (c the curvature at the minimiser).
 from __future__ import annotations
 
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
 
 from problems.runtime import seed as _seed
+from problems.runtime import threads
 from checks.support import measured_at
 from problems.optim.sgd_oracles import chi2_variance_band, run_optimizer, second_moment
 from problems.optim.smooth_functions import CoerciveWell, DoubleWell, student_t_noise
@@ -155,9 +158,7 @@ def _train_digits(sgd, schedule, *, seeds: int, epochs: int, device: str, width:
         ce = torch.nn.functional.cross_entropy(h.reshape(-1, 10), y[idx].reshape(-1), reduction="none")
         return ce.reshape(idx.shape).mean(dim=1) + 0.5 * weight_decay * sum((w * w).sum(dim=(1, 2)) for w in ws)
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1 if device == "cpu" else threads)  # small tensors: see run_optimizer
-    try:
+    with threads(1) if device == "cpu" else contextlib.nullcontext():  # small tensors: see run_optimizer
         k = 0
         for _ in range(epochs):
             order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
@@ -172,8 +173,6 @@ def _train_digits(sgd, schedule, *, seeds: int, epochs: int, device: str, width:
         everything = torch.arange(n, device=device).expand(seeds, n)
         with torch.no_grad():
             return np.stack([objective(ws, everything).cpu().numpy() for ws in groups])
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _cooldown_experiment(evidence, algorithm, device, seeds, epochs, width):

@@ -13,7 +13,6 @@ between Θ(1) (slope 0) and the slowest lazy rate (m^{−1/2}, the Jacot paramet
 """
 from __future__ import annotations
 
-import contextlib
 from functools import lru_cache
 
 import numpy as np
@@ -24,6 +23,7 @@ from hypothesis import strategies as st
 
 from checks.support import examples
 from problems.overparam.network_oracles import derived_seed, sphere_points
+from problems.runtime import threads
 
 N_POINTS, DIM = 20, 10
 WIDTHS = (64, 256, 1024, 4096)
@@ -275,16 +275,10 @@ def _jacobian(weights, alpha, inputs, net):
     return torch.stack(rows, 1), out.detach()
 
 
-@contextlib.contextmanager
 def _one_thread():
     """The Jacobians and the linearised GD are thousands of small products: one thread (two were
     10× slower on the loaded 2-core machine). Restores the setting after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return threads(1)
 
 
 def _linearisation_gap(algorithm, scheme, device):

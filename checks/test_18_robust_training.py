@@ -8,7 +8,6 @@ alongside every measurement, so that a wrong sampler cannot hide behind a trend.
 """
 from __future__ import annotations
 
-import contextlib
 from functools import lru_cache
 
 import numpy as np
@@ -18,6 +17,7 @@ from scipy import stats
 
 from algorithms.networks import he_conv_init
 from problems.overparam.network_oracles import ball_projection_constant, derived_seed, digits, digits_split, sphere_points
+from problems.runtime import threads
 
 Z = stats.norm.isf(1e-5 / 2)  # two-sided 1e-5 per comparison
 
@@ -31,16 +31,10 @@ def _stability(algorithm, weights, alpha, inputs, seed, forward):
 
 
 # -------------------------------------------------------------- robust.adversarial-examples
-@contextlib.contextmanager
 def _one_thread():
     """Small networks train as a stream of tiny products: on a loaded 2-core machine one thread
     trained the digits MLP in 5 s where two took 90 s (OpenMP synchronisation per op)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return threads(1)
 
 
 @lru_cache(maxsize=2)

@@ -23,6 +23,7 @@ from scipy import stats
 from checks.support import examples
 from problems.overparam.network_oracles import (ball_projection_constant, derived_seed, expected_input_gradient_sq,
                                       sphere_points, table_variances)
+from problems.runtime import threads
 
 EPS = np.finfo(float).eps
 Z = stats.norm.isf(1e-5 / 2)  # two-sided 1e-5 per comparison (normal approximation of a mean)
@@ -240,9 +241,7 @@ def test_zhu_trends_measured_at_init(evidence, algorithm, device):
     inconclusive here; the gpu sweep (after training, widths 2⁴…2¹²) is the place to settle them."""
     depths, widths, p = (2, 4, 6, 8), (32, 128, 512), 64
     table = {}
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # hundreds of small forward passes: one thread (see algorithms.networks)
-    try:
+    with threads(1):  # hundreds of small forward passes: one thread (see algorithms.networks)
         for scheme in ("lecun", "he", "ntk"):
             if scheme == "he":  # LeCun's predicate first: a broken LeCun run fails before the rest is paid for
                 evidence.tight("LeCun: log P/eps falls by (ln 2)/2 per layer",
@@ -256,8 +255,6 @@ def test_zhu_trends_measured_at_init(evidence, algorithm, device):
                     est = algorithm("perturbation_stability")(d.weights, d.alpha, x, 1.0, samples=16, seed=s,
                                                               forward=algorithm("relu_network"))
                     table[scheme, L, mv] = est["P"].mean().item()
-    finally:
-        torch.set_num_threads(before)
     depth_slopes = {(sch, mv): float(np.polyfit(depths, np.log([table[sch, L, mv] for L in depths]), 1)[0])
                     for sch in ("lecun", "he", "ntk") for mv in widths}
     evidence.parameters(p=p, depths=depths, widths=widths)

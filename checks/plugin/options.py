@@ -2,7 +2,9 @@
 ``scale`` fixtures."""
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -74,6 +76,26 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop(SEED_VARIABLE, None)
     else:
         os.environ[SEED_VARIABLE] = shift
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Each check runs with one torch intra-op thread on the CPU, as numpy runs with one BLAS thread
+    (conftest.py): the tensors are small, so a second thread only spins (10-50x slower measured on a
+    loaded 2-core machine, e.g. the digits MLP of checks/test_14_mystery.py: 13 s vs 270 s), and
+    xdist supplies the parallelism. torch is not imported for this: a run without it pins nothing."""
+    with _one_cpu_thread(item.config):
+        yield
+
+
+def _one_cpu_thread(config: pytest.Config):
+    torch = sys.modules.get("torch")
+    choice = config.getoption("--device")
+    if torch is None or choice.startswith("cuda") or (choice == "auto" and torch.cuda.is_available()):
+        return contextlib.nullcontext()
+    from problems.runtime import threads
+
+    return threads(1)
 
 
 def tier_of(item: pytest.Item) -> str:

@@ -22,7 +22,6 @@ limit sets of flows and of discrete trajectories.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -34,18 +33,9 @@ from scipy.optimize import minimize
 
 from problems.linalg import spectral_norm
 from problems.minimax.minty_games import Ball, Box
+from problems.runtime import blas_threads
 
 Array = np.ndarray
-
-
-def single_blas_thread():
-    """Many tiny LAPACK calls (L-BFGS-B, 2x2 SVDs) run up to 6x slower with a
-    multi-threaded BLAS on a loaded 2-core machine (measured); pin one thread."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a speed matter
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
 
 
 # ------------------------------------------------------------------- rho
@@ -152,7 +142,7 @@ def weak_minty_rho(operator, domain: Box | Ball, solution: Array, *, grid: int =
     idx = _discrete_local_minima(ratio)
     order = np.argsort(ratio[idx[:, 0], idx[:, 1]])[:max_refinements]
     found = []
-    with single_blas_thread():
+    with blas_threads(1):
         for i, j in idx[order]:
             value, z = refine_ratio_minimum(operator, domain, solution, pts[i, j])
             found.append((min(value, ratio[i, j]), *(z if value <= ratio[i, j] else pts[i, j])))
@@ -183,7 +173,7 @@ def lipschitz_on_domain(operator, domain: Box | Ball, *, grid: int = 401) -> tup
         return -float(spectral_norm(operator.jacobian(z[None, :]))[0])
 
     h = domain.half_width
-    with single_blas_thread():
+    with blas_threads(1):
         res = minimize(neg_norm, start, method="L-BFGS-B", bounds=[(-h, h)] * 2, options={"ftol": 1e-15})
     best = max(-res.fun, float(norms[i]))
     return best, (domain.project(res.x[None, :])[0] if -res.fun >= norms[i] else start)
