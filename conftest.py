@@ -2,9 +2,9 @@
 
 * ``@pytest.mark.claim("bilinear.gda-diverges")`` ties a check to a catalogue entry;
   an unknown id, or a catalogue entry pointing to a missing check, stops the run.
-* ``@pytest.mark.uses("extragradient", "init_{scheme}")`` declares the registry names a check
-  looks up (templates filled from its parameters); ``--impl-only`` selects on it, and the
-  ``algorithm`` fixture refuses an undeclared name or a call outside the family's contract.
+* ``@pytest.mark.claim(..., uses=["extragradient", "init_{scheme}"])`` also declares the registry
+  names a check looks up (templates filled from its parameters); ``--impl-only`` selects on it, and
+  the ``algorithm`` fixture refuses an undeclared name or a call outside the family's contract.
 * tiers: fast by default, ``--tier slow``, ``--tier network`` (network-scale claims at CPU
   scale), ``--tier gpu``, ``--tier cpu`` (fast + slow + network), ``--tier all``; the
   ``gpu`` marker skips with a reason when CUDA is absent; ``--device``, ``--scale``.

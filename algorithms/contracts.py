@@ -183,34 +183,34 @@ def _contract(family: str, protocol: type, text: str, output=None) -> Contract:
 
 CONTRACTS: dict[str, Contract] = {c.family: c for c in (
     _contract("minimax", MinimaxMethod, """\
-Deterministic first-order methods for the operator V(z) = (grad_x Phi, -grad_y Phi).
+Deterministic first-order methods for the operator V(z) = (∇ₓΦ, −∇ᵧΦ).
 
     method(operator, z0, alpha, num_steps, *, z_prev=None, **options) -> trajectory
 
 operator   callable, operator(z) -> V(z) for z of shape (B, d) (a batch of B
-           points, float64); also operator.resolvent(z, alpha) = (I + alpha V)^-1 z
+           points, float64); also operator.resolvent(z, alpha) = (I + αV)^{-1} z
            and operator.jacobian(z) of shape (B, d, d).
 z0         array (B, d), float64; must not be modified.
 alpha      step size, a float or an array (B,) (one step per batch row).
 num_steps  K >= 0.
-z_prev     two-step methods only: the point z_{-1} (default z0).
-returns    array (K + 1, B, d): z_0 (= z0), z_1, ..., z_K, finite unless the
+z_prev     two-step methods only: the point z₋₁ (default z0).
+returns    array (K + 1, B, d): z₀ (= z0), z₁, …, z_K, finite unless the
            method itself diverges.
 options    methods with more parameters take them keyword-only, with defaults: EG+ / CEG+
-           (algorithms.extragradient_plus) damping=0.5 (the second step is damping * alpha),
-           prox=None (prox(z, alpha) = (I + alpha A)^-1 z, e.g. a projection); CurvatureEG+
+           (algorithms.extragradient_plus) damping=0.5 (the second step is damping·α),
+           prox=None (prox(z, alpha) = (I + αA)^{-1} z, e.g. a projection); CurvatureEG+
            nu=0.99, tau=0.5, prox=None, and reads alpha as a cap on its adaptive step.""", _trajectory),
     _contract("stochastic_minimax", StochasticMinimaxMethod, """\
-Stochastic extragradient methods for V(z, zeta) = V(z) + U(z, zeta) (slide 39 notation).
+Stochastic extragradient methods for V(z, ζ) = V(z) + U(z, ζ) (slide 39 notation).
 
     method(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None)
         -> array (R, B, d): z_k at the recorded steps k
 
-oracle      oracle.sample(rng, B) draws one sample zeta per row; oracle(z, zeta) -> V(z, zeta)
-            for z (B, d) (the same zeta may be evaluated at several points); oracle.dim_x.
+oracle      oracle.sample(rng, B) draws one sample ζ per row; oracle(z, zeta) -> V(z, ζ)
+            for z (B, d) (the same ζ may be evaluated at several points); oracle.dim_x.
 z0          array (B, d), float64 (B independent repetitions/starts); must not be modified.
-gamma       the fixed scale of both steps (extrapolation beta_k gamma or gamma, update alpha_k gamma).
-schedule    callable k -> (alpha_k, beta_k) for k = 0, 1, ... (methods without beta ignore it).
+gamma       the fixed scale γ of both steps (extrapolation β_k γ or γ, update α_k γ).
+schedule    callable k -> (α_k, β_k) for k = 0, 1, … (methods without β ignore it).
 num_steps   K >= 0.   rng: numpy Generator, the only source of randomness.
 projection  None, or a callable P(z) (projection / resolvent of the constraint or regulariser).
 record      the steps k in [0, K] to return (default: all, giving (K + 1, B, d)).""", _stochastic_iterates),
@@ -219,7 +219,7 @@ First-order optimisers in the torch.optim style (a class, e.g. torch.optim.Adam)
 
     opt = optimizer([x], lr=alpha, **hyper)
     for k in range(K):
-        opt.param_groups[g]["lr"] = alpha_k      # only where the check runs a schedule
+        opt.param_groups[g]["lr"] = alpha_k      # α_k, only where the check runs a schedule
         opt.zero_grad(); x.grad = g_k; opt.step()
 
 x      one float64 tensor (B, d), requires_grad: row b is problem (or seed) b;
@@ -239,13 +239,13 @@ Coordinatewise methods are batch-independent, so torch.optim's own classes work:
     direction(gradients) -> d
 
 gradients  array (B, K, n) float64: for each of B problems, the K gradients
-           g_k = grad_x Phi(x, delta_k) at K maximisers (attacks) of a max-type
-           function f = max_delta Phi; rows may repeat. Not modified.
-returns    d of shape (B, n), not normalised (ddi_direction: d = -argmin{||g||:
-           g in conv{g_k}}; pgd_direction: d = -g_1; ddi_direction_apg(gradients,
+           g_k = ∇ₓΦ(x, δ_k) at K maximisers (attacks) of a max-type
+           function f = max_δ Φ; rows may repeat. Not modified.
+returns    d of shape (B, n), not normalised (ddi_direction: d = −argmin{‖g‖:
+           g ∈ conv{g_k}}; pgd_direction: d = −g₁; ddi_direction_apg(gradients,
            iterations=100), the paper's accelerated solver).
 Also in this family: danskin_directional_derivative(gradients, directions) -> (B,),
-the Danskin formula max_k <gamma_b, g_bk> for directions gamma of shape (B, n)."""),
+the Danskin formula max_k ⟨γ_b, g_bk⟩ for directions γ of shape (B, n)."""),
     _contract("attack", Attack, """\
     attack(loss_fn, x, eps, steps, step_size, rng, *, restarts=1, clip=None) -> x_adv
 
@@ -256,7 +256,7 @@ rng      a CPU torch.Generator (or an int seed); restart 0 draws first, so with
          the same rng state R restarts never do worse than 1.
 clip     (lo, hi): the box x_adv must stay in (x must lie in it), or None.
 returns  x_adv like x: per example the best point found (x itself included):
-         ||x_adv - x|| <= eps, lo <= x_adv <= hi, loss_fn(x_adv) >= loss_fn(x);
+         ‖x_adv − x‖ ≤ ε, lo ≤ x_adv ≤ hi, loss_fn(x_adv) ≥ loss_fn(x);
          eps = 0 or steps = 0 returns x. Extra keywords are optional."""),
     _contract("critical_point_test", CriticalPointTest, """\
 The second-derivative test at a critical point.
@@ -264,11 +264,11 @@ The second-derivative test at a critical point.
     test(hessian_eigenvalues, tol) -> label
 
 hessian_eigenvalues  array (B, n) of real eigenvalues of the Hessian at B
-                     critical points; tol: |lambda| <= tol counts as zero.
+                     critical points; tol: |λ| ≤ tol counts as zero.
 returns              array (B,) of labels among
                      'min', 'max', 'saddle', 'inconclusive'."""),
     _contract("mixed_nash", PerName, """\
-Mixed equilibria of min_p max_q E Phi (the row / x player minimises).
+Mixed equilibria of min_p max_q E Φ (the row / x player minimises).
 
     md(payoff, num_steps, eta, *, record=None) -> (pbar, qbar)
         payoff (B, m, n) or (m, n); eta a float or (eta_p, eta_q); returns the averaged
@@ -279,14 +279,14 @@ Mixed equilibria of min_p max_q E Phi (the row / x player minimises).
     pure(operator, z0, alpha, num_steps, *, low, high, record=None) -> (R, B, d)
         the projected pure-strategy baseline; operator(z) -> V(z) for z (B, d)."""),
     _contract("schedule", Schedule, """\
-    schedule(k, **parameters) -> step size alpha_k  (k = 0, 1, 2, ...), vectorised over k.
+    schedule(k, **parameters) -> the step α_k  (k = 0, 1, 2, …), vectorised over k.
 
 The parameters are keyword-only and named as the reference names them:
-polynomial_step(k, *, gamma, m=1, p=1) = gamma / (k + m)^p; constant_step(k, *, alpha);
+polynomial_step(k, *, gamma, m=1, p=1) = γ/(k + m)^p; constant_step(k, *, alpha) = α;
 cooldown_step(k, *, alpha, cutoff, period)."""),
     _contract("measurement", PerName, """\
 Measurements on models and games (lazy-training ratio, Lipschitz bounds, Rademacher
-complexity, the weak-MVI constant rho, ...). Each name's contract is its reference's
+complexity, the weak-MVI constant ρ, …). Each name's contract is its reference's
 signature, every parameter included (a keyword such as weak_minty_rho's grid=, the
 resolution a check asks for, must be accepted even by an implementation that ignores it):
 
@@ -300,13 +300,13 @@ Regression / classification estimators, float64 numpy, batched over leading axes
 (algorithms.random_features, kernel_methods, local_estimators, small_networks):
 
     fit(F, Y, ...) -> theta          F (*batch, n, N), Y (*batch, n) or (*batch, n, k);
-                                     theta (*batch, N[, k]); e.g. min_norm_least_squares(F, Y)
+                                     θ (*batch, N[, k]); e.g. min_norm_least_squares(F, Y)
     make(dim, N, bandwidth, rng, batch=()) -> phi; phi(X (n, p)) -> (*batch, n, N)
                                      (random_fourier_features, random_relu_features)
     kernel(X, Z[, bandwidth]) -> (n, m);  kernel_ridge_regression(K, Y, ridge) -> alpha
     rule(x_train, y_train, x_test, ...) -> predictions (k_nearest_neighbours, ...)
-    gradient_descent_least_squares(F, Y, step, K) -> (theta_K, ||r_k||^2 for k = 0..K)
-    sgd_least_squares(F, y, step, epochs, rng, theta0=None, average=False) -> theta
+    gradient_descent_least_squares(F, Y, step, K) -> (θ_K, ‖r_k‖² for k = 0..K)
+    sgd_least_squares(F, y, step, epochs, rng, theta0=None, average=False) -> θ
 Inputs are never modified; each name's contract is its reference's signature."""),
     _contract("network", PerName, """\
 Networks, initialisation schemes and training (torch, float64, batched over B networks;
@@ -314,15 +314,15 @@ see algorithms.networks).
 
     relu_network(weights, alpha, inputs, *, output_relu=False) -> (B, n)
         weights [X_1 (B, m, p), X_l (B, m, m), ..., X_L (B, 1, m)], alpha (B,),
-        inputs (n, p) or (B, n, p); h = (1/alpha) sigma(X_L ... sigma(X_1 a)), no biases,
+        inputs (n, p) or (B, n, p); h = (1/α) σ(X_L ⋯ σ(X₁a)), no biases,
         the output ReLU only when asked.
     init_<scheme>(p, m, depth, *, batch=1, seed=0, device="cpu", dtype=float64)
         -> InitDraw(weights, alpha); also init_<scheme>.variances(p, m) ->
-        (beta_1^2, beta^2, beta_L^2, alpha), plain arithmetic (works on sympy symbols).
+        (β₁², β², β_L², α), plain arithmetic (works on sympy symbols).
     full_batch_gradient_descent(weights, alpha, inputs, targets, lr, num_steps, *,
         stop_loss=None, trainable=None, forward=None, monitor=None, record_every=1,
         keep_snapshots=True) -> {"weights", "loss" (T, B), "steps", "snapshots",
-        "monitor", "stopped_at"}; GD on 1/2 ||h - y||^2, lr scalar or (B,).
+        "monitor", "stopped_at"}; GD on ½‖h − y‖², lr scalar or (B,).
     conv_relu_network(weights, alpha, inputs) -> (B, n): the bias-free CNN analogue."""),
 )}
 

@@ -88,13 +88,7 @@ def guard(name: str, contract: Contract, impl: Any, time_limit: float | None = N
         _accepts(contract, name, impl, reference, args, kwargs)
         inputs = _arrays(_named(contract, reference, args, kwargs))
         before = [(k, _snapshot(v)) for k, v in inputs]
-        try:
-            with _Timeout(limit, name):
-                out = impl(*args, **kwargs)
-        except ContractError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any exception of user code is a contract breach
-            raise ContractError(f"R1 raises: {name} raised {type(exc).__name__}: {exc}") from exc
+        out = _run(name, limit, impl, *args, **kwargs)
         for (key, snap), (_, value) in zip(before, inputs):
             if not _same(snap, value):
                 raise ContractError(f"R4 mutation: {name} modified its input {key!r}; "
@@ -109,7 +103,20 @@ def guard(name: str, contract: Contract, impl: Any, time_limit: float | None = N
     guarded.__gbu_guarded__ = impl  # type: ignore[attr-defined]
     if inspect.isfunction(impl) or inspect.ismethod(impl) or inspect.isbuiltin(impl):
         return guarded
-    return _GuardedObject(impl, guarded)
+    proxy = CallProxy(impl, guarded)
+    object.__setattr__(proxy, "__gbu_guarded__", impl)
+    return proxy
+
+
+def _run(what: str, limit: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` within the time limit (R5); any exception of user code is R1."""
+    try:
+        with _Timeout(limit, what):
+            return fn(*args, **kwargs)
+    except ContractError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any exception of user code is a contract breach
+        raise ContractError(f"R1 raises: {what} raised {type(exc).__name__}: {exc}") from exc
 
 
 def _accepts(contract: Contract, name: str, impl: Any, reference: Any, args: tuple, kwargs: dict) -> None:
@@ -136,14 +143,13 @@ def _finite(name: str, out: Any) -> None:
             raise ContractError(f"R2 non-finite: {name} returned {bad} NaN/inf value(s) of {arr.size}")
 
 
-class _GuardedObject:
-    """A callable object under guard: calls go through the guard, every other
-    attribute (methods, constants) reaches the object itself."""
+class CallProxy:
+    """A callable object seen through a wrapper: calls go through ``call`` (the guard, a contract
+    check), every other attribute (methods, constants) reaches the object itself."""
 
-    def __init__(self, impl: Any, guarded_call: Callable[..., Any]):
+    def __init__(self, impl: Any, call: Callable[..., Any]):
         object.__setattr__(self, "_impl", impl)
-        object.__setattr__(self, "_call", guarded_call)
-        object.__setattr__(self, "__gbu_guarded__", impl)
+        object.__setattr__(self, "_call", call)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(*args, **kwargs)
@@ -157,25 +163,12 @@ def _guard_class(name: str, contract: Contract, cls: type, limit: float, referen
 
     def construct(*args: Any, **kwargs: Any) -> Any:
         _accepts(contract, name, cls, reference, args, kwargs)
-        try:
-            with _Timeout(limit, f"{name}(...)"):
-                obj = cls(*args, **kwargs)
-        except ContractError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ContractError(f"R1 raises: constructing {name} ({cls.__name__}) raised "
-                                f"{type(exc).__name__}: {exc}") from exc
+        obj = _run(f"constructing {name} ({cls.__name__})", limit, cls, *args, **kwargs)
         step = getattr(obj, "step", None)
         if callable(step):
             @functools.wraps(step)
             def guarded_step(*a: Any, **k: Any) -> Any:
-                try:
-                    with _Timeout(limit, f"{name}.step"):
-                        out = step(*a, **k)
-                except ContractError:
-                    raise
-                except Exception as exc:  # noqa: BLE001
-                    raise ContractError(f"R1 raises: {name}.step raised {type(exc).__name__}: {exc}") from exc
+                out = _run(f"{name}.step", limit, step, *a, **k)
                 for group in getattr(obj, "param_groups", []):
                     for p in group.get("params", []):
                         if hasattr(p, "detach") and not bool(p.detach().isfinite().all()):

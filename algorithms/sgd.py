@@ -34,6 +34,12 @@ def _check_lr(lr: float) -> float:
     return float(lr)
 
 
+def _non_negative(name: str, value: float) -> float:
+    if not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return float(value)
+
+
 def unit_sphere_like(p: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """xi uniform on the unit sphere, one independent draw per row of ``p``
     (the sphere of the trailing axes; a 0/1-D tensor is one row):
@@ -94,9 +100,7 @@ class PerturbedSGD(RowwiseOptimizer):
 
     def __init__(self, params, lr: float = 1e-2, *, radius: float = 1.0,
                  generator: torch.Generator | None = None):
-        if not radius >= 0:
-            raise ValueError(f"radius must be >= 0, got {radius!r}")
-        super().__init__(params, dict(lr=_check_lr(lr), radius=float(radius)))
+        super().__init__(params, dict(lr=_check_lr(lr), radius=_non_negative("radius", radius)))
         self.generator = generator
 
     def update(self, p, grad, state, group):
@@ -117,9 +121,7 @@ class SGLD(RowwiseOptimizer):
 
     def __init__(self, params, lr: float = 1e-2, *, temperature: float = 1.0,
                  generator: torch.Generator | None = None):
-        if not temperature >= 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
-        super().__init__(params, dict(lr=_check_lr(lr), temperature=float(temperature)))
+        super().__init__(params, dict(lr=_check_lr(lr), temperature=_non_negative("temperature", temperature)))
         self.generator = generator
 
     def update(self, p, grad, state, group):

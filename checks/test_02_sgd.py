@@ -38,8 +38,7 @@ def _generator(seed: int) -> torch.Generator:
 UNIT = Quadratic.from_spectrum([1.0], seed=0)
 
 
-@pytest.mark.claim("sgd.update-rules")
-@pytest.mark.uses("sgld")
+@pytest.mark.claim("sgd.update-rules", uses=["sgld"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=4, lam_range=(0.5, 5.0)), fraction=st.floats(0.05, 0.95),
        sigma=st.floats(0.0, 2.0))
@@ -79,8 +78,7 @@ def test_sgld_variance(evidence, algorithm, quad, fraction, sigma):
     evidence.record("stationary variance v_inf per eigen-direction", v_inf)
 
 
-@pytest.mark.claim("sgd.update-rules")
-@pytest.mark.uses("psgd")
+@pytest.mark.claim("sgd.update-rules", uses=["psgd"])
 @settings(max_examples=examples(3))
 @given(dim=st.integers(1, 5), alpha=st.floats(0.01, 1.0))
 @example(dim=2, alpha=0.5)
@@ -108,8 +106,7 @@ def test_psgd_perturbation_on_unit_sphere(evidence, algorithm, dim, alpha):
 QUADRATIC_AS_COSINE_SUM = CosineSum.random(2, 0, 1.0, seed=0)  # f = ||x||^2/2: L = 1, curvature L
 
 
-@pytest.mark.claim("sgd.q1-gd-constant-step")
-@pytest.mark.uses("gradient_descent")
+@pytest.mark.claim("sgd.q1-gd-constant-step", uses=["gradient_descent"])
 @settings(max_examples=examples(4))
 @given(f=cosine_sums(), fraction=st.floats(0.05, 0.95))
 @example(f=QUADRATIC_AS_COSINE_SUM, fraction=0.95)
@@ -137,8 +134,7 @@ def test_gd_constant_step_descent(evidence, algorithm, f, fraction):
 
 
 # ----------------------------------------- sgd.q1-constant-step-no-convergence
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-@pytest.mark.uses("sgd")
+@pytest.mark.claim("sgd.q1-constant-step-no-convergence", uses=["sgd"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=3, lam_range=(0.5, 3.0)), fraction=st.floats(0.1, 0.9), sigma=st.floats(0.1, 3.0))
 @example(quad=UNIT, fraction=0.25, sigma=1.0)
@@ -177,8 +173,7 @@ def test_constant_step_noise_floor(evidence, algorithm, quad, fraction, sigma):
                     sgd_stationary_variance(quad.lam, alpha, 1.0 / quad.dim))
 
 
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-@pytest.mark.uses("sgd")
+@pytest.mark.claim("sgd.q1-constant-step-no-convergence", uses=["sgd"])
 @settings(max_examples=examples(2))
 @given(lam=st.floats(0.2, 3.0), ratio=st.floats(0.2, 3.0))
 @example(lam=1.0, ratio=1.0)
@@ -211,8 +206,7 @@ def test_interpolation_counterexample(evidence, algorithm, lam, ratio):
 
 
 # -------------------------------------------------- sgd.q3-constant-step-eps-close
-@pytest.mark.claim("sgd.q3-constant-step-eps-close")
-@pytest.mark.uses("sgd")
+@pytest.mark.claim("sgd.q3-constant-step-eps-close", uses=["sgd"])
 def test_constant_step_reaches_eps_in_o_one_over_eps_squared(evidence, algorithm):
     """On f = lam x^2/2 with noise variance sigma^2 the gap E f - f* = lam e_k/2 of
     constant-step SGD (alpha = eps/sigma^2) obeys the exact recursion; its floor is
@@ -282,8 +276,7 @@ def _pathwise_sgd_with_schedule(evidence, algorithm, c: float):
                    abs=1e-12)
 
 
-@pytest.mark.claim("sgd.q3-thm4-rate")
-@pytest.mark.uses("polynomial_step", "sgd")
+@pytest.mark.claim("sgd.q3-thm4-rate", uses=["polynomial_step", "sgd"])
 def test_thm4_as_printed_fails_for_small_gamma(evidence, algorithm):
     """Counterexample to "alpha_k = O(1/k) => E f(x_k) - f* = O(1/k)" as printed: SGD on
     f = x^2/2, sigma = 1, alpha_k = gamma/(k + m). With gamma lam < 1/2 the exact
@@ -307,8 +300,7 @@ def test_thm4_as_printed_fails_for_small_gamma(evidence, algorithm):
                      "needs gamma lam_min > 1/2 (and holds conditioned on converging to the minimiser).")
 
 
-@pytest.mark.claim("sgd.q3-thm4-rate")
-@pytest.mark.uses("polynomial_step", "sgd")
+@pytest.mark.claim("sgd.q3-thm4-rate", uses=["polynomial_step", "sgd"])
 def test_thm4_corrected_rate(evidence, algorithm):
     """Corrected Theorem 4 (p = 1): E f(x_k) - f* ~ k^-min(1, 2 gamma lam); for gamma lam > 1/2,
     k E x_k^2 -> gamma^2 sigma^2/(2 gamma lam - 1). Exact recursion (no Monte Carlo);

@@ -46,8 +46,7 @@ def _shrink_check(evidence, label, dist_early, dist_late, e_early, e_late, sampl
 
 
 @pytest.mark.slow
-@pytest.mark.claim("sgd.q1-vanishing-step-bounded")
-@pytest.mark.uses("polynomial_step", "sgd")
+@pytest.mark.claim("sgd.q1-vanishing-step-bounded", uses=["polynomial_step", "sgd"])
 @pytest.mark.parametrize("p", [0.6, 0.8, 1.0])
 def test_robbins_monro_convergence(evidence, algorithm, p):
     """SGD on the double well (x^2 - 1)^2/4 (bounded iterates in practice; gradient not globally
@@ -76,8 +75,7 @@ def test_robbins_monro_convergence(evidence, algorithm, p):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("sgd.q1-thm1-no-boundedness")
-@pytest.mark.uses("polynomial_step", "sgd")
+@pytest.mark.claim("sgd.q1-thm1-no-boundedness", uses=["polynomial_step", "sgd"])
 @pytest.mark.parametrize("p", [0.4, 0.9])
 def test_thm1_without_boundedness(evidence, algorithm, p):
     """Theorem 1 of [62]: f = sum_i sqrt(1 + x_i^2) + 2 exp(-x_i^2) (coercive, Lipschitz, L = 5,
@@ -199,8 +197,7 @@ def _cooldown_experiment(evidence, algorithm, device, seeds, epochs, width):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.uses("cooldown_step", "sgd")
+@pytest.mark.claim("sgd.cooldown-helps", uses=["cooldown_step", "sgd"])
 def test_cooldown_proxy_on_digits(evidence, algorithm):
     """CPU proxy of the ResNet/CIFAR-10 figure: L2-regularised softmax regression on scikit-learn's
     digits (a unique minimiser with non-vanishing minibatch noise, the regime of Theorem 4), 8 epochs
@@ -215,8 +212,7 @@ def test_cooldown_proxy_on_digits(evidence, algorithm):
 
 
 @pytest.mark.gpu
-@pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.uses("cooldown_step", "sgd")
+@pytest.mark.claim("sgd.cooldown-helps", uses=["cooldown_step", "sgd"])
 def test_cooldown_on_gpu(evidence, algorithm, device, scale):
     """The same protocol with a 64-1024-10 ReLU MLP (weight decay 1e-2) on the GPU, 30 epochs, 32 seeds;
     at ``--scale tiny`` (CPU, CI) 4 seeds, 2 epochs, width 32: the code path only."""

@@ -29,8 +29,7 @@ def _generator(seed: int) -> torch.Generator:
 
 
 # ------------------------------------------------- sgd.q2-gd-avoids-strict-saddles
-@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
-@pytest.mark.uses("gradient_descent")
+@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles", uses=["gradient_descent"])
 @settings(max_examples=examples(2))
 @given(alpha=st.floats(0.1, 0.99))
 @example(alpha=0.5)
@@ -65,8 +64,7 @@ STEPS_ALPHA = (0.1, 0.05, 0.025)
 RUNS = 1000
 
 
-@pytest.mark.claim("sgd.q2-psgd-escape-time")
-@pytest.mark.uses("psgd")
+@pytest.mark.claim("sgd.q2-psgd-escape-time", uses=["psgd"])
 def test_psgd_escape_time(evidence, algorithm):
     """PSGD with constant alpha started exactly at the saddle (0, 0); tau = first k
     with |y_k| > 1. Ge et al. (2015) bound it *above*: with probability 1 - zeta,
@@ -130,8 +128,7 @@ def test_psgd_escape_time(evidence, algorithm):
 
 
 # ---------------------------------------------------- sgd.q2-thm3-avoid-saddles-as
-@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
-@pytest.mark.uses("psgd")
+@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as", uses=["psgd"])
 @pytest.mark.parametrize("kappa", [0.5, 0.75, 1.0])
 def test_sgd_with_exciting_noise_leaves_the_saddle(evidence, algorithm, kappa):
     """SGD with bounded, uniformly exciting noise (the unit-sphere perturbation of

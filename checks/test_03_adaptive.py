@@ -47,8 +47,7 @@ QUADRATIC_AS_COSINE_SUM = CosineSum.random(1, 0, 1.0, seed=0)
 
 
 # ------------------------------------------------------- adaptive.gd-sgd-rates
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@pytest.mark.uses("gradient_descent")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["gradient_descent"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=5, lam_range=(0.01, 2.0), allow_zero=True), f=cosine_sums(mu_range=(0.0, 0.0)))
 @example(quad=WORST_DIRECTION, f=QUADRATIC_AS_COSINE_SUM)
@@ -75,8 +74,7 @@ def test_gd_deterministic_rates(evidence, algorithm, quad, f):
                          rel=1e-12, abs=1e-15)
 
 
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@pytest.mark.uses("sgd")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["sgd"])
 def test_sgd_convex_stochastic_rate(evidence, algorithm):
     """Projected SGD on f(x) = ||x - x*||_1 over the unit ball (x* inside), g = sign(x - x*) + zeta,
     zeta ~ N(0, I): E||g||^2 <= G^2 = d(1 + sigma^2). With alpha = D/(G sqrt(K)), D = ||x_0 - x*||,
@@ -99,8 +97,7 @@ def test_sgd_convex_stochastic_rate(evidence, algorithm):
                          abs=hoeffding_radius(S, np.sqrt(d) * (1 + D), 1e-3), headline=True)
 
 
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@pytest.mark.uses("sgd")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["sgd"])
 def test_sgd_nonconvex_stochastic_rate(evidence, algorithm):
     """SGD on a bounded-gradient cos-sum (mu = 0) with g = grad f + sigma zeta and
     alpha = min(1/L, 1/(sigma sqrt(K))): (1/K) sum_k E||grad f(x_k)||^2 <= 2(f(x_0) - f_inf)/(alpha K)
@@ -126,8 +123,7 @@ def test_sgd_nonconvex_stochastic_rate(evidence, algorithm):
 
 
 # --------------------------------------------------------- adaptive.agd-rates
-@pytest.mark.claim("adaptive.agd-rates")
-@pytest.mark.uses("accelerated_gradient")
+@pytest.mark.claim("adaptive.agd-rates", uses=["accelerated_gradient"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=6, lam_range=(0.001, 1.0), allow_zero=True))
 @example(quad=Quadratic.diagonal(POWER_LAW.lam[:50], POWER_LAW.x_star[:50]))
@@ -149,8 +145,7 @@ def test_agd_upper_bound(evidence, algorithm, quad):
 CHAIN_K = (10, 40, 160, 640)
 
 
-@pytest.mark.claim("adaptive.agd-rates")
-@pytest.mark.uses("accelerated_gradient", "gradient_descent")
+@pytest.mark.claim("adaptive.agd-rates", uses=["accelerated_gradient", "gradient_descent"])
 def test_agd_on_nesterov_chains(evidence, algorithm):
     """On Nesterov's chain for k (dimension 2k+1, one instance per k), every Krylov method
     has f(x_k) - f* >= 3L||x0 - x*||^2/(32(k+1)^2) (checked for GD and AGD); AGD stays below
@@ -179,8 +174,7 @@ def test_agd_on_nesterov_chains(evidence, algorithm):
 
 
 # ------------------------------------------------------- adaptive.adagrad-rates
-@pytest.mark.claim("adaptive.adagrad-rates")
-@pytest.mark.uses("adagrad")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad"])
 @settings(max_examples=examples(2))
 @given(dim=st.integers(1, 4), eta=st.floats(0.2, 2.0), drift=st.floats(0.0, 0.5))
 @example(dim=2, eta=2**0.5, drift=0.2)
@@ -204,8 +198,7 @@ def test_adagrad_online_regret_bound(evidence, algorithm, dim, eta, drift):
     evidence.record("R_T / bound (median over sequences)", float(np.median(regret[-1] / bound[-1])))
 
 
-@pytest.mark.claim("adaptive.adagrad-rates")
-@pytest.mark.uses("adagrad_norm")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad_norm"])
 def test_adagrad_norm_adapts_to_smoothness(evidence, algorithm):
     """AdaGrad of Levy, Yurtsever, Cevher (2018): AdaGrad-Norm with eta = D/sqrt(2), b_0 = 0,
     projected on the unit ball (D = 2), output the average xbar_T, *one* setting for
@@ -229,8 +222,7 @@ def test_adagrad_norm_adapts_to_smoothness(evidence, algorithm):
     evidence.upper_bound("slope of (f(xbar_T) - f*)/(L D^2), O(1/T)", slope, -1.0, abs=0.1, headline=True)
 
 
-@pytest.mark.claim("adaptive.adagrad-rates")
-@pytest.mark.uses("adagrad_norm")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad_norm"])
 def test_adagrad_norm_nonconvex_deterministic(evidence, algorithm):
     """AdaGrad-Norm (eta = 1, b_0 = 0.1) on a cos-sum scaled by L in {1e-2, 1, 1e2}, same
     setting for all: min_{k<N} ||grad f(x_k)||^2 / L^2 decays at least like 1/N
@@ -249,8 +241,7 @@ def test_adagrad_norm_nonconvex_deterministic(evidence, algorithm):
 
 
 # ------------------------------------------- adaptive.accelegrad-unixgrad-rates
-@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
-@pytest.mark.uses("{method}")
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates", uses=["{method}"])
 @pytest.mark.parametrize("method, queries", [("accelegrad", 1), ("unixgrad", 2)])
 def test_universal_methods_accelerate(evidence, algorithm, method, queries):
     """AcceleGrad / UniXGrad on the unit ball (D = 2), one setting (lr = 1, the papers')
@@ -282,8 +273,7 @@ def _reddi_run(algorithm, name: str, C: float, alpha: float, T: int) -> tuple[Re
     return problem, g, run["x"][:-1, :, 0]
 
 
-@pytest.mark.claim("adaptive.adam-counterexample")
-@pytest.mark.uses("adagrad", "adam", "amsgrad")
+@pytest.mark.claim("adaptive.adam-counterexample", uses=["adagrad", "adam", "amsgrad"])
 @pytest.mark.parametrize("C", [3.0, pytest.param(5.0, marks=pytest.mark.slow)])
 def test_adam_fails_where_amsgrad_and_adagrad_converge(evidence, algorithm, C):
     """Reddi et al. (2018, Thm 1): f_t = C x (t = 1 mod 3), -x otherwise, on [-1, 1];
@@ -322,8 +312,7 @@ def test_adam_fails_where_amsgrad_and_adagrad_converge(evidence, algorithm, C):
 
 
 # ----------------------------------------------------------- adaptive.amsgrad-rates
-@pytest.mark.claim("adaptive.amsgrad-rates")
-@pytest.mark.uses("amsgrad")
+@pytest.mark.claim("adaptive.amsgrad-rates", uses=["amsgrad"])
 def test_amsgrad_regret_is_sublinear(evidence, algorithm):
     """AMSGrad regret R_T = O(sqrt(T)) (Reddi et al. 2018, Thm 4; constant beta1 < sqrt(beta2):
     Alacaoglu et al. 2020): on Reddi's instance (C = 3, beta1 = 0, beta2 = 1/10) and on random

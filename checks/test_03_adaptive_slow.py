@@ -66,8 +66,7 @@ DRORI_TEBOULLE = dict(lam=1.0, tau=1 / (2 * PEP_STEPS + 1))  # GD's exact worst 
 
 
 @pytest.mark.slow
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@pytest.mark.uses("gradient_descent")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["gradient_descent"])
 @settings(max_examples=examples(40), phases=[Phase.explicit, Phase.generate, Phase.target], deadline=None)
 @given(lam=st.floats(0.05, 1.0), tau=st.floats(0.01, 1.0))
 @example(**DRORI_TEBOULLE)
@@ -85,8 +84,7 @@ def test_gd_worst_case_below_pep_certificate(evidence, algorithm, lam, tau):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("adaptive.agd-rates")
-@pytest.mark.uses("accelerated_gradient")
+@pytest.mark.claim("adaptive.agd-rates", uses=["accelerated_gradient"])
 @settings(max_examples=examples(40), phases=[Phase.explicit, Phase.generate, Phase.target], deadline=None)
 @given(lam=st.floats(0.05, 1.0), tau=st.floats(0.01, 1.0))
 @example(**DRORI_TEBOULLE)
@@ -124,8 +122,7 @@ ONLINE_LINEAR = st.fixed_dictionaries({"period": st.integers(2, 6), "C": st.floa
 
 
 @pytest.mark.slow
-@pytest.mark.claim("adaptive.adam-counterexample")
-@pytest.mark.uses("adam", "amsgrad")
+@pytest.mark.claim("adaptive.adam-counterexample", uses=["adam", "amsgrad"])
 def test_hypothesis_finds_adam_counterexample(evidence, algorithm):
     """Unaided search: over periodic online linear problems on [-1, 1] (one gradient C every
     `period` rounds, -1 otherwise; x* = -1 when C > period - 1) and Adam hyper-parameters
@@ -162,8 +159,7 @@ def test_hypothesis_finds_adam_counterexample(evidence, algorithm):
 
 # ------------------------------------------------------- stochastic rows
 @pytest.mark.slow
-@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
-@pytest.mark.uses("{method}")
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates", uses=["{method}"])
 @pytest.mark.parametrize("method", ["accelegrad", "unixgrad"])
 def test_universal_methods_stochastic_rate(evidence, algorithm, method):
     """With gradient noise (sd 0.1 per coordinate, scaled with L; same hyper-parameters as the
@@ -205,8 +201,7 @@ def _min_mean_grad_slope(method, f: CosineSum, K: int, S: int, seed: int, lr: fl
 
 
 @pytest.mark.slow
-@pytest.mark.claim("adaptive.adagrad-rates")
-@pytest.mark.uses("adagrad_norm")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad_norm"])
 def test_adagrad_norm_nonconvex_stochastic(evidence, algorithm):
     """AdaGrad-Norm (eta = 1, b_0 = 0.1, no knowledge of L or sigma) on a cos-sum with N(0, I)
     gradient noise: min_{k<N} E||grad f(x_k)||^2 (mean over 64 seeds) = O~(1/sqrt(N)) (Ward, Wu,
@@ -218,8 +213,7 @@ def test_adagrad_norm_nonconvex_stochastic(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("adaptive.amsgrad-rates")
-@pytest.mark.uses("amsgrad")
+@pytest.mark.claim("adaptive.amsgrad-rates", uses=["amsgrad"])
 def test_amsgrad_nonconvex_stochastic(evidence, algorithm):
     """AMSGrad (beta1 = 0.9, beta2 = 0.99, alpha_t = 0.1/sqrt(t)) on a cos-sum with N(0, I) noise:
     min_{k<N} E||grad f(x_k)||^2 = O(log N/sqrt(N)) (Chen et al. 2019; Alacaoglu et al. 2020):

@@ -64,8 +64,7 @@ PIN_MAX = QuadraticPlusHigherOrder.build([Q_(-1, 2)], Q_(-1), seed=12)
 PIN_SADDLE = QuadraticPlusHigherOrder.build([Q_(3), Q_(3), Q_(3), Q_(-1, 10)], Q_(1), seed=13)
 
 
-@pytest.mark.claim("crit.hessian-classification")
-@pytest.mark.uses("second_derivative_test")
+@pytest.mark.claim("crit.hessian-classification", uses=["second_derivative_test"])
 @settings(max_examples=examples(20))
 @given(instance=quadratic_plus_higher_order())
 @example(instance=DEGENERATE[0])
@@ -138,8 +137,7 @@ def _sign_changes_on_circle(diff, radius: float, n: int = 720) -> int:
     return int((s != np.roll(s, 1)).sum())
 
 
-@pytest.mark.claim("crit.hessian-classification")
-@pytest.mark.uses("second_derivative_test")
+@pytest.mark.claim("crit.hessian-classification", uses=["second_derivative_test"])
 @settings(max_examples=examples(20))
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4), count=st.integers(2, 64))
 def test_second_derivative_test_is_batched(evidence, algorithm, seed, n, count):
@@ -157,8 +155,7 @@ def test_second_derivative_test_is_batched(evidence, algorithm, seed, n, count):
     evidence.parameters(seed=seed, n=n, rows=count)
 
 
-@pytest.mark.claim("crit.monkey-saddle")
-@pytest.mark.uses("second_derivative_test")
+@pytest.mark.claim("crit.monkey-saddle", uses=["second_derivative_test"])
 def test_monkey_saddle_hessian_is_zero(evidence, algorithm):
     """f = x³ − 3xy²: the origin is the only critical point, ∇²f(0) = 0 (both
     eigenvalues 0, so the test is 'inconclusive'), and f = r³cos3θ takes both signs,
@@ -210,8 +207,7 @@ def test_monkey_saddle_hessian_is_zero(evidence, algorithm):
 
 
 # ------------------------------------------------------------------------- crit.gutter
-@pytest.mark.claim("crit.gutter")
-@pytest.mark.uses("second_derivative_test")
+@pytest.mark.claim("crit.gutter", uses=["second_derivative_test"])
 def test_gutter_ring_of_minima(evidence, algorithm):
     """f = (x² + y² − 1)²: the critical points are the origin and the unit circle;
     every circle point is a global min with Hessian eigenvalues {0, 8} (the test is

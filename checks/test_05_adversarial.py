@@ -50,8 +50,7 @@ def _toy_run(direction, gradients, steps: int = 50, length: float = 0.1) -> np.n
     return np.array(values)
 
 
-@pytest.mark.claim("ddi.empirical-vs-pgd")
-@pytest.mark.uses("ddi_direction", "pgd_direction")
+@pytest.mark.claim("ddi.empirical-vs-pgd", uses=["ddi_direction", "pgd_direction"])
 def test_ddi_vs_pgd_on_the_toy(evidence, algorithm):
     """Synthetic part (Latorre et al. ICLR 2023, [toy.py]): 50 normalised steps of 0.1 on
     f = max(‖x − (0,−1)‖², ‖x − (0,1)‖²) from (1, 0). PGD-style steps (the gradient at one
@@ -165,8 +164,7 @@ def check_nonunique(evidence, stats: dict, scale_note: str) -> None:
                               "nearly identical (0.03·ε√dim): the proxy cannot show both at once.")
 
 
-@pytest.mark.claim("at.nonunique-perturbations")
-@pytest.mark.uses("pgd_linf")
+@pytest.mark.claim("at.nonunique-perturbations", uses=["pgd_linf"])
 @pytest.mark.slow
 def test_nonunique_perturbations_cpu_proxy(evidence, algorithm, device):
     """Catalogue CPU proxy: a ReLU MLP on sklearn digits, ε = 0.3 (pixels in [0, 1]), 20-step
@@ -178,8 +176,7 @@ def test_nonunique_perturbations_cpu_proxy(evidence, algorithm, device):
     evidence.parameters(eps=0.3, steps=20, restarts=10, points=100, width=64)
 
 
-@pytest.mark.claim("at.nonunique-perturbations")
-@pytest.mark.uses("pgd_linf")
+@pytest.mark.claim("at.nonunique-perturbations", uses=["pgd_linf"])
 @pytest.mark.gpu
 def test_nonunique_perturbations_gpu(evidence, algorithm, device, scale):
     """Larger scale on a GPU: all 597 test digits, a 1024-wide MLP, 20 restarts. CIFAR-10 is
@@ -286,8 +283,7 @@ def compare_ddi_pgd(evidence, algorithm, runs: list[tuple[np.ndarray, np.ndarray
     evidence.figure("robust-loss", draw, f"DDi vs PGD adversarial training, {scale} (mean over seeds)")
 
 
-@pytest.mark.claim("ddi.empirical-vs-pgd")
-@pytest.mark.uses("ddi_direction", "pgd_direction", "pgd_linf")
+@pytest.mark.claim("ddi.empirical-vs-pgd", uses=["ddi_direction", "pgd_direction", "pgd_linf"])
 @pytest.mark.slow
 def test_ddi_vs_pgd_training_small_network(evidence, algorithm, device):
     """CPU proxy of "DDi vs PGD adversarial training" ([toy.py]): the 2-2-1 ELU network on
@@ -304,8 +300,7 @@ def test_ddi_vs_pgd_training_small_network(evidence, algorithm, device):
     evidence.parameters(eps=1.0, attacks=10, iterations=40, lr=0.01, seeds=2)
 
 
-@pytest.mark.claim("ddi.empirical-vs-pgd")
-@pytest.mark.uses("ddi_direction", "pgd_direction", "pgd_linf")
+@pytest.mark.claim("ddi.empirical-vs-pgd", uses=["ddi_direction", "pgd_direction", "pgd_linf"])
 @pytest.mark.gpu
 def test_ddi_vs_pgd_training_digits_gpu(evidence, algorithm, device, scale):
     """GPU scale: a 64-512-512-10 SiLU MLP without BatchNorm on 1200 digits, ε = 0.1, 8 attacks

@@ -92,8 +92,7 @@ def check_lne_game(evidence, classify, game: QuadraticGame, necessary=lne_necess
                         eps=str(game.eps), radius=game.radius)
 
 
-@pytest.mark.claim("lne.necessary-conditions")
-@pytest.mark.uses("second_derivative_test")
+@pytest.mark.claim("lne.necessary-conditions", uses=["second_derivative_test"])
 @settings(max_examples=examples(20))
 @given(game=quadratic_games())
 @example(game=PD_GAME)
@@ -111,8 +110,7 @@ def test_lne_second_order_conditions(evidence, algorithm, game):
 
 
 # --------------------------------------------------------------------- lne.monkey-saddle
-@pytest.mark.claim("lne.monkey-saddle")
-@pytest.mark.uses("second_derivative_test")
+@pytest.mark.claim("lne.monkey-saddle", uses=["second_derivative_test"])
 def test_lne_monkey_saddle_necessary_not_sufficient(evidence, algorithm):
     """Φ = x³ − 3xy², x minimises, y maximises: at 0 the necessary conditions hold
     (gradient 0, Φₓₓ = Φᵧᵧ = 0) yet 0 is not an LNE, since Φ(x, 0) = x³ < 0 = Φ(0, 0)
@@ -138,8 +136,7 @@ def test_lne_monkey_saddle_necessary_not_sufficient(evidence, algorithm):
 
 
 # ------------------------------------------------------------ lne.weird-saddle
-@pytest.mark.claim("lne.weird-saddle")
-@pytest.mark.uses("extragradient", "gradient_descent_ascent", "optimistic_gda")
+@pytest.mark.claim("lne.weird-saddle", uses=["extragradient", "gradient_descent_ascent", "optimistic_gda"])
 def test_weird_saddle_local_nash_and_dynamics(evidence, algorithm):
     """Phi = -x^2 y^2 + x y: V = (y(1 - 2xy), -x(1 - 2xy)) so the stationary set is
     {0} U {xy = 1/2}; 0 is a degenerate LNE (Phi(x, 0) = Phi(0, y) = 0, Hessians 0);
@@ -188,8 +185,7 @@ def test_weird_saddle_local_nash_and_dynamics(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lne.weird-saddle")
-@pytest.mark.uses("extragradient", "gradient_descent_ascent", "optimistic_gda")
+@pytest.mark.claim("lne.weird-saddle", uses=["extragradient", "gradient_descent_ascent", "optimistic_gda"])
 def test_weird_saddle_simulation_table(evidence, algorithm):
     """The catalogue's table: a = 0.05, 3e4 steps (the catalogue ran 1e5; EG's linearised
     contraction e^{-0.00125 k} is already 1e-16 at 3e4). From (0.3, 0.3), (0.5, -0.2), (0.9, 0.2):

@@ -39,8 +39,7 @@ def _jacobian_eigenvalues(operator, z: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------- spurious.almost-bilinear
-@pytest.mark.claim("spurious.almost-bilinear")
-@pytest.mark.uses("extragradient")
+@pytest.mark.claim("spurious.almost-bilinear", uses=["extragradient"])
 @settings(max_examples=examples(20))
 @given(eps=st.floats(0.01, 1.0))
 @example(eps=0.1)
@@ -69,8 +68,7 @@ def _is_corrected(eps: float, on: str) -> bool:
     return (on == "y" and eps > 0) or (on == "x" and eps < 0)
 
 
-@pytest.mark.claim("spurious.almost-bilinear")
-@pytest.mark.uses("gradient_descent_ascent")
+@pytest.mark.claim("spurious.almost-bilinear", uses=["gradient_descent_ascent"])
 @settings(max_examples=examples(20))
 @given(params=almost_bilinear_params())
 @example(params=(0.1, "y"))
@@ -132,8 +130,7 @@ def _real_part_at_stationary_point(c: float) -> float:
     return float(_jacobian_eigenvalues(forsaken(0.45).operator, z_star).real[0])  # DV does not depend on c
 
 
-@pytest.mark.claim("spurious.forsaken")
-@pytest.mark.uses("extragradient", "gradient_descent_ascent")
+@pytest.mark.claim("spurious.forsaken", uses=["extragradient", "gradient_descent_ascent"])
 @settings(max_examples=examples(15))
 @given(c=st.floats(0.3, 0.6))
 @example(c=0.45)
@@ -203,8 +200,7 @@ def _rm_final_points(method, operator, start, steps, seed) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("spurious.almost-bilinear")
-@pytest.mark.uses("extragradient", "gradient_descent_ascent")
+@pytest.mark.claim("spurious.almost-bilinear", uses=["extragradient", "gradient_descent_ascent"])
 def test_almost_bilinear_cycles_and_noisy_dynamics(evidence, algorithm):
     """Flow oracle (solve_ivp, rtol 1e-10): the corrected game's attracting cycle and the
     literal game's repelling cycle have the radii of the reference table (eps = 0.01,
@@ -239,8 +235,7 @@ def test_almost_bilinear_cycles_and_noisy_dynamics(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("spurious.forsaken")
-@pytest.mark.uses("extragradient", "gradient_descent_ascent")
+@pytest.mark.claim("spurious.forsaken", uses=["extragradient", "gradient_descent_ascent"])
 def test_forsaken_cycles_and_noisy_escape(evidence, algorithm):
     """c = 0.45: a repelling cycle (distance to z* 0.121-0.299) shields z*, inside an
     attracting cycle (0.923-1.917, min ||V|| = 0.485); c = 0.5: only the outer cycle

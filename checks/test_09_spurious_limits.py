@@ -49,8 +49,7 @@ def minimax_spurious_limit(evidence, method, operator, start, alpha, steps, labe
 
 
 # --------------------------------------------------- spurious.min-vs-minimax-ict
-@pytest.mark.claim("spurious.min-vs-minimax-ict")
-@pytest.mark.uses("gradient_descent_ascent")
+@pytest.mark.claim("spurious.min-vs-minimax-ict", uses=["gradient_descent_ascent"])
 @settings(max_examples=examples(10))
 @given(seed=st.integers(0, 2**16), dim=st.integers(1, 4))
 @example(seed=0, dim=2)
@@ -72,8 +71,7 @@ def test_limit_sets_of_minimisation_vs_minimax(evidence, algorithm, seed, dim):
 
 
 # ------------------------------------------------------ rm.template-noise-model
-@pytest.mark.claim("rm.template-noise-model")
-@pytest.mark.uses("gradient_descent_ascent")
+@pytest.mark.claim("rm.template-noise-model", uses=["gradient_descent_ascent"])
 def test_sub_gaussian_tail_is_stronger_than_bounded_variance(evidence, algorithm):
     """The slide labels P(||U|| >= t) <= 2 exp(-t^2/(2 sigma^2)) 'bounded variance'. That
     tail bound implies E U^2 = int 2t P(|U| > t) dt <= 4 sigma^2, but not conversely:

@@ -61,8 +61,7 @@ def _symbolic_rho_of_linear_family() -> sp.Expr:
     return sp.simplify(weak_minty_rho_symbolic(sp.Matrix([[-b, a], [-a, -b]])) - (-b) / (a**2 + b**2))
 
 
-@pytest.mark.claim("wmvi.definition-and-rho")
-@pytest.mark.uses("weak_minty_rho")
+@pytest.mark.claim("wmvi.definition-and-rho", uses=["weak_minty_rho"])
 @settings(max_examples=examples(15))
 @given(game=linear_minty_games(rho_L=(-0.99, 0.0)))
 @example(game=linear_minty_game(3.0, -1 / 9))  # the notebook's lower-bound instance, c = 1/3
@@ -104,8 +103,7 @@ POLYNOMIAL_INSTANCES = [
 ]
 
 
-@pytest.mark.claim("wmvi.definition-and-rho")
-@pytest.mark.uses("weak_minty_rho")
+@pytest.mark.claim("wmvi.definition-and-rho", uses=["weak_minty_rho"])
 @pytest.mark.parametrize("instance, tolerance", POLYNOMIAL_INSTANCES)
 def test_weak_minty_rho_of_polynomial_games(evidence, algorithm, instance, tolerance):
     """rho = inf_D <V(z), z - z*>/||V(z)||^2 for Forsaken, GlobalForsaken and the polar
@@ -140,8 +138,7 @@ def _eg_plus_exact(game, z0, gamma, damping, steps):
     return np.einsum("bij,bj->bi", np.linalg.matrix_power(M, steps), z0)
 
 
-@pytest.mark.claim("wmvi.egplus-ddj")
-@pytest.mark.uses("extragradient_plus")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 @settings(max_examples=examples(15))
 @given(game=linear_minty_games(rho_L=(-0.124999, 0.0)))
 @example(game=linear_minty_game([1.0, 2.0, 0.5], [-0.1249, -0.06, 0.0]))
@@ -173,8 +170,7 @@ def test_eg_plus_in_the_ddj_range_on_linear_games(evidence, algorithm, game):
     evidence.record("per-step factor at c = 0.2, 0.24, 0.26, 0.3", factor)
 
 
-@pytest.mark.claim("wmvi.egplus-ddj")
-@pytest.mark.uses("extragradient_plus")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 def test_eg_plus_on_the_polar_game_in_the_ddj_range(evidence, algorithm):
     """Polar game a = 1/3 (rho L = -0.1006 > -1/8): EG+ with gamma = 1/L, damping 1/2
     from 24 starts in the box stays in the box (so the weak MVI and L apply), is
@@ -199,8 +195,7 @@ def test_eg_plus_on_the_polar_game_in_the_ddj_range(evidence, algorithm):
 
 
 # ---------------------------------------------------------- wmvi.lower-bound
-@pytest.mark.claim("wmvi.lower-bound")
-@pytest.mark.uses("extragradient_plus")
+@pytest.mark.claim("wmvi.lower-bound", uses=["extragradient_plus"])
 @settings(max_examples=examples(20))
 @given(c=st.floats(0.01, 0.99), damping=st.floats(0.01, 0.99), L=st.floats(0.5, 5.0))
 @example(c=1 / 3, damping=0.5, L=3.0)  # Lowerbounds.nb: diverges, 1.105542

@@ -93,8 +93,7 @@ def normal_operators_in_class(draw, rho: float):
     return A, z0 / np.linalg.norm(z0)
 
 
-@pytest.mark.claim("wmvi.egplus-ddj")
-@pytest.mark.uses("extragradient_plus")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 @settings(max_examples=examples(60))
 @given(rho=st.sampled_from(RHOS), data=st.data())
 def test_eg_plus_sandwich(evidence, algorithm, rho, data):

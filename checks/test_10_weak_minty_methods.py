@@ -43,8 +43,7 @@ def _first_below(norms: np.ndarray, tol: float) -> np.ndarray:
 
 
 # ------------------------------------------------------ wmvi.egplus-fails-on-39
-@pytest.mark.claim("wmvi.egplus-fails-on-39")
-@pytest.mark.uses("extragradient", "extragradient_plus", "gradient_descent_ascent")
+@pytest.mark.claim("wmvi.egplus-fails-on-39", uses=["extragradient", "extragradient_plus", "gradient_descent_ascent"])
 def test_eg_plus_fails_on_forsaken(evidence, algorithm):
     """Forsaken has rho = -1.5206 << -1/(2L) = -0.0403 (global minimum on the box; the
     notebook's -0.4778 is a local one), so no weak-MVI theorem applies; EG+ (gamma = 1/L,
@@ -72,8 +71,7 @@ def test_eg_plus_fails_on_forsaken(evidence, algorithm):
 
 
 # ---------------------------------------------------------- wmvi.cegplus-rho-1-2L
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
-@pytest.mark.uses("constrained_extragradient_plus")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @settings(max_examples=examples(15))
 @given(c=st.floats(0.01, 0.49), L=st.floats(0.5, 5.0))
 def test_ceg_plus_linear_family(evidence, algorithm, c, L):
@@ -102,8 +100,7 @@ def regularised_problems(draw):
     return problem, draw(st.floats(0.05, 0.95)), draw(st.floats(0.05, 0.95))
 
 
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
-@pytest.mark.uses("constrained_extragradient_plus")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @settings(max_examples=examples(15))
 @given(drawn=regularised_problems())
 def test_ceg_plus_regularised_setting(evidence, algorithm, drawn):
@@ -141,8 +138,7 @@ def test_ceg_plus_regularised_setting(evidence, algorithm, drawn):
                          np.linalg.norm(z_star - problem.anchor), 1e-3)
 
 
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
-@pytest.mark.uses("constrained_extragradient_plus")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 def test_ceg_plus_on_global_forsaken(evidence, algorithm):
     """GlobalForsaken projected on the ball of radius 4/3: rho = -0.1197 > -1/(2L).
     CEG+ with damping 0.25 (inside 0 < alpha < 1 + 2 rho/gamma for both gamma = 1/L_box
@@ -168,8 +164,8 @@ def test_ceg_plus_on_global_forsaken(evidence, algorithm):
 
 
 # ----------------------------------------------------- wmvi.adaptive-handles-39
-@pytest.mark.claim("wmvi.adaptive-handles-39")
-@pytest.mark.uses("constrained_extragradient_plus", "curvature_extragradient_plus")
+@pytest.mark.claim("wmvi.adaptive-handles-39", uses=["constrained_extragradient_plus",
+                                                     "curvature_extragradient_plus"])
 def test_curvature_eg_plus_on_forsaken(evidence, algorithm):
     """CurvatureEG+ (nu = 0.99, tau = 0.5, sigma = -0.99 gamma/2, lambda = 1, projected
     on the box) reaches ||V|| < 1e-8 from 16/16 starts within 1000 iterations, where
@@ -207,8 +203,7 @@ def test_curvature_eg_plus_on_forsaken(evidence, algorithm):
 
 
 # ------------------------------------------------------------ wmvi.polar-game
-@pytest.mark.claim("wmvi.polar-game")
-@pytest.mark.uses("extragradient_plus")
+@pytest.mark.claim("wmvi.polar-game", uses=["extragradient_plus"])
 def test_polar_game_family(evidence, algorithm):
     """Exact constants place a = 1, 3/4, 1/3 in rho L in (-1,-1/2), (-1/2,-1/3),
     (-1/8,-1/10) (sympy, exact); EG+ (gamma = 1/L, damping 1/2) converges for a = 1/3."""
@@ -228,8 +223,7 @@ def test_polar_game_family(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("wmvi.polar-game")
-@pytest.mark.uses("curvature_extragradient_plus", "extragradient_plus")
+@pytest.mark.claim("wmvi.polar-game", uses=["curvature_extragradient_plus", "extragradient_plus"])
 def test_polar_game_outside_the_ddj_range(evidence, algorithm):
     """a = 3/4 (rho L = -0.4996): the theorem needs damping < 1 + 2 rho L = 8.3e-4;
     CurvatureEG+ converges (the adaptive variant), EG+ with damping 1/2 is outside the

@@ -69,16 +69,14 @@ def _compare(evidence, algorithm, scale: int, device: str):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("gan.segplus")
-@pytest.mark.uses("adam", "stochastic_extragradient", "stochastic_extragradient_plus")
+@pytest.mark.claim("gan.segplus", uses=["adam", "stochastic_extragradient", "stochastic_extragradient_plus"])
 def test_gan_mixture_proxy(evidence, algorithm):
     """CPU proxy (scale 1: widths 16, batch 64, 400 steps, 2 seeds)."""
     _compare(evidence, algorithm, scale=1, device="cpu")
 
 
 @pytest.mark.gpu
-@pytest.mark.claim("gan.segplus")
-@pytest.mark.uses("adam", "stochastic_extragradient", "stochastic_extragradient_plus")
+@pytest.mark.claim("gan.segplus", uses=["adam", "stochastic_extragradient", "stochastic_extragradient_plus"])
 def test_gan_mixture_gpu_scale(evidence, algorithm, device, scale):
     """The same comparison grown 8x (widths 128, batch 512, 3200 steps) on the GPU; at
     ``--scale tiny`` (CPU, CI) the base size, which proves the code path."""

@@ -87,8 +87,7 @@ def _plane(method, game, gamma, schedule, steps, record, sigma=SIGMA):
 
 
 # ------------------------------------------------------------- SEG
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.uses("stochastic_extragradient")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 def test_seg_two_timescale_converges_on_bilinear(evidence, algorithm):
     """SEG on min_x max_y xy (rho = 0) with beta_k = 0.5/(k/100+1)^(1/3) > alpha_k = 0.5/(k/100+1)^(2/3)
     (exploration decays slower, [40]): E|z_k|^2 -> 0 like alpha_k/beta_k ~ k^(-1/3) (exact law), and
@@ -115,8 +114,7 @@ def test_seg_two_timescale_converges_on_bilinear(evidence, algorithm):
     evidence.tight("slope of log E|z_k|^2 over the last decade", slope, -1 / 3, abs=0.02, headline=True)
 
 
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.uses("stochastic_extragradient")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 @settings(max_examples=examples(8))
 @given(alpha0=st.floats(0.02, 1.0), ratio=st.floats(1.0, 4.0))
 @example(alpha0=0.055, ratio=2.0)
@@ -147,8 +145,7 @@ def test_seg_literal_one_over_k_stalls(evidence, algorithm, alpha0, ratio):
         median_test(evidence, "|z_1000| (stalls)", np.linalg.norm(z, axis=1), 0.5 * np.linalg.norm(Z0), below=False)
 
 
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.uses("stochastic_extragradient")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 def test_seg_vanishing_steps_diverge_weak_minty(evidence, algorithm):
     """rho = -0.1 < 0: SEG with both steps vanishing (beta_k = alpha_k, [runner]) is a small-step method on
     a field with Re eig DV = rho L^2 < 0 and diverges. Exact law: median |z| 9.08 (2k) -> 1635.6 (20k);
@@ -175,8 +172,7 @@ def _mean_map(method, game, gamma, alpha):
                   record=[1])[0].T
 
 
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.uses("stochastic_extragradient_plus")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 @settings(max_examples=examples(25))
 @given(c=st.floats(0.0, 0.45), alpha_fraction=st.floats(0.01, 0.95), where=st.floats(0.02, 0.98),
        L=st.floats(0.5, 4.0))
@@ -201,8 +197,7 @@ def test_segplus_affine_condition(evidence, algorithm, c, alpha_fraction, where,
                    2 * alpha * (c + 1) * (alpha + 2 * c - 1), rel=1e-9, abs=1e-13)
 
 
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.uses("stochastic_extragradient_plus")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 def test_segplus_converges_on_runner_quadratic(evidence, algorithm):
     """The runner instance (rho = -0.1 > -(1 - alpha) gamma/2 = -0.24): SEG+ follows its exact law and
     median |z_k| falls 0.0120 (2k) -> 0.0066 (20k) (catalogue: 0.0126 -> 0.0068, pass < 0.02); a small
@@ -234,8 +229,7 @@ def _boundary_rho(method, alpha: float, L: float = 1.0) -> float:
     return -0.5 * (lo + hi) / L
 
 
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.uses("stochastic_extragradient_plus")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 def test_segplus_affine_condition_as_printed(evidence, algorithm):
     """As printed, "converges for affine V, rho > (1 - alpha_k) gamma / 2": it excludes every rho <= 0, the
     whole weak-MVI regime of the slide, and misplaces the boundary. Counterexample: on the runner instance
@@ -261,8 +255,7 @@ def test_segplus_affine_condition_as_printed(evidence, algorithm):
                              (1 - alpha) / 2 - boundary, 0.99 * (1 - alpha))
 
 
-@pytest.mark.claim("segplus.monotone-failure")
-@pytest.mark.uses("stochastic_extragradient_plus")
+@pytest.mark.claim("segplus.monotone-failure", uses=["stochastic_extragradient_plus"])
 def test_segplus_biased_on_constrained_bilinear(evidence, algorithm):
     """P1SEG+ on (x - 0.9)(y - 0.9), [-1, 1]^2, sigma = 1, gamma = 0.5 (monotone, rho = 0). V is affine
     but the projection is not: E[P(z - gamma V(z, zeta))] != P(z - gamma V(z)), and SEG+ settles at the
@@ -290,8 +283,7 @@ def test_segplus_biased_on_constrained_bilinear(evidence, algorithm):
 
 
 # -------------------------------------------------------------- BC-SEG+
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_runner_quadratic(evidence, algorithm):
     """BC-SEG+ on the runner instance follows its exact law (same sample at z_k and z_{k-1}: the
     correction's noise is -alpha_k gamma zeta_k) and median |z_2000| <= 0.02 (exact 0.0116; catalogue
@@ -307,8 +299,7 @@ def test_bcsegplus_runner_quadratic(evidence, algorithm):
     evidence.parameters(game="quadratic L=1 rho=-0.1", gamma=GAMMA, sigma=SIGMA, rows=S_FAST)
 
 
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_constrained_bilinear(evidence, algorithm):
     """P1BC-SEG+ (projection in the extrapolation) on the constrained bilinear game where SEG+ is biased
     by 0.761: the median |z_k - z*| is <= 0.3 at k = 2000 (the threshold the SEG+ check exceeds;
@@ -321,8 +312,7 @@ def test_bcsegplus_constrained_bilinear(evidence, algorithm):
     median_test(evidence, "|z_2000 - z*|", np.linalg.norm(z - game.z_star, axis=1), 0.3, headline=True)
 
 
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_global_forsaken_not_forsaken(evidence, algorithm):
     """GlobalForsaken: rho = -0.119732 > -1/(2 L) (oracle, box: L = 3.022398), gamma = 0.33 in
     (-2 rho, 1/L) = (0.2395, 0.331): BC-SEG+ (no projection, sigma = 0.1) has median |z_1000| <= 0.01
@@ -354,8 +344,7 @@ def test_bcsegplus_global_forsaken_not_forsaken(evidence, algorithm):
 
 
 # ---------------------------------------------------------- alternation
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-@pytest.mark.uses("alternating_seg_plus")
+@pytest.mark.claim("bcsegplus.alternation-bigger-steps", uses=["alternating_seg_plus"])
 @settings(max_examples=examples(10))
 @given(c=st.floats(0.0, 0.65), gamma=st.floats(0.05, 1.0))
 def test_alternating_extrapolation_range(evidence, algorithm, c, gamma):

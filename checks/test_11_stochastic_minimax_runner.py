@@ -57,8 +57,7 @@ def _runner_scale(evidence, algorithm, name, claim, law, catalogue):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.uses("stochastic_extragradient")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 def test_seg_diverges_at_runner_scale(evidence, algorithm):
     """SEG (beta_k = alpha_k -> 0) on the runner quadratic, 256 seeds, 20k steps: medians 9.08 -> 1632
     (catalogue), growing more than 10x.
@@ -69,8 +68,7 @@ def test_seg_diverges_at_runner_scale(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.uses("stochastic_extragradient_plus")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 def test_segplus_converges_at_runner_scale(evidence, algorithm):
     """SEG+ on the runner quadratic: medians 0.0126 -> 0.0068 (catalogue), < 0.02 and decreasing per seed.
     False alarm <= 1.2e-3 (as above, two median tests)."""
@@ -81,8 +79,7 @@ def test_segplus_converges_at_runner_scale(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_converges_at_runner_scale(evidence, algorithm):
     """BC-SEG+ on the runner quadratic: medians 0.0121 -> 0.0060 (catalogue), < 0.02 and decreasing.
     False alarm <= 1.2e-3 (as above, two median tests)."""
@@ -93,8 +90,7 @@ def test_bcsegplus_converges_at_runner_scale(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("segplus.monotone-failure")
-@pytest.mark.uses("stochastic_extragradient_plus")
+@pytest.mark.claim("segplus.monotone-failure", uses=["stochastic_extragradient_plus"])
 def test_segplus_bias_persists(evidence, algorithm):
     """P1SEG+ on the constrained bilinear game, 64 seeds: median |z_k - z*| >= 0.3 at 10k and 20k and the
     sample mean moves by < 0.05 in between (catalogue's criterion; the mean's standard error is ~0.01), both
@@ -116,8 +112,7 @@ def test_segplus_bias_persists(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_constrained_long(evidence, algorithm):
     """P1BC-SEG+ on the constrained bilinear game, 64 seeds, 100k steps: |mean z_100k - z*| < 0.02 (catalogue;
     the mean's standard error is ~0.006 against a bias of ~0.004, so ~3 standard errors of margin) and the
@@ -135,8 +130,7 @@ def test_bcsegplus_constrained_long(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus", "stochastic_extragradient")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus", "stochastic_extragradient"])
 def test_global_forsaken_and_forsaken_long(evidence, algorithm):
     """GlobalForsaken (gamma = 0.33, sigma = 0.1, 30k steps): BC-SEG+ median |z| < 0.01 ([computed] 0.0034);
     SEG stays on the attracting cycle (median |z| >= 1, [computed] 1.33). Forsaken (gamma = 1/L, 20k):
@@ -161,8 +155,7 @@ NOISES = {"gaussian": GaussianNoise, "bounded": BoundedNoise, "student-t5": lamb
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 @settings(max_examples=examples(6), phases=[Phase.explicit, Phase.generate])  # no shrinking: 1 s per example
 @given(L=st.floats(0.5, 2.0), c=st.floats(0.0, 0.45), where=st.floats(0.1, 0.9), sigma=st.floats(0.05, 0.3),
        noise=st.sampled_from(sorted(NOISES)))
@@ -197,8 +190,7 @@ def test_bcsegplus_generated_instances(evidence, algorithm, L, c, where, sigma, 
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.uses("bias_corrected_seg_plus")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_scaled_lipschitz_and_heavy_tails(evidence, algorithm):
     """Noise models outside the additive-Gaussian case: the runner's two-point 'scaled Lipschitz' mixture
     (random operators 3(x-1)(y-1) w.p. 0.2, 0.5xy w.p. 0.8; L = 1, L_hat = sqrt 2, z* = (0.6, 0.6); gamma = 0.5 <

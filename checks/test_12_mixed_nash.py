@@ -41,8 +41,7 @@ def _grid_mwu(mwu):
     return G, p[0, 0], q[0, 0]
 
 
-@pytest.mark.claim("mixed.md-finite-games")
-@pytest.mark.uses("entropic_mirror_descent")
+@pytest.mark.claim("mixed.md-finite-games", uses=["entropic_mirror_descent"])
 @settings(max_examples=examples(10))
 @given(m=st.integers(2, 10), n=st.integers(2, 10), seed=st.integers(0, 2**16))
 @example(m=2, n=2, seed=-1)  # matching pennies: the last iterate spirals out, the average converges
@@ -79,8 +78,7 @@ def test_mirror_descent_finite_games(evidence, algorithm, m, n, seed):
                     float(np.polyfit(np.log(HORIZONS), np.log(np.maximum(gaps, 1e-300)), 1)[0]))
 
 
-@pytest.mark.claim("mixed.md-finite-games", "mixed.escaping-traps")
-@pytest.mark.uses("entropic_mirror_descent")
+@pytest.mark.claim("mixed.md-finite-games", "mixed.escaping-traps", uses=["entropic_mirror_descent"])
 def test_mirror_descent_weird_saddle_grid(evidence, algorithm):
     """MWU on the weird saddle restricted to the 81 x 81 grid (eta = 0.05, T = 2e4): the averaged mixed
     strategies have a *continuous-game* gap < 0.01 ([computed] 0.0066) around the value 0 - the pure
@@ -93,8 +91,7 @@ def test_mirror_descent_weird_saddle_grid(evidence, algorithm):
     evidence.parameters(grid=81, eta=0.05, T=20000)
 
 
-@pytest.mark.claim("mixed.escaping-traps")
-@pytest.mark.uses("entropic_mirror_descent", "projected_gradient_descent_ascent")
+@pytest.mark.claim("mixed.escaping-traps", uses=["entropic_mirror_descent", "projected_gradient_descent_ascent"])
 def test_projected_gda_trapped_mixed_escapes(evidence, algorithm):
     """max_omega min_theta -omega^2 theta^2 + omega theta on [-2, 2]^2 (theta = x min, omega = y max). Projected
     GDA (alpha = 0.05, 5000 steps) from the catalogue's 6 starts and 26 random ones with |z0| >= 0.1 ends on the
@@ -138,8 +135,7 @@ def test_projected_gda_trapped_mixed_escapes(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("mixed.md-langevin")
-@pytest.mark.uses("mirror_descent_langevin")
+@pytest.mark.claim("mixed.md-langevin", uses=["mirror_descent_langevin"])
 def test_mirror_descent_langevin_weird_saddle(evidence, algorithm):
     """Entropic MD on measures over [-2, 2] with 2048 particles per player, each Gibbs measure sampled by 50
     projected Langevin steps (temperature 1/(eta t), eta = 1), T = 200: the duality gap of the averaged

@@ -14,8 +14,7 @@ from problems.minimax.minty_oracles import NoisyOperator, robbins_monro, tail_su
 
 
 # ------------------------------------------------ takehome.spurious-no-min-analogue
-@pytest.mark.claim("takehome.spurious-no-min-analogue")
-@pytest.mark.uses("extragradient", "gradient_descent_ascent")
+@pytest.mark.claim("takehome.spurious-no-min-analogue", uses=["extragradient", "gradient_descent_ascent"])
 def test_takehome_spurious_attractors_have_no_min_analogue(evidence, algorithm):
     """By reference to spurious.min-vs-minimax-ict, spurious.almost-bilinear (corrected)
     and spurious.forsaken, on their smallest instances: GD limit sets are critical;
@@ -29,8 +28,8 @@ def test_takehome_spurious_attractors_have_no_min_analogue(evidence, algorithm):
 
 
 # --------------------------------------------------- takehome.step-size-schedules
-@pytest.mark.claim("takehome.step-size-schedules")
-@pytest.mark.uses("constrained_extragradient_plus", "curvature_extragradient_plus")
+@pytest.mark.claim("takehome.step-size-schedules", uses=["constrained_extragradient_plus",
+                                                         "curvature_extragradient_plus"])
 def test_takehome_some_schedules_converge(evidence, algorithm):
     """'Possible to converge under some settings': on Forsaken (c = 0.45), constant-step
     CEG+ (gamma = 1/L, damping 1/2) stays on the spurious cycle, while CurvatureEG+,
@@ -47,8 +46,7 @@ def test_takehome_some_schedules_converge(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("takehome.step-size-schedules")
-@pytest.mark.uses("extragradient", "extragradient_plus")
+@pytest.mark.claim("takehome.step-size-schedules", uses=["extragradient", "extragradient_plus"])
 def test_takehome_constant_step_eg_plus_vs_vanishing_seg(evidence, algorithm):
     """GlobalForsaken with noise sigma = 0.1 from (1, 1), 64 seeds: SEG with both steps
     vanishing (0.33 * 0.055/sqrt(1 + k/100)) follows the flow onto its attracting cycle

@@ -97,9 +97,8 @@ def _draw_rate(fig, runs):
 
 
 # ---------------------------------------------------------------- the rate, large width
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.uses("activation_flip_fraction", "full_batch_gradient_descent", "neuron_drift", "ntk_gram",
-                  "relu_network")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 def test_du_geometric_rate(evidence, algorithm, device):
     """At width m = 2000 (pinned instance, 2 seeds) the squared residual never exceeds
     (1 − ηλ₀/2)^k ‖u(0) − y‖², for k ≤ K = min(600, ⌈10/(ηλ₀)⌉) (the bound falls by e^{−5}); at
@@ -118,9 +117,8 @@ def test_du_geometric_rate(evidence, algorithm, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.uses("activation_flip_fraction", "full_batch_gradient_descent", "neuron_drift", "ntk_gram",
-                  "relu_network")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 @settings(max_examples=examples(8))
 @given(n=st.integers(5, 20), d=st.integers(4, 10), seed=st.integers(0, 2**16),
        labels=st.sampled_from(["sign", "sin"]))
@@ -135,9 +133,8 @@ def test_du_geometric_rate_random_instances(evidence, algorithm, device, n, d, s
                          rel=ROUNDING, headline=True)
 
 
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.uses("activation_flip_fraction", "full_batch_gradient_descent", "neuron_drift", "ntk_gram",
-                  "relu_network")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 def test_du_rate_as_printed(evidence, algorithm, device):
     """As printed: "the empirical risk converges to zero with a geometric rate of (1 − η)". With
     the step used here (η = 1/λ_max(H(0)) ≈ 0.5, within the theorem's O(·) up to constants) the
@@ -156,9 +153,8 @@ def test_du_rate_as_printed(evidence, algorithm, device):
 
 
 # ----------------------------------------------------------- duplicate / collinear inputs
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.uses("activation_flip_fraction", "full_batch_gradient_descent", "neuron_drift", "ntk_gram",
-                  "relu_network")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 def test_du_degenerate_inputs_stall(evidence, algorithm, device):
     """Where λ₀ = 0 the theorem says nothing and GD must stall at the unavoidable floor:
     (i) a duplicated input with labels ±1: f(x_i) = f(x_j) forces Σ res² ≥ (y_i − y_j)²/2 = 2;
@@ -185,9 +181,8 @@ def test_du_degenerate_inputs_stall(evidence, algorithm, device):
 DRIFT_WIDTHS = (250, 1000, 4000)
 
 
-@pytest.mark.claim("opt.du-stays-near-init")
-@pytest.mark.uses("activation_flip_fraction", "full_batch_gradient_descent", "neuron_drift", "ntk_gram",
-                  "relu_network")
+@pytest.mark.claim("opt.du-stays-near-init", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                   "neuron_drift", "ntk_gram", "relu_network"])
 def test_du_weights_stay_near_init(evidence, algorithm, device):
     """max_r ‖w_r(k) − w_r(0)‖ ≤ R′ = 4√n‖y − u(0)‖/(√m λ₀) and shrinks like m^{−1/2} (slope within
     ¼ of −½); the fraction of (input, neuron) activation flips decreases with m. Pinned
@@ -235,8 +230,7 @@ def _digits_3_vs_7(n=80, dims=16):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("opt.random-labels-slower")
-@pytest.mark.uses("full_batch_gradient_descent", "ntk_gram", "relu_network")
+@pytest.mark.claim("opt.random-labels-slower", uses=["full_batch_gradient_descent", "ntk_gram", "relu_network"])
 def test_random_labels_fit_slower(evidence, algorithm, device):
     """Kernel regime (Arora, Du, Hu, Li, Wang, ICML 2019): ‖u(k) − y‖² ≈ Σ_i (1 − ηλ_i)^{2k}
     (v_iᵀ(u(0) − y))², (λ_i, v_i) the eigenpairs of H^∞; random labels put their mass on small

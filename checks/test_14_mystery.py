@@ -44,8 +44,7 @@ def fit_true_and_random_labels(evidence, algorithm, split, widths, epochs, devic
     return out
 
 
-@pytest.mark.claim("mystery.random-labels")
-@pytest.mark.uses("train_mlp_classifier")
+@pytest.mark.claim("mystery.random-labels", uses=["train_mlp_classifier"])
 @pytest.mark.slow
 def test_mlp_fits_random_labels_digits(evidence, algorithm, device):
     """Zhang et al. (ICLR 2017) at digits scale: an MLP 64-512-512-10 (Adam 1e-3, batch
@@ -57,8 +56,7 @@ def test_mlp_fits_random_labels_digits(evidence, algorithm, device):
     fit_true_and_random_labels(evidence, algorithm, split, (512, 512), 300, device, "digits")
 
 
-@pytest.mark.claim("mystery.random-labels")
-@pytest.mark.uses("train_mlp_classifier")
+@pytest.mark.claim("mystery.random-labels", uses=["train_mlp_classifier"])
 @pytest.mark.gpu
 def test_mlp_fits_random_labels_mnist1d(evidence, algorithm, device, scale):
     """The same on MNIST-1D (4000 train / 1000 test, generated locally; at --scale tiny
@@ -72,8 +70,8 @@ def test_mlp_fits_random_labels_mnist1d(evidence, algorithm, device, scale):
 
 
 # ------------------------------------------------------- mystery.rademacher-vacuous
-@pytest.mark.claim("mystery.rademacher-vacuous")
-@pytest.mark.uses("empirical_rademacher", "min_norm_least_squares", "random_relu_features")
+@pytest.mark.claim("mystery.rademacher-vacuous", uses=["empirical_rademacher", "min_norm_least_squares",
+                                                       "random_relu_features"])
 def test_memorising_class_has_rademacher_one(evidence, algorithm):
     """If a class fits every sign vector, R_A(H) = 1 and the bound sup|R - R_n| <~ R_A + O(n^-1/2)
     is vacuous for the 0-1 loss. A memoriser h_v in the class of two-layer ReLU nets
@@ -101,8 +99,7 @@ def test_memorising_class_has_rademacher_one(evidence, algorithm):
 
 
 # ----------------------------------------------------- overparam.existence-2nplusd
-@pytest.mark.claim("overparam.existence-2nplusd")
-@pytest.mark.uses("interpolating_relu_network")
+@pytest.mark.claim("overparam.existence-2nplusd", uses=["interpolating_relu_network"])
 @settings(max_examples=examples(10))
 @given(n=st.integers(2, 200), d=st.integers(1, 20), seed=st.integers(0, 2**16))
 @example(n=200, d=20, seed=0)
@@ -131,8 +128,7 @@ def test_two_layer_relu_interpolates_with_2n_plus_d_weights(evidence, algorithm,
 
 
 # --------------------------------------------------------- overparam.last-layer-only
-@pytest.mark.claim("overparam.last-layer-only")
-@pytest.mark.uses("gradient_descent_least_squares", "random_fourier_features")
+@pytest.mark.claim("overparam.last-layer-only", uses=["gradient_descent_least_squares", "random_fourier_features"])
 def test_training_last_layer_converges_linearly(evidence, algorithm):
     """Training only the read-out of a net whose hidden features have rank n is linear
     least squares; GD with eta = 1/lambda_max(F F^T) from 0 satisfies
@@ -161,8 +157,7 @@ def test_training_last_layer_converges_linearly(evidence, algorithm):
 
 
 # ------------------------------------------------------------ overparam.model-sizes
-@pytest.mark.claim("overparam.model-sizes")
-@pytest.mark.uses("resnet_parameter_count")
+@pytest.mark.claim("overparam.model-sizes", uses=["resnet_parameter_count"])
 def test_resnet152_parameter_count(evidence, algorithm):
     """The tutorial's 'ResNet-152: 60.3 M' parameters: the bottleneck ResNet with blocks
     (3, 8, 36, 3) (He et al., CVPR 2016) has 60,192,808 (= torchvision's resnet152),
@@ -176,8 +171,7 @@ def test_resnet152_parameter_count(evidence, algorithm):
     evidence.tight("ResNet-152 = 60,192,808 (torchvision)", n152, 60_192_808)
 
 
-@pytest.mark.claim("overparam.model-sizes")
-@pytest.mark.uses("resnet_parameter_count")
+@pytest.mark.claim("overparam.model-sizes", uses=["resnet_parameter_count"])
 @pytest.mark.slow
 def test_resnet152_count_matches_torch_modules(evidence, algorithm):
     """Differential: ResNet-152 built from torch modules on the meta device (no memory)

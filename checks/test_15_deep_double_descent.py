@@ -79,8 +79,7 @@ def judge_model_wise(evidence, widths, train_err, test_err, noise):
                     "dashed: the smallest width with train error <= 1%.")
 
 
-@pytest.mark.claim("dd.nakkiran-model-wise")
-@pytest.mark.uses("train_mlp_classifier")
+@pytest.mark.claim("dd.nakkiran-model-wise", uses=["train_mlp_classifier"])
 @pytest.mark.slow
 def test_model_wise_double_descent_cpu_proxy(evidence, algorithm):
     """CPU proxy: 2000 train / 2000 test MNIST-1D samples, 15% label noise, widths 8, 32, 128,
@@ -93,8 +92,7 @@ def test_model_wise_double_descent_cpu_proxy(evidence, algorithm):
     judge_model_wise(evidence, widths, train_err, test_err, 0.15)
 
 
-@pytest.mark.claim("dd.nakkiran-model-wise")
-@pytest.mark.uses("train_mlp_classifier")
+@pytest.mark.claim("dd.nakkiran-model-wise", uses=["train_mlp_classifier"])
 @pytest.mark.gpu
 def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale):
     """The notebook's protocol: 4000 / 4000 samples, 15% label noise, the 28 widths, 1000 epochs
@@ -108,8 +106,7 @@ def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale):
     judge_model_wise(evidence, widths, train_err, test_err, 0.15)
 
 
-@pytest.mark.claim("dd.nakkiran-epoch-wise")
-@pytest.mark.uses("train_mlp_classifier")
+@pytest.mark.claim("dd.nakkiran-epoch-wise", uses=["train_mlp_classifier"])
 @pytest.mark.gpu
 def test_epoch_wise_double_descent_gpu(evidence, algorithm, device, scale):
     """Epoch-wise: the width-400 MLP on MNIST-1D with 20% label noise, Adam 1e-4, test

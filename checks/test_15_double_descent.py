@@ -98,8 +98,7 @@ def _orthonormal(d):
     return np.sqrt((2 * np.arange(d + 1) + 1) / 2.0)  # ||sqrt((2k+1)/2) P_k||_{L2[-1,1]} = 1
 
 
-@pytest.mark.claim("dd.poly-curve-fitting")
-@pytest.mark.uses("legendre_features", "min_norm_least_squares", "monomial_features")
+@pytest.mark.claim("dd.poly-curve-fitting", uses=["legendre_features", "min_norm_least_squares", "monomial_features"])
 @settings(max_examples=examples(1))
 @given(sigma=st.floats(0.05, 0.2), seed=st.integers(0, 2**16))
 @example(sigma=0.1, seed=0)
@@ -206,8 +205,7 @@ def check_double_descent(evidence, sweep, n, grid, label, sweet_spot=True):
                         norm=float(med["coefficient norm"][i]), test_error=float(med["test error"][i]))
 
 
-@pytest.mark.claim("dd.belkin-rff")
-@pytest.mark.uses("min_norm_least_squares", "random_fourier_features")
+@pytest.mark.claim("dd.belkin-rff", uses=["min_norm_least_squares", "random_fourier_features"])
 def test_belkin_rff_digits(evidence, algorithm):
     """Random Fourier features, min-norm fit, digits 3-vs-7 (n = 200 train, 162 test,
     targets +-1), bandwidth = median distance, 5 feature draws: test MSE and ||a||
@@ -224,8 +222,7 @@ def test_belkin_rff_digits(evidence, algorithm):
         "Test MSE and coefficient norm vs N (medians over 5 feature draws, band = range); dashed: N = n.")
 
 
-@pytest.mark.claim("dd.belkin-rff")
-@pytest.mark.uses("min_norm_least_squares", "random_fourier_features")
+@pytest.mark.claim("dd.belkin-rff", uses=["min_norm_least_squares", "random_fourier_features"])
 @settings(max_examples=examples(1))
 @given(teacher=smooth_teachers(p_range=(5, 20)), n=st.integers(40, 100))
 @example(teacher=SmoothTeacher(p=10, sigma=0.3, seed=1), n=80)
@@ -257,8 +254,7 @@ def test_belkin_rff_synthetic(evidence, algorithm, teacher, n):
     check_double_descent(evidence, sweep, n, grid, "synthetic", sweet_spot=False)
 
 
-@pytest.mark.claim("dd.belkin-rff")
-@pytest.mark.uses("min_norm_least_squares", "random_fourier_features")
+@pytest.mark.claim("dd.belkin-rff", uses=["min_norm_least_squares", "random_fourier_features"])
 @pytest.mark.slow
 def test_belkin_rff_ten_classes(evidence, algorithm):
     """All 10 digit classes, n = 500, one-hot targets (multi-output least squares:
@@ -275,8 +271,7 @@ def test_belkin_rff_ten_classes(evidence, algorithm):
 
 
 # --------------------------------------------------------- dd.belkin-other-models
-@pytest.mark.claim("dd.belkin-other-models")
-@pytest.mark.uses("min_norm_least_squares", "random_relu_features")
+@pytest.mark.claim("dd.belkin-other-models", uses=["min_norm_least_squares", "random_relu_features"])
 def test_belkin_relu_features(evidence, algorithm):
     """Random ReLU features relu(V^T x)/sqrt(N) (a two-layer ReLU net with a frozen
     first layer), min-norm fit, digits 3-vs-7 (inputs centred), 3 feature draws: the same
@@ -287,8 +282,7 @@ def test_belkin_relu_features(evidence, algorithm):
     check_double_descent(evidence, sweep, n, DIGITS_GRID, "ReLU features")
 
 
-@pytest.mark.claim("dd.belkin-other-models")
-@pytest.mark.uses("random_forest_classifier")
+@pytest.mark.claim("dd.belkin-other-models", uses=["random_forest_classifier"])
 def test_random_forest_averaging(evidence, algorithm):
     """Belkin et al.'s forests (bootstrap off, max_features = sqrt): a single tree
     grown to n leaves interpolates (train error 0), and averaging 20 such trees
@@ -316,8 +310,7 @@ def test_random_forest_averaging(evidence, algorithm):
 
 
 # ---------------------------------------------------------------- dd.norm-peak-n-eq-p
-@pytest.mark.claim("dd.norm-peak-n-eq-p")
-@pytest.mark.uses("min_norm_least_squares", "random_fourier_features")
+@pytest.mark.claim("dd.norm-peak-n-eq-p", uses=["min_norm_least_squares", "random_fourier_features"])
 def test_norm_peak_and_error_vs_norm(evidence, algorithm):
     """Along the RFF sweep of dd.belkin-rff: argmax_N ||theta|| in [0.8n, 1.25n];
     on the interpolating branch (N >= n) test MSE is increasing in ||theta||

@@ -32,8 +32,7 @@ def _forward_scale(weights, alpha, inputs):
 
 
 # ------------------------------------------------------------------ nn.l-layer-definition
-@pytest.mark.claim("nn.l-layer-definition")
-@pytest.mark.uses("init_he", "relu_network")
+@pytest.mark.claim("nn.l-layer-definition", uses=["init_he", "relu_network"])
 @settings(max_examples=examples(8))
 @given(depth=st.integers(2, 5), m=st.integers(2, 24), p=st.integers(1, 10),
        c=st.floats(0.01, 100.0), seed=st.integers(0, 2**16), output_relu=st.booleans())
@@ -77,8 +76,8 @@ TABLE_EXAMPLES = examples(5) + 2  # hypothesis examples + explicit ones: the Bon
 FAMILY_FALSE_ALARM = 1e-4
 
 
-@pytest.mark.claim("init.table")
-@pytest.mark.uses("init_e_et_al", "init_he", "init_lecun", "init_mean_field", "init_ntk", "init_xavier")
+@pytest.mark.claim("init.table", uses=["init_e_et_al", "init_he", "init_lecun", "init_mean_field", "init_ntk",
+                                       "init_xavier"])
 @settings(max_examples=examples(5))
 @given(p=st.integers(1, 200), m=st.integers(8, 160), seed=st.integers(0, 2**16))
 @example(p=64, m=16, seed=0)   # p >> m: Xavier's 2/(m+p) and 1/m differ five-fold
@@ -129,9 +128,8 @@ NETS = 200
 Z_SIGNAL = stats.norm.isf(1e-4 / 2 / (examples(5) + 3))  # family-wise 1e-4 over the examples (1e-5 each in CI)
 
 
-@pytest.mark.claim("init.signal-propagation")
-@pytest.mark.uses("init_e_et_al", "init_he", "init_lecun", "init_mean_field", "init_ntk", "init_xavier",
-                  "input_gradients", "relu_network")
+@pytest.mark.claim("init.signal-propagation", uses=["init_e_et_al", "init_he", "init_lecun", "init_mean_field",
+                                                    "init_ntk", "init_xavier", "input_gradients", "relu_network"])
 @settings(max_examples=examples(5))
 @given(scheme=st.sampled_from(TABLE_SCHEMES), depth=st.integers(2, 5), m=st.integers(16, 40),
        p=st.integers(2, 32), output_relu=st.booleans(), seed=st.integers(0, 2**16))
@@ -191,8 +189,8 @@ EXPECTED_GAMMA = {"lecun": sp.Rational(1, 2), "he": sp.Rational(1, 2), "ntk": sp
                   "xavier": sp.Integer(1), "mean_field": sp.Integer(1)}
 
 
-@pytest.mark.claim("init.phase-diagram-luo")
-@pytest.mark.uses("init_he", "init_lecun", "init_mean_field", "init_ntk", "init_xavier")
+@pytest.mark.claim("init.phase-diagram-luo", uses=["init_he", "init_lecun", "init_mean_field", "init_ntk",
+                                                   "init_xavier"])
 def test_phase_diagram_coordinates(evidence, algorithm):
     """γ = lim −log(β_out β_in/α)/log m and γ′ = lim −log(β_out/β_in)/log m of each scheme's
     two-layer specialisation (sympy limits of the registered scheme's own variances): LeCun,

@@ -43,8 +43,7 @@ def concentric_circles(n_per_class: int, r_inner: float, r_outer: float, noise: 
     return np.concatenate(pts), np.concatenate(labels)
 
 
-@pytest.mark.claim("kernel.feature-map-separability")
-@pytest.mark.uses("random_fourier_features")
+@pytest.mark.claim("kernel.feature-map-separability", uses=["random_fourier_features"])
 @settings(max_examples=examples(4))
 @given(n=st.integers(20, 50), r_inner=st.floats(0.3, 1.0), gap=st.floats(0.6, 2.0), noise_frac=st.floats(0.0, 0.24),
        seed=st.integers(0, 2**16))
@@ -74,8 +73,7 @@ def explicit_empirical_ntk(x, w, v, m):
     return (act @ np.swapaxes(act, -1, -2) + ((on * v[:, None, :] ** 2) @ np.swapaxes(on, -1, -2)) * (x @ x.T)) / m
 
 
-@pytest.mark.claim("kernel.ntk-limit")
-@pytest.mark.uses("relu_ntk_kernel")
+@pytest.mark.claim("kernel.ntk-limit", uses=["relu_ntk_kernel"])
 @settings(max_examples=examples(3))
 @given(p=st.integers(2, 20), seed=st.integers(0, 2**16))
 @example(p=10, seed=0)
@@ -118,8 +116,7 @@ def _train(algorithm, x, y, m, scale, c, rng):
     return np.linalg.norm(k1 - k0) / np.linalg.norm(k0), losses
 
 
-@pytest.mark.claim("kernel.ntk-constancy-lazy-vs-mf")
-@pytest.mark.uses("empirical_ntk", "two_layer_relu_gradient_descent")
+@pytest.mark.claim("kernel.ntk-constancy-lazy-vs-mf", uses=["empirical_ntk", "two_layer_relu_gradient_descent"])
 @settings(max_examples=examples(1))
 @given(seed=st.integers(0, 2**16))
 @example(seed=0)

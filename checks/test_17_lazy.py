@@ -60,8 +60,7 @@ def _ntk_lr(algorithm, weights, alpha, X, c=1.0):
 
 
 # ------------------------------------------------------------------------ lazy.definition
-@pytest.mark.claim("lazy.definition")
-@pytest.mark.uses("lazy_training_ratio")
+@pytest.mark.claim("lazy.definition", uses=["lazy_training_ratio"])
 @settings(max_examples=examples(15))
 @given(depth=st.integers(1, 4), batch=st.integers(1, 3), m=st.integers(1, 12), p=st.integers(1, 12),
        scale=st.floats(1e-3, 1e3), move=st.floats(0.0, 10.0), seed=st.integers(0, 2**16))
@@ -117,9 +116,8 @@ def _kappa_sweep(algorithm, scheme, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.kappa-by-init")
-@pytest.mark.uses("full_batch_gradient_descent", "init_{scheme}", "lazy_training_ratio", "ntk_gram",
-                  "relu_network")
+@pytest.mark.claim("lazy.kappa-by-init", uses=["full_batch_gradient_descent", "init_{scheme}", "lazy_training_ratio",
+                                               "ntk_gram", "relu_network"])
 @pytest.mark.parametrize("scheme", ["lecun", "he", "ntk", "xavier", "mean_field", "jacot"])
 def test_kappa_by_init(evidence, algorithm, device, scheme):
     """κ → 0 with width under LeCun, He, NTK (slope of log κ ≤ −¼; the summed κ of the standard
@@ -216,8 +214,8 @@ def draw_chizat(fig, kappa, slopes):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.chizat-condition")
-@pytest.mark.uses("full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram", "relu_network")
+@pytest.mark.claim("lazy.chizat-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram",
+                                                  "relu_network"])
 def test_chizat_condition_as_printed(evidence, algorithm, device):
     """As printed: v, x ~ N(0, β²) two-layer nets are lazy as long as mβ → ∞. With β the
     standard deviation m^{−c}, c = ¾ gives mβ = m^{1/4} → ∞, yet κ grows with m (slope
@@ -237,8 +235,8 @@ def test_chizat_condition_as_printed(evidence, algorithm, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.chizat-condition")
-@pytest.mark.uses("full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram", "relu_network")
+@pytest.mark.claim("lazy.chizat-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram",
+                                                  "relu_network"])
 def test_chizat_condition_corrected(evidence, algorithm, device):
     """Corrected: lazy iff m α β² → ∞, i.e. c < ½ for β = m^{−c}, α = 1. Slopes match the
     prediction within 1/8 (half the ¼ spacing of the grid's predicted slopes, so a slope
@@ -310,8 +308,8 @@ def _linearisation_gap(algorithm, scheme, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.linearization")
-@pytest.mark.uses("full_batch_gradient_descent", "init_jacot", "ntk_gram", "relu_network")
+@pytest.mark.claim("lazy.linearization", uses=["full_batch_gradient_descent", "init_jacot", "ntk_gram",
+                                               "relu_network"])
 def test_linearised_training_agrees(evidence, algorithm, device):
     """In the lazy regime training h and its first-order Taylor expansion h^lin around the
     initialisation are equivalent: under the Jacot parametrisation sup_t sup_a |h_t − h^lin_t|

@@ -11,8 +11,8 @@ from checks.test_17_lazy import chizat_slopes, draw_chizat
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-condition")
-@pytest.mark.uses("full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram", "relu_network")
+@pytest.mark.claim("robust.nonlazy-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram",
+                                                     "relu_network"])
 def test_nonlazy_sufficient_condition(evidence, algorithm, device):
     """Tutorial: DNNs are non-lazy if α ≫ (m^{3/2} Σ_l β_l)^L; for L = 2, α = 1, β₁ = β₂ = m^{−c}:
     (2 m^{3/2−c})² → 0 iff c > 3/2 (sympy). Dynamics: κ → ∞ (slope ≥ 1/8) for every c > ½ of the

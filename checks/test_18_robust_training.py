@@ -76,8 +76,7 @@ def certified_nearest_neighbour_accuracy(eps: float) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.adversarial-examples")
-@pytest.mark.uses("pgd_linf")
+@pytest.mark.claim("robust.adversarial-examples", uses=["pgd_linf"])
 def test_pgd_breaks_a_digits_mlp(evidence, algorithm, device):
     """An accurate network is not robust where a robust classifier exists: an MLP with ≥ 97% clean
     test accuracy on digits, attacked by ℓ∞ PGD (registry ``pgd_linf``; ε = 0.1 on [0,1] pixels,
@@ -122,9 +121,8 @@ NONLAZY_WIDTHS = (200, 400, 800)
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-bound")
-@pytest.mark.uses("full_batch_gradient_descent", "input_gradients", "ntk_gram", "perturbation_stability",
-                  "relu_network")
+@pytest.mark.claim("robust.nonlazy-bound", uses=["full_batch_gradient_descent", "input_gradients", "ntk_gram",
+                                                 "perturbation_stability", "relu_network"])
 def test_nonlazy_stability_bound(evidence, algorithm, device):
     """Theorem (non-lazy, two-layer): with β = m^{−c}, c > 3/2, α = 1 and m ≫ n², perturbation
     stability ≤ Õ(n/m^{c+1.5}). Here c = 1.6, n = 10 points on S⁹ (labels ±1), m ∈ {200, 400, 800}
@@ -259,9 +257,8 @@ def _report_sweep(evidence, cfg, out, tag):
 
 
 @pytest.mark.gpu
-@pytest.mark.claim("robust.cnn-width-depth")
-@pytest.mark.uses("conv_relu_network", "full_batch_gradient_descent", "input_gradients",
-                  "perturbation_stability")
+@pytest.mark.claim("robust.cnn-width-depth", uses=["conv_relu_network", "full_batch_gradient_descent",
+                                                   "input_gradients", "perturbation_stability"])
 def test_cnn_stability_width_depth(evidence, algorithm, device, scale):
     """CNN (3×3 convolutions, He init) trained by GD (η = 1/tr Θ₀) on digits 3-vs-7: P/ε after
     training vs width (2⁴…2⁹ channels) and depth (4…10), 3 seeds. Tutorial (slide 66): stability
@@ -281,9 +278,8 @@ def test_cnn_stability_width_depth(evidence, algorithm, device, scale):
 
 
 @pytest.mark.gpu
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.uses("full_batch_gradient_descent", "init_{scheme}", "input_gradients",
-                  "perturbation_stability", "relu_network")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["full_batch_gradient_descent", "init_{scheme}", "input_gradients",
+                                                   "perturbation_stability", "relu_network"])
 @pytest.mark.parametrize("scheme", ["lecun", "he", "ntk"])
 def test_fcnn_stability_depth_after_training(evidence, algorithm, device, scale, scheme):
     """The table's depth trends on P/ε after (lazy, NTK-normalised) GD training of L-layer FCNNs

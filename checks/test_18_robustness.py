@@ -42,8 +42,8 @@ def _exact_planar_lipschitz(W: np.ndarray, v: np.ndarray, alpha: float) -> float
     return best
 
 
-@pytest.mark.claim("robust.lipschitz-def")
-@pytest.mark.uses("init_he", "lipschitz_lower_bound", "lipschitz_upper_bound", "relu_network")
+@pytest.mark.claim("robust.lipschitz-def", uses=["init_he", "lipschitz_lower_bound", "lipschitz_upper_bound",
+                                                 "relu_network"])
 @settings(max_examples=examples(6))
 @given(m=st.integers(1, 12), depth=st.integers(2, 4), p=st.integers(2, 8), k=st.integers(2, 6),
        seed=st.integers(0, 2**16))
@@ -103,9 +103,8 @@ def _draw_planar(fig, planar, exact, lo, up):
 
 
 # ----------------------------------------------------------- robust.perturbation-stability-def
-@pytest.mark.claim("robust.perturbation-stability-def")
-@pytest.mark.uses("init_he", "init_lecun", "init_ntk", "input_gradients", "perturbation_stability",
-                  "relu_network")
+@pytest.mark.claim("robust.perturbation-stability-def", uses=["init_he", "init_lecun", "init_ntk", "input_gradients",
+                                                              "perturbation_stability", "relu_network"])
 @settings(max_examples=examples(6))
 @given(p=st.integers(2, 8), depth=st.integers(2, 4), m=st.integers(8, 64),
        scheme=st.sampled_from(["lecun", "he", "ntk"]), eps=st.floats(1e-3, 1.0), seed=st.integers(0, 2**16))
@@ -153,8 +152,7 @@ def zhu_constant() -> float:
     return 2 / math.sqrt(math.pi)
 
 
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.uses("stability_bound")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["stability_bound"])
 def test_zhu_bound_trends_symbolic(evidence, algorithm):
     """The printed bounds' trends (sympy): √(L³m/p)e^{−m/L³} rises then falls in m with its peak
     at m = L³/2 (the ↗↘); for He and NTK ∂B/∂L = (3/(2L) + 3m/L⁴)·(first term) > 0 for all m, L
@@ -186,9 +184,8 @@ def test_zhu_bound_trends_symbolic(evidence, algorithm):
     evidence.headline = "zhu_he: dB/dm = 0 exactly at m = L^3/2"
 
 
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.uses("init_he", "init_lecun", "init_ntk", "perturbation_stability", "relu_network",
-                  "stability_bound")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["init_he", "init_lecun", "init_ntk", "perturbation_stability",
+                                                   "relu_network", "stability_bound"])
 def test_zhu_bounds_hold_at_init(evidence, algorithm, device):
     """At initialisation (the lazy regime's P averages over x(0)) P/ε ≤ C·B(m, L, p), C = 2/√π
     (the constant the closed form implies, see ``zhu_constant``): (i) the closed form
@@ -229,8 +226,8 @@ def test_zhu_bounds_hold_at_init(evidence, algorithm, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.uses("init_he", "init_lecun", "init_ntk", "perturbation_stability", "relu_network")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["init_he", "init_lecun", "init_ntk", "perturbation_stability",
+                                                   "relu_network"])
 def test_zhu_trends_measured_at_init(evidence, algorithm, device):
     """The table's trends, measured on P/ε at initialisation (p = 64, L ∈ {2, 4, 6, 8},
     m ∈ {32, 128, 512}; 8 nets × 32 inputs × 16 perturbations). LeCun: ↘ in depth, as
@@ -281,8 +278,7 @@ def test_zhu_trends_measured_at_init(evidence, algorithm, device):
 
 
 # -------------------------------------------------------------------- robust.zhu-vs-prior-bounds
-@pytest.mark.claim("robust.zhu-vs-prior-bounds")
-@pytest.mark.uses("stability_bound")
+@pytest.mark.claim("robust.zhu-vs-prior-bounds", uses=["stability_bound"])
 def test_zhu_vs_prior_bounds(evidence, algorithm):
     """NTK init: Zhu et al.'s √(L³m/p)e^{−m/L³} + 1 → 1 as m → ∞ (sympy); Huang et al.'s
     2^{(3L−5)/2}√L ≥ 2 for every L ≥ 2; Wu et al.'s L²m^{1/3}√(log m) + √m L → ∞; and on a log

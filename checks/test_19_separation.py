@@ -25,8 +25,7 @@ DIGITS_LINF = 7 / 16  # R12: digits/16, train–train and test–train ℓ∞ se
 RADIUS_FRACTION = 0.45  # attack radius as a fraction of the separation (< 1/2)
 
 
-@pytest.mark.claim("robust.separation-table")
-@pytest.mark.uses("dataset_separation")
+@pytest.mark.claim("robust.separation-table", uses=["dataset_separation"])
 @settings(max_examples=examples(10))
 @given(n=st.integers(2, 40), p=st.integers(1, 12), sep=st.floats(0.01, 2.0),
        norm=st.sampled_from(["linf", "l2"]), seed=st.integers(0, 2**16))
@@ -48,8 +47,7 @@ def test_separation_statistic(evidence, algorithm, n, p, sep, norm, seed):
     evidence.tight("separation statistic = planted separation", measured, sep, rel=1e-12)
 
 
-@pytest.mark.claim("robust.separation-table")
-@pytest.mark.uses("dataset_separation")
+@pytest.mark.claim("robust.separation-table", uses=["dataset_separation"])
 def test_digits_separation(evidence, algorithm):
     """Offline proxy of the table: scikit-learn digits (pixels/16, 1200/597 split). ℓ∞ train–train
     and test–train separation = 7/16 = 0.4375 (R12; exact: pixel values are multiples of 1/16),
@@ -79,8 +77,7 @@ def test_digits_separation(evidence, algorithm):
     evidence.figure("separation", draw, "ℓ∞ separation vs twice the typical perturbation radius.")
 
 
-@pytest.mark.claim("robust.separation-implies-robust-classifier")
-@pytest.mark.uses("k_nearest_neighbours")
+@pytest.mark.claim("robust.separation-implies-robust-classifier", uses=["k_nearest_neighbours"])
 @settings(max_examples=examples(10))
 @given(n=st.integers(2, 25), p=st.integers(1, 10), sep=st.floats(0.05, 1.0), seed=st.integers(0, 2**16))
 @example(n=20, p=2, sep=0.2, seed=0)
@@ -110,8 +107,7 @@ def test_separated_data_has_robust_1nn(evidence, algorithm, n, p, sep, seed):
                    pred == y[owner], f"{int((pred != y[owner]).sum())} of {len(pred)} attacks flipped the label")
 
 
-@pytest.mark.claim("robust.curse-of-dimensionality")
-@pytest.mark.uses("relu_network")
+@pytest.mark.claim("robust.curse-of-dimensionality", uses=["relu_network"])
 @settings(max_examples=examples(6))
 @given(p=st.integers(1, 300), n=st.integers(2, 50), seed=st.integers(0, 2**16))
 @example(p=100, n=50, seed=0)

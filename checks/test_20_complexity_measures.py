@@ -53,9 +53,8 @@ def small_networks(draw):
     return [rng.standard_normal((dims[l + 1], dims[l])) for l in range(depth)]
 
 
-@pytest.mark.claim("gen.complexity-measures-jiang")
-@pytest.mark.uses("frobenius_distance_to_init", "parameter_frobenius_norm", "path_norm",
-                  "spectral_complexity")
+@pytest.mark.claim("gen.complexity-measures-jiang", uses=["frobenius_distance_to_init", "parameter_frobenius_norm",
+                                                          "path_norm", "spectral_complexity"])
 @settings(max_examples=examples(10))
 @given(weights=small_networks(), c=st.floats(2.0, 5.0), layer=st.integers(0, 2))
 @example(weights=HAND, c=2.0, layer=0)
@@ -150,9 +149,8 @@ def measure_population(evidence, algorithm, configs, epochs, device):
                     "generalisation gap: the tutorial's table beside this harness's small population.")
 
 
-@pytest.mark.claim("gen.complexity-measures-jiang")
-@pytest.mark.uses("frobenius_distance_to_init", "parameter_frobenius_norm", "path_norm",
-                  "spectral_complexity", "train_mlp_classifier")
+@pytest.mark.claim("gen.complexity-measures-jiang", uses=["frobenius_distance_to_init", "parameter_frobenius_norm",
+                                                          "path_norm", "spectral_complexity", "train_mlp_classifier"])
 @pytest.mark.slow
 def test_complexity_measures_population_cpu(evidence, algorithm, device):
     """(c) CPU proxy: 6 bias-free ReLU MLPs on digits (600 train), width, depth and lr
@@ -162,9 +160,8 @@ def test_complexity_measures_population_cpu(evidence, algorithm, device):
     measure_population(evidence, algorithm, configs, 300, "cpu")
 
 
-@pytest.mark.claim("gen.complexity-measures-jiang")
-@pytest.mark.uses("frobenius_distance_to_init", "parameter_frobenius_norm", "path_norm",
-                  "spectral_complexity", "train_mlp_classifier")
+@pytest.mark.claim("gen.complexity-measures-jiang", uses=["frobenius_distance_to_init", "parameter_frobenius_norm",
+                                                          "path_norm", "spectral_complexity", "train_mlp_classifier"])
 @pytest.mark.gpu
 def test_complexity_measures_population_gpu(evidence, algorithm, device, scale):
     """(c) at GPU scale: 48 MLPs (widths, depth, lr, batch size, weight decay), digits

@@ -50,8 +50,7 @@ def empirical_risks(h, cells, n, trials, rng):
     return (counts[..., 0] @ (h < 0).T + counts[..., 1] @ (h > 0).T) / n
 
 
-@pytest.mark.claim("gen.erm-uniform-convergence")
-@pytest.mark.uses("hoeffding_union_bound")
+@pytest.mark.claim("gen.erm-uniform-convergence", uses=["hoeffding_union_bound"])
 @settings(max_examples=examples(2))
 @given(n=st.integers(100, 2000), log2_k=st.integers(2, 8), delta=st.floats(0.02, 0.2), eta=st.floats(0.0, 0.3))
 @example(n=500, log2_k=8, delta=0.05, eta=0.1)
@@ -79,8 +78,7 @@ def _hoeffding(value_range: float, draws: int) -> float:
     return value_range * np.sqrt(np.log(2 / ALPHA) / (2 * draws))
 
 
-@pytest.mark.claim("gen.rademacher-def")
-@pytest.mark.uses("empirical_rademacher", "rademacher_exact_enumeration")
+@pytest.mark.claim("gen.rademacher-def", uses=["empirical_rademacher", "rademacher_exact_enumeration"])
 @settings(max_examples=examples(4))
 @given(n=st.integers(4, 12), d=st.integers(1, 6), radius=st.floats(0.1, 3.0), c=st.floats(-3.0, 3.0),
        k=st.integers(2, 30), seed=st.integers(0, 2**16))
@@ -126,8 +124,7 @@ def test_rademacher_complexity_properties(evidence, algorithm, n, d, radius, c, 
 
 
 # ---------------------------------------------------------- gen.rademacher-bound
-@pytest.mark.claim("gen.rademacher-bound")
-@pytest.mark.uses("empirical_rademacher")
+@pytest.mark.claim("gen.rademacher-bound", uses=["empirical_rademacher"])
 @settings(max_examples=examples(2))
 @given(n=st.integers(100, 400), log2_k=st.integers(4, 7), eta=st.floats(0.0, 0.3))
 @example(n=200, log2_k=6, eta=0.1)
@@ -179,8 +176,7 @@ def junk_sweep(fit, designs: int = 8):
     return {k: np.array(v) for k, v in out.items()}
 
 
-@pytest.mark.claim("gen.koehler-bound")
-@pytest.mark.uses("min_norm_least_squares", "one_sided_uniform_convergence")
+@pytest.mark.claim("gen.koehler-bound", uses=["min_norm_least_squares", "one_sided_uniform_convergence"])
 def test_koehler_norm_bound(evidence, algorithm):
     """Koehler, Zhou, Sutherland, Srebro (NeurIPS 2021), junk-feature model (5 signal
     directions, ||w*|| = 1; D = 20n junk ones, Tr Sigma_2 = sqrt(n); sigma^2 = 0.25):
@@ -207,8 +203,8 @@ def test_koehler_norm_bound(evidence, algorithm):
 NOISE_LEVELS = (0.1, 0.2, 0.4)
 
 
-@pytest.mark.claim("gen.uniform-convergence-fails")
-@pytest.mark.uses("kernel_ridge_regression", "laplace_kernel", "min_norm_least_squares")
+@pytest.mark.claim("gen.uniform-convergence-fails", uses=["kernel_ridge_regression", "laplace_kernel",
+                                                          "min_norm_least_squares"])
 def test_interpolation_of_noisy_labels_generalises(evidence, algorithm):
     """(a) Belkin, Ma, Mandal (ICML 2018): the Laplace-kernel interpolant (h = median
     distance) of digits labels corrupted at rate eta (a fraction eta of the 1000 train
@@ -243,8 +239,7 @@ def test_interpolation_of_noisy_labels_generalises(evidence, algorithm):
 
 
 # ------------------------------------------------------------- gen.one-sided-uc-def
-@pytest.mark.claim("gen.one-sided-uc-def")
-@pytest.mark.uses("one_sided_uniform_convergence")
+@pytest.mark.claim("gen.one-sided-uc-def", uses=["one_sided_uniform_convergence"])
 @settings(max_examples=examples(4))
 @given(n=st.integers(3, 12), extra=st.integers(2, 30), slack=st.floats(0.01, 1.0), seed=st.integers(0, 2**16))
 @example(n=10, extra=20, slack=0.1, seed=0)

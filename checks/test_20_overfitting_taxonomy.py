@@ -73,8 +73,7 @@ def check_between(evidence, label, excess, oracle):
 
 
 # ------------------------------------------------------------------------ benign
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.uses("k_nearest_neighbours", "nadaraya_watson")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["k_nearest_neighbours", "nadaraya_watson"])
 def test_benign_knn_log_n_neighbours(evidence, algorithm):
     """Benign: k-NN with k = ceil(ln n) has excess sigma^2/k + O((k/n)^2) -> 0: at
     n = 10^2, 10^3, 10^4 (4 training sets each) the excess lies between its exact
@@ -102,9 +101,8 @@ def test_benign_knn_log_n_neighbours(evidence, algorithm):
 
 
 # ----------------------------------------------------------------------- tempered
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.uses("k_nearest_neighbours", "kernel_ridge_regression", "laplace_kernel",
-                  "linear_interpolation", "relu_ntk_kernel")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["k_nearest_neighbours", "kernel_ridge_regression", "laplace_kernel",
+                                                  "linear_interpolation", "relu_ntk_kernel"])
 def test_tempered_nearest_neighbour_and_interpolation(evidence, algorithm):
     """Tempered: 1-NN -> 2 sigma^2, 3-NN -> 4/3 sigma^2, linear (simplicial) interpolation
     -> (1 + int_0^1 t^2 + (1-t)^2 dt) sigma^2 = 5/3 sigma^2, at n = 10^4 (4 training sets):
@@ -147,8 +145,8 @@ def check_kernel_tempered(evidence, algorithm, sizes):
         evidence.upper_bound(f"{label}: no trend, |slope of log R vs log n|", abs(slope), 0.1)
 
 
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.uses("k_nearest_neighbours", "kernel_ridge_regression", "laplace_kernel", "relu_ntk_kernel")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["k_nearest_neighbours", "kernel_ridge_regression", "laplace_kernel",
+                                                  "relu_ntk_kernel"])
 @pytest.mark.slow
 def test_tempered_and_benign_at_scale(evidence, algorithm):
     """The same at the catalogue's scale: k-NN at n = 10^5 (1-NN 2.01, 3-NN 1.33, ln n-NN
@@ -178,8 +176,7 @@ def check_catastrophic(evidence, algorithm, sizes, test_points):
     return risks
 
 
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.uses("kernel_interpolation_high_precision", "min_norm_least_squares")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["kernel_interpolation_high_precision", "min_norm_least_squares"])
 def test_catastrophic_gaussian_kernel(evidence, algorithm):
     """Catastrophic: ridgeless Gaussian-kernel regression at a fixed bandwidth h = 0.1;
     R/sigma^2 explodes with n (R10: 210, 1.8e8, 1.75e11 at n = 10, 20, 40). cond(K) passes
@@ -198,8 +195,7 @@ def test_catastrophic_gaussian_kernel(evidence, algorithm):
     evidence.monotone("critically parameterised: median R increasing in n", np.array(medians), decreasing=False)
 
 
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.uses("kernel_interpolation_high_precision")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["kernel_interpolation_high_precision"])
 @pytest.mark.slow
 def test_catastrophic_gaussian_kernel_to_n40(evidence, algorithm):
     """The catastrophic sweep continued to n = 40 (cond(K) ~ 1e17-1e18 in float64)."""

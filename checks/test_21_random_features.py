@@ -26,8 +26,7 @@ def _log_slope(x, y) -> float:
 
 
 # ------------------------------------------------------------------ rf.nn-to-rf
-@pytest.mark.claim("rf.nn-to-rf")
-@pytest.mark.uses("gradient_descent_least_squares", "random_fourier_features")
+@pytest.mark.claim("rf.nn-to-rf", uses=["gradient_descent_least_squares", "random_fourier_features"])
 @settings(max_examples=examples(3))
 @given(p=st.integers(2, 20), bandwidth=st.floats(0.5, 3.0), seed=st.integers(0, 2**16))
 @example(p=10, bandwidth=1.0, seed=0)
@@ -148,8 +147,8 @@ def _draw_liu(fig, ratios, var, bias, mse):
     ax.legend(fontsize=7)
 
 
-@pytest.mark.claim("rf.liu-bias-variance")
-@pytest.mark.uses("bias_variance_decomposition", "min_norm_least_squares", "random_fourier_features")
+@pytest.mark.claim("rf.liu-bias-variance", uses=["bias_variance_decomposition", "min_norm_least_squares",
+                                                 "random_fourier_features"])
 def test_liu_bias_variance(evidence, algorithm):
     """Proxy of Liu et al.'s shapes with the min-norm estimator: RFF (sigma = 2.8) on digits
     3-vs-7, n = 150 from a 262-point pool, 100 fixed test points, T = 12 repetitions
@@ -160,8 +159,8 @@ def test_liu_bias_variance(evidence, algorithm):
     evidence.parameters(n=150, repetitions=12)
 
 
-@pytest.mark.claim("rf.liu-bias-variance")
-@pytest.mark.uses("bias_variance_decomposition", "min_norm_least_squares", "random_fourier_features")
+@pytest.mark.claim("rf.liu-bias-variance", uses=["bias_variance_decomposition", "min_norm_least_squares",
+                                                 "random_fourier_features"])
 @pytest.mark.slow
 def test_liu_bias_variance_full(evidence, algorithm):
     """The catalogue's design: T = 40, m/n in 0.27..27 (R3: variance 0.079 -> 0.334 | 0.370 -> 0.009)."""
@@ -170,8 +169,7 @@ def test_liu_bias_variance_full(evidence, algorithm):
 
 
 # ------------------------------------------------------------- rf.sgd-vs-minnorm
-@pytest.mark.claim("rf.sgd-vs-minnorm")
-@pytest.mark.uses("sgd_least_squares")
+@pytest.mark.claim("rf.sgd-vs-minnorm", uses=["sgd_least_squares"])
 @settings(max_examples=examples(3))
 @given(n=st.integers(10, 30), ratio=st.floats(2.0, 4.0), seed=st.integers(0, 2**16))
 @example(n=20, ratio=4.0, seed=0)
@@ -202,8 +200,8 @@ def test_sgd_converges_to_min_norm(evidence, algorithm, n, ratio, seed):
                          100 * epochs * n * np.finfo(float).eps * np.linalg.norm(theta, axis=-1))
 
 
-@pytest.mark.claim("rf.sgd-vs-minnorm")
-@pytest.mark.uses("min_norm_least_squares", "random_fourier_features", "sgd_least_squares")
+@pytest.mark.claim("rf.sgd-vs-minnorm", uses=["min_norm_least_squares", "random_fourier_features",
+                                              "sgd_least_squares"])
 @pytest.mark.slow
 def test_sgd_curve_versus_min_norm_curve(evidence, algorithm):
     """Digits 3-vs-7 (n = 200), RFF, test MSE vs m/n for the min-norm fit, 50-pass
@@ -258,9 +256,8 @@ def _draw_curves(fig, ratios, curves):
 
 
 # ------------------------------------------------------- rf.risk-converges-order-one
-@pytest.mark.claim("rf.risk-converges-order-one")
-@pytest.mark.uses("gaussian_kernel", "kernel_ridge_regression", "min_norm_least_squares",
-                  "random_fourier_features")
+@pytest.mark.claim("rf.risk-converges-order-one", uses=["gaussian_kernel", "kernel_ridge_regression",
+                                                        "min_norm_least_squares", "random_fourier_features"])
 def test_risk_plateaus_at_kernel_risk(evidence, algorithm):
     """As m -> infinity the min-norm RFF risk converges to an O(1) constant, the risk of
     Gaussian-kernel ridgeless regression: digits 3-vs-7, n = 100, sigma = 2.8, medians

@@ -1,4 +1,4 @@
-"""Harness self-tests of declared dependencies (``@pytest.mark.uses``) and ``--impl-only``, with
+"""Harness self-tests of declared dependencies (``claim(..., uses=[...])``) and ``--impl-only``, with
 pytest's own ``pytester``: selection by declaration (templates included), the declarations index,
 undeclared lookups and out-of-contract calls refused, no torch for a numpy family, and the checks
 ``--impl-only`` runs compared with the checks whose records name the substituted algorithm."""
@@ -23,24 +23,20 @@ SAMPLE = '''
 import numpy as np
 import pytest
 
-@pytest.mark.claim("bilinear.eg-converges")
-@pytest.mark.uses("{method}")
+@pytest.mark.claim("bilinear.eg-converges", uses=["{method}"])
 @pytest.mark.parametrize("method", ["extragradient", "optimistic_gda"])
 def test_by_template(algorithm, method):
     algorithm(method)(lambda z: z, np.ones((1, 2)), 0.1, 2)
 
-@pytest.mark.claim("bilinear.gda-diverges")
-@pytest.mark.uses("gradient_descent_ascent")
+@pytest.mark.claim("bilinear.gda-diverges", uses=["gradient_descent_ascent"])
 def test_declared(algorithm):
     algorithm("gradient_descent_ascent")(lambda z: z, np.ones((1, 2)), 0.1, 2)
 
-@pytest.mark.claim("bilinear.gda-diverges")
-@pytest.mark.uses("gradient_descent_ascent")
+@pytest.mark.claim("bilinear.gda-diverges", uses=["gradient_descent_ascent"])
 def test_undeclared(algorithm):
     algorithm("extragradient")
 
-@pytest.mark.claim("bilinear.eg-converges")
-@pytest.mark.uses("extragradient")
+@pytest.mark.claim("bilinear.eg-converges", uses=["extragradient"])
 def test_outside_the_contract(algorithm):
     algorithm("extragradient")(lambda z: z, np.ones((1, 2)), 0.1, 2, damping=0.5)
 '''

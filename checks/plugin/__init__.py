@@ -3,7 +3,7 @@
 * :mod:`checks.plugin.options` — command-line options, tiers, hypothesis profiles, ``--gbu-seed``,
   the ``device`` and ``scale`` fixtures;
 * :mod:`checks.plugin.selection` — catalogue validation, tier selection, ``--impl-only`` (by the
-  checks' ``@pytest.mark.uses`` declarations), the CUDA skip;
+  checks' ``claim(..., uses=[...])`` declarations), the CUDA skip;
 * :mod:`checks.plugin.implementations` — ``--impl``, the ``algorithm`` fixture (declared names
   only, calls within the family contract), the registry lookups of each check;
 * :mod:`checks.plugin.results` — the ``evidence`` fixture, one record per check, the results

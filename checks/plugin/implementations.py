@@ -1,5 +1,5 @@
 """The implementations under test: ``--impl NAME=module:attr``, and the ``algorithm`` fixture,
-through which a check looks up only the names it declares (``@pytest.mark.uses``) and calls
+through which a check looks up only the names it declares (``claim(..., uses=[...])``) and calls
 them only with the arguments of their family's contract (``algorithms.contracts``)."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from checks.plugin.state import LOOKUPS, USES
 
 
 class UndeclaredAlgorithm(LookupError):
-    """A check looked up a registry name it does not declare in ``@pytest.mark.uses``."""
+    """A check looked up a registry name it does not declare (``claim(..., uses=[...])``)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,8 +77,8 @@ def looked_up(item: pytest.Item) -> list[str]:
 @pytest.fixture
 def algorithm(request: pytest.FixtureRequest) -> Callable[[str], Any]:
     """``algorithm(name)`` -> the implementation under test from the registry (a user's
-    ``--impl`` substitute, else the reference). The check must declare ``name`` in
-    ``@pytest.mark.uses``, and may call it only within its family's contract."""
+    ``--impl`` substitute, else the reference). The check must declare ``name``
+    (``@pytest.mark.claim(..., uses=[name])``) and may call it only within its family's contract."""
     from algorithms import registry
 
     item = request.node
@@ -92,9 +92,9 @@ def algorithm(request: pytest.FixtureRequest) -> Callable[[str], Any]:
         if name not in names:
             registry.registration(name)  # an unknown name says so first
             raise UndeclaredAlgorithm(
-                f"{item.nodeid} looks up {name!r} but does not declare it: add {name!r} to the check's "
-                f"@pytest.mark.uses(...) (declared: {sorted(names) or 'none'}); --impl-only selects checks "
-                f"by these declarations")
+                f"{item.nodeid} looks up {name!r} but does not declare it: add {name!r} to the uses=[...] of "
+                f"its @pytest.mark.claim (declared: {sorted(names) or 'none'}); --impl-only selects checks by "
+                f"these declarations")
         reg = registry.registration(name)
         return within_contract(name, reg.contract, reg.reference, registry.get(name))
 
@@ -111,18 +111,6 @@ def within_contract(name: str, contract: Any, reference: Any, obj: Any) -> Any:
 
     if inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj):
         return functools.wraps(obj, updated=())(call)
-    return _Checked(obj, call)
+    from algorithms.guard import CallProxy
 
-
-class _Checked:
-    """A callable object (an initialisation scheme, a guarded substitute) whose calls are checked."""
-
-    def __init__(self, obj: Any, call: Callable[..., Any]):
-        object.__setattr__(self, "_obj", obj)
-        object.__setattr__(self, "_call", call)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call(*args, **kwargs)
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._obj, attr)
+    return CallProxy(obj, call)  # a callable object (an initialisation scheme, a guarded substitute)

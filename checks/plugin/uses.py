@@ -1,6 +1,7 @@
-"""Declared dependencies: ``@pytest.mark.uses("extragradient", "init_{scheme}")`` names the registry
-entries a check looks up. A name may be a template of the check's parameters (``{scheme}`` is
-filled from its ``parametrize`` value), so a check that builds a name at run time declares it too.
+"""Declared dependencies: ``@pytest.mark.claim("bilinear.eg-converges", uses=["extragradient"])``
+names, with the claim a check tests, the registry entries it looks up. A name may be a template of
+the check's parameters (``"init_{scheme}"`` is filled from its ``parametrize`` value), so a check
+that builds a name at run time declares it too.
 
 ``--impl-only`` selects on these declarations, and the ``algorithm`` fixture refuses a lookup of a
 name the check did not declare. So that ``--impl-only`` need not import every check module (and
@@ -39,15 +40,24 @@ def declared(item: pytest.Item) -> frozenset[str]:
     """The names ``item`` declares, templates filled from its parameters."""
     params: dict[str, Any] = getattr(getattr(item, "callspec", None), "params", {})
     out = set()
-    for mark in item.iter_markers("uses"):
-        for pattern in mark.args:
-            fields = _FIELD.findall(pattern)
-            missing = [f for f in fields if f not in params]
-            if missing:
-                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.uses({pattern!r}) names the parameter(s) "
-                                        f"{missing}, which the check does not have")
-            out.add(_FIELD.sub(lambda m: str(params[m.group(1)]), pattern))
+    for pattern in _declared_patterns(item.iter_markers("claim")):
+        fields = _FIELD.findall(pattern)
+        missing = [f for f in fields if f not in params]
+        if missing:
+            raise pytest.UsageError(f"{item.nodeid}: uses={pattern!r} names the parameter(s) {missing}, which the "
+                                    f"check does not have")
+        out.add(_FIELD.sub(lambda m: str(params[m.group(1)]), pattern))
     return frozenset(out)
+
+
+def _declared_patterns(marks: Iterable[Any]) -> list[str]:
+    out = []
+    for mark in marks:
+        names = mark.kwargs.get("uses", ())
+        if isinstance(names, str):
+            raise pytest.UsageError(f"claim(..., uses={names!r}): give a list of names, e.g. uses=[{names!r}]")
+        out.extend(names)
+    return out
 
 
 def check_files(root: Path = ROOT) -> list[Path]:
@@ -64,7 +74,7 @@ def patterns_of(module: Any) -> list[str]:
         if attr.startswith("test") and callable(obj) and getattr(obj, "__module__", None) == module.__name__:
             marks = module_marks + list(_marks(getattr(obj, "pytestmark", [])))
             rows = _parameter_rows([m for m in marks if m.name == "parametrize"])
-            for pattern in (p for m in marks if m.name == "uses" for p in m.args):
+            for pattern in _declared_patterns(m for m in marks if m.name == "claim"):
                 out.update(_fill(pattern, rows))
     return sorted(out)
 
