@@ -144,8 +144,8 @@ def _finite(name: str, out: Any) -> None:
 
 
 class CallProxy:
-    """A callable object seen through a wrapper: calls go through ``call`` (the guard, a contract
-    check), every other attribute (methods, constants) reaches the object itself."""
+    """A callable object under guard: calls go through ``call``, every other attribute
+    (methods, constants) reaches the object itself."""
 
     def __init__(self, impl: Any, call: Callable[..., Any]):
         object.__setattr__(self, "_impl", impl)

@@ -14,6 +14,10 @@ from reports.results import claim_verdict
 
 pytest_plugins = ["pytester"]
 
+# torch loads once per process: imported before pytester snapshots sys.modules (a run's imports are
+# forgotten after it; importing torch again would crash the interpreter)
+import torch  # noqa: E402,F401
+
 LOADS_THE_PLUGIN = "from checks.plugin import PLUGINS\npytest_plugins = PLUGINS\n"
 
 SAMPLE = '''
@@ -190,6 +194,7 @@ def test_impl_usage_errors_in_one_line(sandbox):
     assert sandbox.runpytest("--impl-only").ret == pytest.ExitCode.USAGE_ERROR
 
 
+@pytest.mark.slow  # two worker processes: ~10 s
 def test_xdist_workers_land_in_one_results_file(sandbox, monkeypatch):
     sandbox.makepyfile(test_sample=SAMPLE)
     results = sandbox.path / "r.json"

@@ -49,6 +49,7 @@ def test_every_reference_is_reachable_as_module_attr():
     assert registry.registration("init_he").target == "algorithms.networks:init_he"
 
 
+@pytest.mark.slow  # a fresh interpreter importing every problem module (torch, sympy, scipy): ~7 s
 def test_problems_import_nothing_from_algorithms():
     out = _python("import sys, pkgutil, importlib, problems\n"
                   "for m in pkgutil.walk_packages(problems.__path__, 'problems.'):\n"

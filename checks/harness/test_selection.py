@@ -17,6 +17,10 @@ from reports.catalogue import ROOT
 
 pytest_plugins = ["pytester"]
 
+# torch loads once per process: imported before pytester snapshots sys.modules (a run's imports are
+# forgotten after it; importing torch again would crash the interpreter)
+import torch  # noqa: E402,F401
+
 LOADS_THE_PLUGIN = "from checks.plugin import PLUGINS\npytest_plugins = PLUGINS\n"
 
 SAMPLE = '''
@@ -90,10 +94,12 @@ def test_impl_only_for_a_numpy_family_imports_no_torch():
                             "algorithms.critical_points"}, modules
 
 
-# Real checks of the fast tier: numpy families, and init_he, which checks look up by a name built
-# at run time (algorithm(f"init_{scheme}")).
-FILES = ["checks/test_04_critical_points.py", "checks/test_07_minimax_concepts.py", "checks/test_16_init.py"]
-NAMES = ["second_derivative_test", "extragradient", "init_he", "relu_network"]
+# Real checks of the fast tier: a numpy family, and init_he, which checks look up by a name built
+# at run time (algorithm(f"init_{scheme}")). (A name that hypothesis draws, e.g. init_xavier in
+# test_input_gradient_second_moment, is declared for every value the strategy can take; the
+# derandomised CI run need not draw it, so its record may not name it: a declaration may be wider.)
+FILES = ["checks/test_04_critical_points.py", "checks/test_16_init.py"]
+NAMES = ["second_derivative_test", "init_he", "relu_network"]
 
 
 def test_impl_only_runs_exactly_the_checks_that_record_the_name(pytester):

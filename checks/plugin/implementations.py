@@ -3,8 +3,6 @@ through which a check looks up only the names it declares (``claim(..., uses=[..
 them only with the arguments of their family's contract (``algorithms.contracts``)."""
 from __future__ import annotations
 
-import functools
-import inspect
 from typing import Any, Callable
 
 import pytest
@@ -96,21 +94,33 @@ def algorithm(request: pytest.FixtureRequest) -> Callable[[str], Any]:
                 f"its @pytest.mark.claim (declared: {sorted(names) or 'none'}); --impl-only selects checks by "
                 f"these declarations")
         reg = registry.registration(name)
-        return within_contract(name, reg.contract, reg.reference, registry.get(name))
+        return WithinContract(name, reg.contract, reg.reference, registry.get(name))
 
     return lookup
 
 
-def within_contract(name: str, contract: Any, reference: Any, obj: Any) -> Any:
-    """``obj`` with every call checked against ``name``'s contract (a ContractViolation names the
-    argument a check passes outside it); attributes reach ``obj`` itself."""
+class WithinContract:
+    """The implementation under test as a check sees it: each call is checked against ``name``'s
+    contract (a ContractViolation names the argument a check passes outside it); attributes,
+    equality and hash are the implementation's own, so a check's cache keyed by it hits as before."""
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        contract.check_call(name, reference, args, kwargs)
-        return obj(*args, **kwargs)
+    __slots__ = ("_name", "_contract", "_reference", "_obj")
 
-    if inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj):
-        return functools.wraps(obj, updated=())(call)
-    from algorithms.guard import CallProxy
+    def __init__(self, name: str, contract: Any, reference: Any, obj: Any):
+        self._name, self._contract, self._reference, self._obj = name, contract, reference, obj
 
-    return CallProxy(obj, call)  # a callable object (an initialisation scheme, a guarded substitute)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._contract.check_call(self._name, self._reference, args, kwargs)
+        return self._obj(*args, **kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._obj, attr)
+
+    def __eq__(self, other: Any) -> bool:
+        return self._obj == (other._obj if isinstance(other, WithinContract) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._obj)
+
+    def __repr__(self) -> str:
+        return f"{self._obj!r} (calls checked against the {self._contract.family} contract)"
