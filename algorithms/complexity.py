@@ -159,13 +159,17 @@ def spectral_complexity(weights: Sequence[np.ndarray], reference: Sequence[np.nd
     return float(np.prod(spec) * inner ** 1.5)
 
 
-def spectral_complexity_as_printed(weights: Sequence[np.ndarray]) -> float:
-    """The tutorial's table, literally: prod_i ||X_i|| (sum_i ||X_i||_{2,1}^{3/2} / ||X_i||^{3/2})^{2/3}
-    (exponents 3/2 and 2/3 swapped relative to Bartlett et al.); for comparison only."""
+def spectral_orig(weights: Sequence[np.ndarray], margin: float = 1.0) -> float:
+    """Jiang, Neyshabur, Mobahi, Krishnan, Bengio (ICLR 2020), "spec-orig" (the margin version
+    of their main text; numbered 30 in Dziugaite et al.'s 2020 re-implementation):
+
+        mu = prod_i ||W_i||_2^2 * sum_i ||W_i||_F^2 / ||W_i||_2^2  /  gamma^2,
+
+    Bartlett et al.'s bound with the (2,1)-norms replaced by Frobenius norms (Neyshabur et al.
+    2018), squared; gamma the margin (Jiang et al.: the 10th percentile of the training margins)."""
     ws = [np.asarray(w, float) for w in weights]
-    spec = [np.linalg.norm(w, 2) for w in ws]
-    inner = sum(_two_one_norm(w.T) ** 1.5 / s**1.5 for w, s in zip(ws, spec))
-    return float(np.prod(spec) * inner ** (2 / 3))
+    spec2 = [np.linalg.norm(w, 2) ** 2 for w in ws]
+    return float(np.prod(spec2) * sum(np.sum(w**2) / s for w, s in zip(ws, spec2)) / float(margin) ** 2)
 
 
 # ---------------------------------------------------------------- model sizes
@@ -197,4 +201,5 @@ register("frobenius_distance_to_init", family="measurement")(frobenius_distance_
 register("parameter_frobenius_norm", family="measurement")(parameter_frobenius_norm)
 register("path_norm", family="measurement")(path_norm)
 register("spectral_complexity", family="measurement")(spectral_complexity)
+register("spectral_orig", family="measurement")(spectral_orig)
 register("resnet_parameter_count", family="measurement")(resnet_parameter_count)

@@ -324,6 +324,25 @@ see algorithms.networks).
         keep_snapshots=True) -> {"weights", "loss" (T, B), "steps", "snapshots",
         "monitor", "stopped_at"}; GD on ½‖h − y‖², lr scalar or (B,).
     conv_relu_network(weights, alpha, inputs) -> (B, n): the bias-free CNN analogue."""),
+    _contract("batched_training", PerName, """\
+Many independent MLP classifiers trained as one batched computation (torch; float32 by
+default; see algorithms.batched_training).
+
+    train(x, y, specs, *, epochs, optimizer="adam", evaluate=None, record_at=(),
+          stop_loss=None, init="he_uniform", bias=True, betas=(0.9, 0.999), eps=1e-8,
+          momentum=0.9, device="cpu", dtype=torch.float32) -> TrainedPopulation
+
+x          array (n, p), not modified;  y  labels (n,) or (R, n), not modified.
+specs      NetworkSpec(hidden, lr, seed, batch_size=100, weight_decay=0.0, labels=0) per
+           network: hidden widths, its learning rate, its seed (init draws and per-epoch
+           minibatch permutations from torch.Generator().manual_seed(seed), CPU float64,
+           layer by layer, weight before bias), its minibatch size and label row.
+evaluate   {name: (x_e, y_e)}: sets measured besides "train" at the epochs record_at.
+returns    TrainedPopulation: errors / losses {name: (M, T)}, epochs (T,), weights, biases,
+           initial_weights, initial_biases (per network, float64, W_l (out, in)), steps,
+           stopped_at. Each network's trajectory must equal training it alone with the
+           update rule of its optimizer (Adam / SGD-momentum, PyTorch's conventions, L2
+           weight decay) to floating-point tolerance, whatever networks share the run."""),
 )}
 
 # the contract texts by family, as the README and error messages quote them

@@ -7,7 +7,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
-from hypothesis import Phase, settings
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample
 
 from algorithms import registry
 from algorithms.guard import ContractError
@@ -74,6 +75,30 @@ def fails(check: Callable[..., Any], /, **arguments: Any) -> AssertionError:
     return exc
 
 
+def does_not_verify(check: Callable[..., Any], /, **arguments: Any) -> str:
+    """For a check that decides a claim three ways (it can itself conclude ``refuted`` or
+    ``inconclusive``): run it unchanged on ``arguments`` that put it in a wrong world or a near
+    miss, and return the verdict it reached there — "failed" (a predicate rejected it) or its
+    evidence's on-pass verdict; fail the control if that verdict is ``verified`` or ``corrected``.
+
+    Use it with ``@pytest.mark.control("wrong_world" | "near_miss", of=check, margin=...)``."""
+    _log(check)
+    evidence = Evidence()
+    params = inspect.signature(check).parameters
+    supplied = {"evidence": evidence, "algorithm": registry.get, "device": "cpu", "scale": "tiny"}
+    kwargs = {k: v for k, v in supplied.items() if k in params and k not in arguments}
+    kwargs.update(arguments)
+    try:
+        check(**kwargs)
+    except AssertionError:
+        return "failed"
+    if evidence.on_pass in ("verified", "corrected"):
+        pytest.fail(f"{check.__module__}.{check.__name__} concluded {evidence.on_pass!r} in a world where the claim "
+                    f"is false ({', '.join(sorted(arguments))}): it cannot tell that world from one where the claim "
+                    "holds")
+    return evidence.on_pass
+
+
 def _expect_rejection(check: Callable[..., Any], arguments: dict[str, Any]) -> Exception | None:
     """Run ``check`` (fixtures supplied, hypothesis shrinking off); the AssertionError or
     ContractError it raised, or None if it passed."""
@@ -98,6 +123,31 @@ def _expect_rejection(check: Callable[..., Any], arguments: dict[str, Any]) -> E
         if inner is not None:
             check._hypothesis_internal_use_settings = inner
     return None
+
+
+def search_counterexample(strategy: Any, literal_fails: Callable[[Any], bool], *parts: object,
+                          max_examples: int = 200) -> Any:
+    """Hypothesis as the searcher of a counterexample to a statement *as printed*: draw instances
+    from ``strategy`` until ``literal_fails(instance)`` (the literal predicate is false there),
+    then shrink to the simplest such instance and return it. The search's randomness is derived
+    from ``parts`` (claim id, what is searched) through ``problems.runtime.seed``, so
+    ``--gbu-seed`` reruns it on fresh randomness; no example database, so a run never replays
+    another's find. Raises AssertionError when no counterexample turns up: the check that
+    expected one then fails (this is how its wrong-world control rejects a world where the
+    printed statement holds)."""
+    import random
+
+    from problems.runtime import seed as derived_seed
+
+    try:
+        return find(strategy, literal_fails,
+                    settings=settings(max_examples=examples(max_examples), derandomize=False, database=None,
+                                      phases=[Phase.generate, Phase.shrink], deadline=None,
+                                      suppress_health_check=list(HealthCheck)),
+                    random=random.Random(derived_seed(*parts, "hypothesis-search")))
+    except NoSuchExample:
+        raise AssertionError(f"hypothesis found no counterexample to the statement as printed in "
+                             f"{examples(max_examples)} examples: the literal reading survived the search") from None
 
 
 @contextlib.contextmanager

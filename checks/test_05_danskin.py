@@ -3,10 +3,10 @@
 
 The formula under test is ``algorithm("danskin_directional_derivative")`` fed with the
 gradients at the maximisers that the oracle of problems.adversarial.danskin finds exactly (sympy);
-it is judged against one-sided finite differences of f itself. The Madry corollary is
-refuted by a hypothesis search (``hypothesis.find``) that finds and shrinks a
-counterexample; the corrected statement (descent iff the other active gradients make
-acute angles) is verified beside it.
+it is judged against one-sided finite differences of f itself. The tutorial's claim that the
+Madry corollary is false is verified: a hypothesis search finds and shrinks a counterexample
+to the corollary; its correct form (descent iff the other active gradients make acute angles)
+is verified beside it.
 """
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
-from hypothesis import HealthCheck, Phase, example, find, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
 
 from problems.runtime import seed as _seed
-from checks.support import examples
+from checks.support import examples, search_counterexample
 from problems.adversarial.danskin_instances import (DELTA, X1, TwoPointRobustLoss, abs_counterexample, build_instance,
                                         danskin_instances, ddi_toy, two_point_robust_losses)
 
@@ -191,43 +190,40 @@ TOY = TwoPointRobustLoss((0, 0), (0, 1), (1, 0), sp.Integer(1))  # the DDi toy, 
 
 
 @pytest.mark.claim("at.madry-corollary-counterexample", uses=["danskin_directional_derivative", "pgd_direction"])
-def test_madry_corollary_is_false(evidence, algorithm):
-    """Madry et al. (ICLR 2018, Cor. C.2): for a maximiser δ* ≠ 0, −∇θΦ(θ, δ*) is a descent
-    direction of f(θ) = max_δ Φ(θ, δ). Refuted: (1) on the DDi toy the PGD-style step
-    raises f by exactly t² (normalised d, both choices of δ*); (2) hypothesis, searching
-    generated robust losses with two maximisers, finds a counterexample and shrinks it."""
+@pytest.mark.no_near_miss("exact arithmetic: the step raises f at every t of the grid or it does not")
+def test_madry_corollary_is_false(evidence, algorithm, angle="any"):
+    """The tutorial: "the corollary in [58] is false" (Latorre et al. 2023 about Madry et al., ICLR 2018,
+    Cor. C.2: for a maximiser δ* ≠ 0, −∇θΦ(θ, δ*) is a descent direction of f(θ) = max_δ Φ(θ, δ)).
+    Verified: (1) on the DDi toy the PGD-style step raises f by exactly t² (normalised d, both choices
+    of δ*); (2) hypothesis, searching generated robust losses with two maximisers, finds a
+    counterexample to the corollary and shrinks it. ``angle="acute"`` searches only losses whose two
+    active gradients make an acute angle, a world where the corollary holds (the check fails there)."""
     direction, derivative = algorithm("pgd_direction"), algorithm("danskin_directional_derivative")
-    toy = ddi_toy()
-    x0 = np.array([1.0, 0.0])
-    active = toy.maximisers((1, 0))
-    evidence.holds("toy: S*(x₀) = {0, 1}", [float(p[0]) for p in active.points] == [0.0, 1.0], str(active))
-    G = toy.danskin_candidates((1, 0), None, active)
-    for order, label in (([1, 0], "δ* = 1"), ([0, 1], "δ* = 0")):
-        d = direction(G[order][None])[0]
-        d = d / np.linalg.norm(d)
-        ts = np.array([1e-3, 1e-2, 0.1, 1.0])
-        rise = toy.value(x0 + ts[:, None] * d) - toy.value(x0[None])
-        # rounding: two values ≈ 2 and their difference, a few ulps of 2
-        evidence.tight(f"toy, {label}: f(x₀ + t·d) − f(x₀) = t²", rise, ts**2, rel=1e-12,
-                       abs=8 * np.finfo(float).eps * 2, headline=label == "δ* = 1")
-        evidence.tight(f"toy, {label}: Danskin D_d f(x₀) = max(−2√2, 0) = 0", derivative(G[None], d[None])[0], 0.0,
-                       abs=1e-15)
-
-    def counterexample(inst):
-        return _pgd_step_ascends(direction, inst)
-
-    try:
-        shrunk = find(two_point_robust_losses(), counterexample,
-                      settings=settings(max_examples=examples(300), derandomize=True, database=None,
-                                        phases=[Phase.generate, Phase.shrink],
-                                        suppress_health_check=list(HealthCheck)))
-    except NoSuchExample:
-        raise AssertionError("hypothesis found no instance on which the PGD-style step increases f: "
-                             "the corollary was not refuted by the search") from None
+    if angle == "any":
+        toy = ddi_toy()
+        x0 = np.array([1.0, 0.0])
+        active = toy.maximisers((1, 0))
+        evidence.holds("toy: S*(x₀) = {0, 1}", [float(p[0]) for p in active.points] == [0.0, 1.0], str(active))
+        G = toy.danskin_candidates((1, 0), None, active)
+        for order, label in (([1, 0], "δ* = 1"), ([0, 1], "δ* = 0")):
+            d = direction(G[order][None])[0]
+            d = d / np.linalg.norm(d)
+            ts = np.array([1e-3, 1e-2, 0.1, 1.0])
+            rise = toy.value(x0 + ts[:, None] * d) - toy.value(x0[None])
+            # rounding: two values ≈ 2 and their difference, a few ulps of 2
+            evidence.tight(f"toy, {label}: f(x₀ + t·d) − f(x₀) = t²", rise, ts**2, rel=1e-12,
+                           abs=8 * np.finfo(float).eps * 2, headline=label == "δ* = 1")
+            evidence.tight(f"toy, {label}: Danskin D_d f(x₀) = max(−2√2, 0) = 0", derivative(G[None], d[None])[0],
+                           0.0, abs=1e-15)
+    losses = two_point_robust_losses()
+    if angle == "acute":
+        losses = losses.filter(lambda inst: float(inst.gradients()[0] @ inst.gradients()[1]) > 0)
+    shrunk = search_counterexample(losses, lambda inst: _pgd_step_ascends(direction, inst),
+                                   "at.madry-corollary-counterexample", angle, max_examples=300)
     g = shrunk.gradients()
     d = direction(g[None])[0]
     exact = {str(t): str(sp.nsimplify(shrunk.exact_increase([sp.Rational(v) for v in d], t))) for t in T_GRID}
-    evidence.record("shrunk counterexample (hypothesis.find)",
+    evidence.record("shrunk counterexample to the corollary (hypothesis)",
                     f"θ ∈ ℝ^{shrunk.d}, Φ(θ, δ) = ‖θ − m − δu‖², δ ∈ [−ε, ε], m = {list(map(str, shrunk.m))}, "
                     f"u = {list(map(str, shrunk.u))}, ε = {shrunk.eps}, θ = m + w = {shrunk.theta.tolist()}; "
                     f"maximisers δ* = ±ε; d = −∇θΦ(θ, +ε) = {d.tolist()}",
@@ -236,10 +232,8 @@ def test_madry_corollary_is_false(evidence, algorithm):
                    _pgd_step_ascends(direction, shrunk), str(exact))
     D = derivative(g[None], d[None])[0]
     evidence.lower_bound("shrunk example: Danskin D_d f(θ) ≥ 0 (not a descent direction)", D, 0.0, abs=1e-12)
-    evidence.refutes("Madry et al. Cor. C.2 as printed is false: −∇θΦ(θ, δ*) at a maximiser δ* ≠ 0 can "
-                     "increase the robust loss for every step size (exact on the DDi toy: +t²; and on the "
-                     "shrunk instance hypothesis found). The tutorial's statement that the corollary is "
-                     "false is thereby confirmed.")
+    evidence.note("The check confirms the tutorial's claim (the corollary of [58] is false), so the entry is "
+                  "verified; the corollary's correct form is verified by test_corrected_corollary.")
 
 
 @pytest.mark.claim("at.madry-corollary-counterexample", uses=["danskin_directional_derivative", "pgd_direction"])

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from checks.support import examples
+from checks.support import examples, search_counterexample
 from problems.minimax.bilinear import BilinearGame, bilinear_games
 from problems.minimax.games import AffineOperator, weird_saddle
 from problems.minimax.linear_maps import convergence_threshold, one_step_modulus, spectral_radius
@@ -105,7 +105,8 @@ def test_ppm_contraction(evidence, algorithm, game, step):
 
 
 # -------------------------------------------------------------------- EG
-@pytest.mark.claim("bilinear.eg-converges", uses=["extragradient", "gradient_descent_ascent"])
+@pytest.mark.claim("bilinear.eg-converges", "bilinear.slide-formula-3", uses=["extragradient",
+                                                                              "gradient_descent_ascent"])
 @settings(max_examples=examples(25))
 @given(game=bilinear_games(), fraction=st.one_of(st.floats(0.05, 0.95), st.floats(1.05, 1.5)))
 @example(game=UNIT, fraction=0.5)
@@ -298,6 +299,42 @@ def test_eg_and_ogda_approximate_ppm(evidence, algorithm, game):
 
 
 # -------------------------------------------------- slide formula 3
+@pytest.mark.claim("bilinear.slide-formula-3", uses=["extragradient", "slide_third_formula"])
+@pytest.mark.no_near_miss("the search compares convergence (spectral radius vs 1) of two exact linear maps; the "
+                          "registry runs are judged beyond 1e3 / below 1e-3, far from any boundary")
+def test_slide_formula_as_printed_is_not_eg(evidence, algorithm, formula="slide_third_formula"):
+    """The slide's list "GDA, PPM, EG, OGDA, RFBS" prints EG's update as z+ = z - alpha V(z - alpha V(z_{k-1})).
+    As printed it is not EG: hypothesis searches s = alpha sigma in [0.01, 0.99], where EG converges on xy
+    (|lambda|^2 = 1 - s^2 + s^4 < 1), for one where the printed recursion does not (exact spectral radius of its
+    companion map >= 1), and shrinks it. At the shrunk s the registry's implementations confirm it on xy:
+    the printed recursion's distance to z* exceeds 1e3, EG's falls below 1e-3. The corrected formula,
+    EG's z+ = z - alpha V(z - alpha V(z)), is verified by test_eg_rate. ``formula="extragradient"``
+    searches EG against itself, a world where the printed formula is EG: the check then fails."""
+    # s in [0.01, 0.99]: below 0.01 both radii are 1 - O(s^2) ~ 1 - 1e-4, and s -> 0 would only probe rounding;
+    # "does not converge": radius above 1 by more than the rounding of a 4x4 eigen-solve (1e-12)
+    found = search_counterexample(st.floats(0.01, 0.99),
+                                  lambda x: float(spectral_radius(formula, np.array([x]))[0]) > 1.0 + 1e-12,
+                                  "bilinear.slide-formula-3", formula, max_examples=100)
+    rho_printed = float(spectral_radius(formula, np.array([found]))[0])
+    rho_eg = float(spectral_radius("extragradient", np.array([found]))[0])
+    evidence.record("shrunk counterexample (hypothesis): alpha sigma", found, printed_radius=rho_printed,
+                    eg_radius=rho_eg)
+    steps = int(np.ceil(14.0 / min(abs(np.log(rho_printed)), abs(np.log(rho_eg)))))
+    z0 = np.array([[1.0, 0.0]])
+    printed = algorithm(formula)(UNIT.operator, z0, found, steps, z_prev=z0)
+    eg = algorithm("extragradient")(UNIT.operator, z0, found, steps)
+    evidence.lower_bound(f"printed formula at alpha sigma = {found:g}: |z_K - z*| (diverges)",
+                         np.linalg.norm(printed[-1]), 1e3, headline=True)
+    evidence.upper_bound(f"EG at alpha sigma = {found:g}: |z_K - z*| (converges)", np.linalg.norm(eg[-1]), 1e-3)
+    evidence.parameters(alpha_sigma=found, steps=steps, formula=formula)
+    evidence.corrects(
+        "The third formula of the slide's list (GDA, PPM, EG, OGDA, RFBS) is printed with V(z_{k-1}) inside: that "
+        "recursion is neither EG nor Popov and converges on xy only for alpha sigma < 0.4404; EG's update "
+        "z+ = z - alpha V(z - alpha V(z)) converges for alpha sigma < 1 (test_eg_rate).",
+        counterexample=(f"min_x max_y xy, alpha = {found:g}: the printed recursion has spectral radius "
+                        f"{rho_printed:.4f} > 1 and diverges, EG's {rho_eg:.4f} < 1 (hypothesis-shrunk)"))
+
+
 @pytest.mark.claim("bilinear.slide-formula-3", uses=["slide_third_formula"])
 @settings(max_examples=examples(15))
 @given(game=bilinear_games(), fraction=st.one_of(st.floats(0.3, 0.95), st.floats(1.05, 1.5)))

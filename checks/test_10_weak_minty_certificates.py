@@ -44,11 +44,14 @@ def _lyapunov_constant(rho: float) -> float:
 
 
 @pytest.mark.claim("wmvi.egplus-ddj")
-def test_eg_plus_worst_case_certificate(evidence):
+@pytest.mark.parametrize("constant_factor", [1.0], ids=["ddj-constant"])
+def test_eg_plus_worst_case_certificate(evidence, constant_factor):
     """Calibration (PPM n = 10, OG n = 5), then tau(n) for EG+ at rho in {0, -1/16,
     -0.124}: every solve optimal with a small gap, tau non-increasing in n, and
     n tau(n) below the Lyapunov constant (an O(1/n) certificate); below
-    rho = -(1 - alpha) gamma / 2 = -1/4 the bound stops decreasing (recorded)."""
+    rho = -(1 - alpha) gamma / 2 = -1/4 the bound stops decreasing (recorded). (``constant_factor``
+    scales the claimed constant: a near miss for the controls.)"""
+    evidence.resolution("rejects an O(1/n) constant 30 % below DDJ's Lyapunov constant (8 tau(8) = 6.03 vs 7.94)")
     from problems.minimax.pep_certificates import pep_extragradient_plus, pep_optimistic_gradient, pep_proximal_point
 
     ppm = pep_proximal_point(10, 2.0)
@@ -65,7 +68,7 @@ def test_eg_plus_worst_case_certificate(evidence):
         evidence.record(f"rho = {rho}: tau(n) for n = {HORIZONS}", tau)
         evidence.monotone(f"rho = {rho}: tau(n) non-increasing", tau, abs=1e-7)
         evidence.upper_bound(f"rho = {rho}: n tau(n) <= 1/(a g (2 rho + g (1 - a)))", np.array(HORIZONS) * tau,
-                             _lyapunov_constant(rho), rel=1e-6, headline=rho == -0.124)
+                             constant_factor * _lyapunov_constant(rho), rel=1e-6, headline=rho == -0.124)
     stalled = [pep_extragradient_plus(n, GAMMA, DAMPING, L, -0.3) for n in (2, 8)]
     evidence.record("rho = -0.3 (outside rho > -(1 - a) g / 2): tau(2), tau(8)", [c.value for c in stalled],
                     status=[c.status for c in stalled])
@@ -94,6 +97,9 @@ def normal_operators_in_class(draw, rho: float):
 
 
 @pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
+@pytest.mark.no_near_miss("a one-sided consistency bound: linear members of the class reach at most 0.26 of tau(4) "
+                          "(targeted search), so nothing near the bound exists to miss it by a small margin; its "
+                          "power is shown by the planted stale-second-step bug")
 @settings(max_examples=examples(60))
 @given(rho=st.sampled_from(RHOS), data=st.data())
 def test_eg_plus_sandwich(evidence, algorithm, rho, data):

@@ -75,36 +75,63 @@ def certified_nearest_neighbour_accuracy(eps: float) -> float:
     return float(np.mean(other - own > 2 * eps))
 
 
+def empirical_bernstein_radius(values: np.ndarray, value_range: float, delta: float) -> float:
+    """One-sided radius r with P(E X - mean > r) <= delta for n i.i.d. X in an interval of length
+    ``value_range`` (Maurer & Pontil 2009, Thm 4): sqrt(2 V ln(2/delta)/n) + 7 R ln(2/delta)/(3(n - 1)),
+    V the sample variance."""
+    n = len(values)
+    log_term = np.log(2 / delta)
+    return float(np.sqrt(2 * np.var(values, ddof=1) * log_term / n) + 7 * value_range * log_term / (3 * (n - 1)))
+
+
 @pytest.mark.slow
 @pytest.mark.claim("robust.adversarial-examples", uses=["pgd_linf"])
-def test_pgd_breaks_a_digits_mlp(evidence, algorithm, device):
-    """An accurate network is not robust where a robust classifier exists: an MLP with ≥ 97% clean
-    test accuracy on digits, attacked by ℓ∞ PGD (registry ``pgd_linf``; ε = 0.1 on [0,1] pixels,
-    20 steps of 0.025, random start), keeps less accuracy than the ℓ∞ 1-NN classifier is
-    *certified* to keep at the same ε (PGD accuracy upper-bounds the MLP's robust accuracy, the
-    certificate lower-bounds 1-NN's: the comparison is conclusive). Uniform noise of the same
-    radius costs at most 3 points (≈ 3 SE of an accuracy over 597 test digits)."""
+def test_pgd_breaks_a_digits_mlp(evidence, algorithm, device, eps=0.1):
+    """An accurate network is not robust (the catalogue's criterion, fixed before the run): an MLP with
+    ≥ 97% clean test accuracy on digits, attacked by ℓ∞ PGD (registry ``pgd_linf``; ε = 0.1 on [0,1]
+    pixels, 20 steps of 0.025, random start), keeps at most half its clean accuracy: robust ≤ ½·clean.
+    Both are estimated on the 597 test digits, so the criterion is decided on the paired statistic
+    d_i = 1[robust_i] − ½·1[clean_i] ∈ [−½, 1]: passes (verified) if an upper confidence bound on E d is
+    ≤ 0, fails if a lower confidence bound is > 0, and is inconclusive when the interval contains 0
+    (empirical Bernstein, false alarm 1e-3 per side). Contrast: uniform noise of the same radius costs
+    at most 3 points (≈ 3 SE of an accuracy over 597 test digits). ``eps`` = 0.02 is a world where the
+    network is robust (PGD keeps most of the accuracy): the check fails there."""
     model, Xe, ye = _digits_mlp(str(device))
-    clean = (model(Xe).argmax(1) == ye).double().mean().item()
+    clean_i = (model(Xe).argmax(1) == ye).double()
+    clean = clean_i.mean().item()
     attack = algorithm("pgd_linf")
     loss = lambda x: torch.nn.functional.cross_entropy(model(x), ye, reduction="none")  # noqa: E731
     g = torch.Generator().manual_seed(derived_seed("robust.adversarial-examples", "attack"))
     with _one_thread():
-        x_adv = attack(loss, Xe, 0.1, 20, 0.025, g, clip=(0.0, 1.0))
-    robust = (model(x_adv).argmax(1) == ye).double().mean().item()
-    noise = (torch.rand(Xe.shape, generator=g, dtype=torch.float64).to(Xe) * 2 - 1) * 0.1
+        x_adv = attack(loss, Xe, eps, 20, eps / 4, g, clip=(0.0, 1.0))
+    robust_i = (model(x_adv).argmax(1) == ye).double()
+    robust = robust_i.mean().item()
+    noise = (torch.rand(Xe.shape, generator=g, dtype=torch.float64).to(Xe) * 2 - 1) * eps
     noisy = (model((Xe + noise).clamp(0, 1)).argmax(1) == ye).double().mean().item()
-    certified = certified_nearest_neighbour_accuracy(0.1)
-    evidence.parameters(eps=0.1, steps=20, step_size=0.025, test_points=len(ye))
+    certified = certified_nearest_neighbour_accuracy(eps)
+    d = (robust_i - 0.5 * clean_i).cpu().numpy()
+    radius_up = empirical_bernstein_radius(d, 1.5, 1e-3)
+    radius_down = empirical_bernstein_radius(-d, 1.5, 1e-3)
+    evidence.parameters(eps=eps, steps=20, step_size=eps / 4, test_points=len(ye))
     evidence.lower_bound("clean test accuracy >= 0.97", clean, 0.97)
-    evidence.upper_bound("MLP accuracy under PGD < certified robust accuracy of linf 1-NN", robust, certified,
-                         headline=True)
     evidence.tight("uniform noise of the same radius: accuracy within 3 points", noisy, clean, abs=0.03)
     evidence.record("accuracies (clean, PGD, noise, 1-NN certified)", [clean, robust, noisy, certified])
-    evidence.record("PGD accuracy / clean accuracy", robust / clean)
-    evidence.figure("accuracies", lambda fig: _bars(fig, ["clean", "uniform noise", "PGD eps=0.1",
+    evidence.record("PGD accuracy / clean accuracy (criterion: <= 1/2)", robust / clean)
+    evidence.record("robust - clean/2 with its confidence interval (empirical Bernstein, 1e-3 per side)",
+                    float(d.mean()), interval=[float(d.mean() - radius_down), float(d.mean() + radius_up)])
+    # fails when the criterion is violated beyond the statistical resolution
+    evidence.upper_bound("lower confidence bound of robust - clean/2 (criterion robust <= clean/2)",
+                         float(d.mean() - radius_down), 0.0, headline=True)
+    evidence.resolution(f"decides robust <= clean/2 only beyond the confidence radius ±{max(radius_up, radius_down):.3f} "
+                        "(597 test digits, 1e-3 per side); a network robust at ε = 0.02 is rejected")
+    if d.mean() + radius_up > 0:
+        evidence.inconclusive(f"robust accuracy {robust:.3f} vs half the clean accuracy {clean / 2:.3f}: the "
+                              f"difference {d.mean():+.3f} is inside the confidence radius "
+                              f"{max(radius_up, radius_down):.3f} of 597 test digits; the catalogue's criterion "
+                              "cannot be decided at this resolution")
+    evidence.figure("accuracies", lambda fig: _bars(fig, ["clean", "uniform noise", f"PGD eps={eps}",
                                                           "1-NN certified"], [clean, noisy, robust, certified]),
-                    "Digits MLP at ℓ∞ radius 0.1: clean, noisy and adversarial accuracy, and the accuracy a "
+                    f"Digits MLP at ℓ∞ radius {eps}: clean, noisy and adversarial accuracy, and the accuracy a "
                     "1-NN classifier is certified to keep.")
 
 

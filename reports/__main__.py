@@ -2,13 +2,21 @@
 
     python -m reports                         render every results file found
     python -m reports render [RESULTS ...] [--out DIR]
-    python -m reports run [--tier fast|slow|gpu|all] [--device D] [--out DIR] [-- PYTEST_ARGS ...]
-    python -m reports diff BASE.json HEAD.json
+    python -m reports run [--tier cpu|fast|slow|network|gpu|all] [--device D] [--out DIR] [-- PYTEST_ARGS ...]
+                                              (default --tier cpu: every CPU tier, with progress lines)
+    python -m reports run --tier T --shards N --executor local|slurm [SLURM options] [-- PYTEST_ARGS ...]
+                                              N duration-balanced shards (pytest-split) via submitit, merged
+    python -m reports merge SHARD.json|DIR ... [--results OUT]   merge shard files (checked), then render
+    python -m reports durations [RESULTS ...]  refresh .test_durations from the recorded durations
+    python -m reports diff BASE.json HEAD.json [--strict]
     python -m reports list
     python -m reports controls [RESULTS ...]   planted-bug rejection rate per algorithm family
+    python -m reports false-alarms [--tier T ...] [--runs N] [--out DIR] [--resume] [-- PYTEST_ARGS ...]
+                                              rerun tiers with fresh randomness; failures per check vs budget
 
-Exit codes: 0 success; 1 ``diff`` found a claim that got worse; 2 bad input
-(missing or invalid results file, invalid catalogue); ``run`` returns pytest's.
+Exit codes: 0 success; 1 ``diff`` found a claim that got worse (``--strict``: any change);
+2 bad input (missing or invalid results file, invalid catalogue, shards that cannot be
+merged: one line each); ``run`` returns pytest's.
 """
 from __future__ import annotations
 
@@ -20,16 +28,18 @@ import sys
 from pathlib import Path
 
 from reports.catalogue import ROOT, CatalogueError, load as load_catalogue
-from reports.results import VERDICTS, load as load_results, merge
+from reports.cli_shards import add_parsers, add_run_options
+from reports.results import load as load_results, merge
 
 OUT = ROOT / "reports" / "out"
 GPU_RESULTS = ROOT / "reports" / "gpu-results"
-COMMANDS = ("render", "run", "diff", "list", "controls")
+COMMANDS = ("render", "run", "merge", "durations", "diff", "list", "controls", "false-alarms")
 #: before -> afters that count as a regression in ``diff``
-WORSE = {"verified": {"failed", "error", "inconclusive", "not run", "not yet checked"},
-         "corrected": {"failed", "error", "inconclusive", "not run", "not yet checked"},
-         "refuted": {"failed", "error", "inconclusive", "not run", "not yet checked"},
-         "inconclusive": {"failed", "error"}}
+#: (a decided verdict that is now only partial lost evidence: worse; verified <-> corrected <-> refuted
+#: are re-judgements of the statement, shown but not a regression of the code)
+_LOST = {"failed", "error", "inconclusive", "partial", "not run", "not yet checked"}
+WORSE = {"verified": _LOST, "corrected": _LOST, "refuted": _LOST, "inconclusive": {"failed", "error"},
+         "partial": {"failed", "error"}}
 
 
 class UsageProblem(Exception):
@@ -59,29 +69,28 @@ def _load_all(paths: list[Path]) -> list[dict]:
 
 
 def render(paths: list[Path], out: Path, catalogue_dir: str | None = None,
-           head_sha: str | None = None) -> tuple[Path, Path, dict]:
-    """Merge ``paths`` and write ``out/report.md`` and ``out/report.html``."""
+           head_sha: str | None = None):
+    """Merge ``paths`` and write ``out/report.md`` and ``out/report.html``; returns both paths and the model."""
     from reports.render import render_html, render_markdown, report_model
 
     catalogue = _catalogue(catalogue_dir)
     merged = merge(catalogue, _load_all(paths))
     dirs = [d for p in paths for d in (p.parent / "figures", p.parent)]
     out.mkdir(parents=True, exist_ok=True)
+    model = report_model(catalogue, merged, head_sha=head_sha, figure_dirs=dirs)
     md, html = out / "report.md", out / "report.html"
-    md.write_text(render_markdown(catalogue, merged, out_dir=out, head_sha=head_sha, figure_dirs=dirs),
-                  encoding="utf-8")
-    html.write_text(render_html(catalogue, merged, head_sha=head_sha, figure_dirs=dirs), encoding="utf-8")
-    return md, html, report_model(catalogue, merged, head_sha=head_sha or "", figure_dirs=())
+    md.write_text(render_markdown(catalogue, merged, out_dir=out, model=model), encoding="utf-8")
+    html.write_text(render_html(catalogue, merged, model=model), encoding="utf-8")
+    return md, html, model
 
 
-def _print_rendered(md: Path, html: Path, model: dict) -> None:
-    counts = model["counts"]
+def _print_rendered(md: Path, html: Path, model) -> None:
     print(f"wrote {md}")
     print(f"wrote {html}")
-    print("claims: " + (", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v)) or "none"))
-    if model["surprises"]:
+    print(f"claims: {model.counts_line}")
+    if model.surprises:
         print("surprises (verdict differs from the expected one): "
-              + ", ".join(f"{c['claim'].id} ({c['claim'].expected} → {c['verdict']})" for c in model["surprises"]))
+              + ", ".join(f"{c.id} ({c.claim.expected} → {c.verdict})" for c in model.surprises))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -103,7 +112,18 @@ def _results_option(pytest_args: list[str]) -> list[Path]:
     return []
 
 
+def _render_with(paths: list[Path], args: argparse.Namespace) -> None:
+    """Render every default results file and ``paths``."""
+    found = default_results()
+    found += [p for p in paths if p.is_file() and p not in found]
+    _print_rendered(*render(found, Path(args.out), args.catalogue))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.shards:
+        from reports.cli_shards import run_sharded
+
+        return run_sharded(args, _render_with)
     cmd = [sys.executable, "-m", "pytest", "checks", "--tier", args.tier]
     if args.device:
         cmd += ["--device", args.device]
@@ -145,7 +165,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"no verdict changed ({len(head)} claims)")
     else:
         print(f"{changed} verdict(s) changed, {worse} worse")
-    return 1 if worse else 0
+    return 1 if worse or (args.strict and changed) else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -198,33 +218,67 @@ def cmd_controls(args: argparse.Namespace) -> int:
     return 1 if missed else 0
 
 
+def cmd_false_alarms(args: argparse.Namespace) -> int:
+    from reports.false_alarms import measure, report
+
+    folder = Path(args.out)
+    try:
+        if args.report_only:
+            return report(folder)
+        return measure(args.tier or ["fast"], args.runs, folder, resume=args.resume, profile=args.profile,
+                       pytest_args=args.pytest_args, seed=args.seed, timeout=args.timeout)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--catalogue", metavar="DIR", default=None,
                         help="catalogue folder (default reports/catalogue)")
     p = argparse.ArgumentParser(prog="python -m reports", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", metavar="{render,run,diff,list,controls}")
+    sub = p.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     r = sub.add_parser("render", parents=[common], help="write report.md and report.html (default)")
     r.add_argument("results", nargs="*", metavar="RESULTS",
                    help="results files (default: reports/out/results-*.json and reports/gpu-results/*.json)")
     r.add_argument("--out", default=str(OUT), metavar="DIR", help="output folder (default reports/out)")
     r.set_defaults(func=cmd_render)
     u = sub.add_parser("run", parents=[common], help="run the checks with pytest, then render",
-                       usage="python -m reports run [--tier T] [--device D] [--out DIR] [-- PYTEST_ARGS ...]")
-    u.add_argument("--tier", choices=("fast", "slow", "network", "gpu", "cpu", "all"), default="fast")
+                       usage="python -m reports run [--tier T] [--device D] [--out DIR] [--shards N --executor "
+                             "local|slurm [SLURM options]] [-- PYTEST_ARGS ...]")
+    u.add_argument("--tier", choices=("cpu", "fast", "slow", "network", "gpu", "all"), default="cpu",
+                   help="which checks run: cpu (default: fast + slow + network, the complete CPU report), "
+                        "fast, slow, network, gpu or all")
     u.add_argument("--device", default=None, help="torch device passed to pytest (auto, cpu, cuda, ...)")
     u.add_argument("--out", default=str(OUT), metavar="DIR", help="report folder (default reports/out)")
     u.set_defaults(func=cmd_run, pytest_args=[])
+    add_run_options(u)
     d = sub.add_parser("diff", help="claims whose verdict changed; exit 1 if one got worse")
     d.add_argument("base", metavar="BASE.json")
     d.add_argument("head", metavar="HEAD.json")
+    d.add_argument("--strict", action="store_true", help="exit 1 on any verdict change, better or worse")
     d.set_defaults(func=cmd_diff)
+    add_parsers(sub, common, _render_with, default_results)
     li = sub.add_parser("list", parents=[common], help="the catalogue: id, tier, expected verdict, checks")
     li.set_defaults(func=cmd_list)
     c = sub.add_parser("controls", parents=[common], help="planted-bug rejection rate per algorithm family")
     c.add_argument("results", nargs="*", metavar="RESULTS", help="results files (default as for render)")
     c.set_defaults(func=cmd_controls)
+    f = sub.add_parser("false-alarms", help="rerun tiers with fresh randomness; failures per check vs its budget",
+                       usage="python -m reports false-alarms [--tier T ...] [--runs N] [--out DIR] [--resume] "
+                             "[--seed S] [--report-only] [-- PYTEST_ARGS ...]")
+    f.add_argument("--tier", action="append", choices=("fast", "slow", "network", "gpu", "cpu", "all"),
+                   help="a tier to rerun (repeatable; default fast)")
+    f.add_argument("--runs", type=int, default=50, help="reruns per tier (default 50)")
+    f.add_argument("--out", default=str(OUT / "false-alarms"), metavar="DIR",
+                   help="where each run's results and the manifest go (default reports/out/false-alarms)")
+    f.add_argument("--resume", action="store_true", help="continue the runs already in --out")
+    f.add_argument("--report-only", action="store_true", help="summarise the runs in --out, run nothing")
+    f.add_argument("--seed", type=int, default=None, help="draw the runs' seeds from this seed (default: random)")
+    f.add_argument("--profile", default="fresh", help="hypothesis profile of the reruns (default fresh: random, "
+                                                      "no example database)")
+    f.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="time limit of one run")
+    f.set_defaults(func=cmd_false_alarms, pytest_args=[])
     return p
 
 
@@ -233,11 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "render")
     pytest_args: list[str] = []
-    if argv[0] == "run" and "--" in argv:
+    if argv[0] in ("run", "false-alarms") and "--" in argv:
         i = argv.index("--")
         argv, pytest_args = argv[:i], argv[i + 1:]
     args = parser().parse_args(argv)
-    if args.command == "run":
+    if args.command in ("run", "false-alarms"):
         args.pytest_args = pytest_args
     try:
         return args.func(args)

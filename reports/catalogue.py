@@ -6,6 +6,40 @@ tutorial, statement, source, expected, expected_detail, cited_reason, tier,
 also_tiers, test_design, negative_control, notes, checks, and where the printed
 statement is false: corrected_statement (the statement as corrected, verified by
 the checks) and counterexample (one line, for the errata).
+
+``expected`` is one of verified | corrected | refuted | inconclusive | cited: the
+verdict predicted from the tutorial and its papers before a check exists, never
+edited to match a result (a disagreement is a SURPRISE in the report). The verdict
+policy (:mod:`reports.policy`; the same words in CONTRIBUTING.md and the report's
+legend):
+
+* ``verified`` — the statement, in its most charitable faithful reading, holds on the
+  checked instances, and the check would have failed in a world where it does not
+  (wrong-world and near-miss controls; its resolution is stated).
+* ``corrected`` — false or ill-posed as printed because of a slip (sign, constant,
+  dropped condition, quantifier, O/Ω, garbled formula): a check shows the literal
+  counterexample and another verifies the corrected statement (`corrected_statement`),
+  shown side by side.
+* ``refuted`` — false in every faithful reading; the counterexample is shown. A
+  sufficient condition is not refuted by convergence outside it, and a claim the
+  tutorial makes about a paper is verified when the check confirms it.
+* ``inconclusive`` — the checks ran but cannot decide at this scale or power; the check
+  says why.
+* ``cited`` — no program can check it (or, after a literal counterexample, its corrected
+  statement); the catalogue says why (`cited_reason`).
+* ``failed`` — a check that should hold did not, or a planted-bug control was not
+  rejected; `pytest checks` exits non-zero.
+* ``error`` — the code under test or the check itself misbehaved (an exception, a
+  contract-guard rule); `pytest checks` exits non-zero.
+* ``partial`` — not every check the catalogue lists for the claim has run (another CPU
+  tier, one file or `-k`): what ran is shown, and the claim is not counted as a verdict.
+  GPU checks are full-scale replications of claims the CPU tiers decide: one not run at
+  full scale (no CUDA, or tiny scale) is shown as pending and leaves the verdict
+  standing.
+* ``not run`` — the claim has checks, but none of them has run (e.g. a claim with only
+  gpu checks, without CUDA).
+* ``not yet checked`` — no check exists yet; the catalogue's planned test design is
+  shown.
 """
 from __future__ import annotations
 
@@ -16,9 +50,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from reports.policy import EXPECTED
+
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED = ("verified", "corrected", "refuted", "inconclusive", "cited")
 TIERS = ("fast", "slow", "network", "gpu", "cited")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -107,7 +142,7 @@ def load(directory: str | None = None) -> dict[str, Claim]:
     return claims
 
 
-def _functions_in(path: Path) -> set[str]:
+def functions_in(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
@@ -125,7 +160,7 @@ def dangling_check_pointers(claims: dict[str, Claim], root: Path = ROOT) -> list
                 continue
             if func:
                 if path not in cache:
-                    cache[path] = _functions_in(path)
+                    cache[path] = functions_in(path)
                 if func.split("[")[0] not in cache[path]:
                     out.append(f"{c.id}: check {pointer!r}: no function {func} in {file}")
     return out

@@ -49,3 +49,96 @@ def test_every_checked_claim_has_a_negative_control():
     controlled = {cid for fn, ids in _claim_markers().items() if "/quality/" in fn for cid in ids}
     missing = [cid for cid, c in claims.items() if c.checks and cid not in controlled]
     assert not missing, "claims with checks but no planted bug in checks/quality/: " + ", ".join(missing)
+
+
+# ------------------------------------------------------------------ frozen predictions (issue 13)
+LOCK = ROOT / "reports" / "catalogue" / "expected.lock.toml"
+#: sha256 of the lock's [first] table (json, sorted keys): the predictions as first written. A change
+#: here is a change of the record of what was predicted; it needs a reason in the commit, not a result.
+FIRST_SHA256 = "d365fc56c1e98cb3cad92e2621b926ad3a150adb16abf3b6f79decb104356240"
+
+
+def _lock() -> dict:
+    import tomllib
+
+    return tomllib.loads(LOCK.read_text(encoding="utf-8"))
+
+
+def _locked_expectations(lock: dict) -> dict[str, str]:
+    locked = dict(lock["first"])
+    for change in lock.get("change", []):
+        locked[change["id"]] = change["after"]
+    return locked
+
+
+def test_first_predictions_are_unedited():
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(_lock()["first"], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    assert digest == FIRST_SHA256, (
+        "the [first] table of reports/catalogue/expected.lock.toml was edited: it records the predictions "
+        "as first written and is never changed; change a prediction with a dated [[change]] entry instead "
+        "(CONTRIBUTING.md, 'Changing a prediction')")
+
+
+def test_every_change_of_a_prediction_is_dated_and_explained():
+    import re
+
+    from reports.catalogue import EXPECTED
+
+    lock = _lock()
+    current = dict(lock["first"])
+    for change in lock.get("change", []):
+        cid = change.get("id", "")
+        where = f"[[change]] for {cid!r}"
+        assert cid in current, f"{where}: unknown claim id"
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", change.get("date", "")), f"{where}: date must be YYYY-MM-DD"
+        assert change.get("before") == current[cid], (
+            f"{where}: before = {change.get('before')!r}, but the locked expectation was {current[cid]!r}")
+        assert change.get("after") in EXPECTED and change["after"] != change["before"], f"{where}: bad `after`"
+        assert len(change.get("reason", "").strip()) >= 20, f"{where}: give the reason (not a result)"
+        current[cid] = change["after"]
+
+
+def test_catalogue_expectations_match_the_lock():
+    claims = load()
+    locked = _locked_expectations(_lock())
+    assert set(locked) == set(claims), (
+        f"lock and catalogue disagree on the claim ids: only in the lock {sorted(set(locked) - set(claims))}, "
+        f"only in the catalogue {sorted(set(claims) - set(locked))}")
+    edited = [f"{cid}: catalogue expected = {c.expected!r}, locked = {locked[cid]!r}"
+              for cid, c in claims.items() if c.expected != locked[cid]]
+    assert not edited, (
+        "catalogue `expected` differs from reports/catalogue/expected.lock.toml — a prediction is never "
+        "edited to match a result (keep the SURPRISE); a genuine change of prediction is a dated [[change]] "
+        "entry in the lock with its reason (CONTRIBUTING.md, 'Changing a prediction'):\n" + "\n".join(edited))
+
+
+def test_corrected_needs_a_verified_corrected_statement():
+    """The verdict policy in results.claim_verdict: `corrected` = literal counterexample AND the
+    corrected statement verified by another check; a lone literal counterexample earns no
+    `corrected` (cited where the catalogue says no program can check the corrected statement)."""
+    from dataclasses import replace
+
+    from reports.results import claim_verdict
+
+    # the claims without their checks lists: these records stand for every check (no partial run)
+    cat = {cid: replace(c, checks=()) for cid, c in load().items()}
+    rec = lambda on_pass: {"outcome": "passed", "control": False, "evidence": {"on_pass": on_pass}}  # noqa: E731
+    claim = cat["sgd.q3-thm4-rate"]
+    assert claim_verdict(claim, [rec("corrected"), rec("verified")]) == "corrected"
+    assert claim_verdict(claim, [rec("corrected")]) == "inconclusive"
+    assert claim_verdict(cat["robust.curse-of-dimensionality"], [rec("corrected")]) == "cited"
+    assert claim_verdict(claim, [rec("corrected"), rec("verified"), rec("inconclusive")]) == "inconclusive"
+    assert claim_verdict(claim, [rec("corrected"), rec("refuted")]) == "refuted"
+
+
+def test_corrected_entries_state_their_correction():
+    """An entry predicted `corrected` writes out the corrected statement its other checks verify, and an
+    entry with a one-line counterexample (the errata renders it) says what it corrects."""
+    claims = load()
+    missing = [cid for cid, c in claims.items() if c.expected == "corrected" and not c.corrected_statement.strip()]
+    assert not missing, "expected = corrected but no corrected_statement: " + ", ".join(missing)
+    orphans = [cid for cid, c in claims.items() if c.counterexample.strip() and not c.corrected_statement.strip()]
+    assert not orphans, "counterexample without corrected_statement: " + ", ".join(orphans)

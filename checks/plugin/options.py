@@ -21,6 +21,10 @@ settings.register_profile("ci", derandomize=True, deadline=None, database=None, 
                           max_examples=20, suppress_health_check=_QUIET_HEALTH)
 settings.register_profile("dev", derandomize=False, deadline=None, max_examples=20,
                           print_blob=True, suppress_health_check=_QUIET_HEALTH)
+# fresh: what `python -m reports false-alarms` reruns under: random and no example database,
+# so that a failing example found by one run is not replayed by the next (independent runs).
+settings.register_profile("fresh", derandomize=False, deadline=None, database=None, max_examples=20,
+                          print_blob=True, suppress_health_check=_QUIET_HEALTH)
 settings.register_profile("nightly", derandomize=False, deadline=None, max_examples=400,
                           print_blob=True, suppress_health_check=_QUIET_HEALTH)
 
@@ -44,6 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--scale", choices=("tiny", "full"), default=None,
                 help="size of network-scale (gpu) experiments: full on CUDA, tiny otherwise (default)")
     g.addoption("--no-figures", action="store_true", help="do not draw figures")
+    g.addoption("--gpu-budget-override", action="store_true",
+                help="run the GPU tier even when its plan exceeds the 10-minute budget (checks/gpu_budget.py)")
 
 
 _PREVIOUS = pytest.StashKey[tuple[str, str | None]]()

@@ -21,10 +21,12 @@ SNAPSHOT_EVERY_S = 10.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    tier = config.getoption("--tier")
+    from reports.results import default_results_path, shard_of
+
+    shard = shard_of(config.option)  # pytest-split's --splits N --group i, or None
     results = (config.getoption("--results") or os.environ.get("GBU_RESULTS")
-               or str(ROOT / "reports" / "out" / f"results-{tier}.json"))
-    config.stash[RUN] = Run(results=Path(results))
+               or default_results_path(ROOT, config.getoption("--tier"), shard))
+    config.stash[RUN] = Run(results=Path(results), shard=shard)
     if not hasattr(config, "workerinput"):  # the xdist controller (or a plain run) writes the file
         config.pluginmanager.register(ResultsWriter(config), "gbu-results-writer")
 
@@ -82,6 +84,7 @@ def _record(item: pytest.Item, call: pytest.CallInfo, rep: pytest.TestReport) ->
         "outcome": status,
         "control": is_control(item),
         "tier": tier_of(item),
+        "scale": getattr(item, "funcargs", {}).get("scale"),  # gpu checks: full, or tiny (code path only)
         "duration": round(getattr(rep, "duration", 0.0), 4),
         "message": message,
         "reproduce": reproduce(item),
@@ -177,10 +180,11 @@ class ResultsWriter:
 
     def write(self, partial: bool) -> None:
         from reports.catalogue import load
-        from reports.results import build, write_atomic
+        from reports.results import write_results
 
-        data = build(load(), self.run.records, provenance(self.config, self.run), partial=partial)
-        write_atomic(self.run.results, data)
+        # merged per check into the existing file: a rerun of one file, -k or one tier keeps the rest
+        data = write_results(self.run.results, load(), self.run.records, provenance(self.config, self.run),
+                             partial=partial, collected=self.run.collected, root=ROOT, shard=self.run.shard)
         self.run.last_write = time.time()
         self.run.summary = data["claims"]
 

@@ -42,6 +42,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     _catalogue_agrees(items)
+    config.stash[RUN].collected = {item.nodeid: tier_of(item) for item in items}  # tiers of the checks not run
     for item in items:
         item.stash[USES] = uses.declared(item)
     wanted = TIER_SETS[config.getoption("--tier")]
@@ -57,7 +58,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
     _skip_gpu_without_cuda(config, items)
-    config.stash[RUN].progress_total = len(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    config.stash[RUN].progress_total = len(session.items)  # after every selection (tier, -k, shard)
+    if not hasattr(config, "workerinput") and not config.getoption("collectonly"):
+        from checks.gpu_budget import report_and_enforce
+
+        report_and_enforce(config, session.items)  # full-scale gpu items: print the plan, refuse one over budget
 
 
 def _catalogue_agrees(items: list[pytest.Item]) -> None:

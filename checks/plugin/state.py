@@ -16,6 +16,8 @@ class Run:
     """What one pytest run accumulates (on the xdist controller: the records of every worker)."""
 
     results: Path
+    shard: Any = None  # pytest-split's (--splits N, --group i), or None
+    collected: dict[str, str] | None = None  # nodeid -> tier of every collected check (those not run too)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
     last_write: float = 0.0

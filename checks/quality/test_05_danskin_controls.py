@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_05_danskin as danskin
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def first_maximiser_only(gradients, directions):
@@ -102,3 +102,11 @@ def test_paper_solver_check_rejects_clipping_projection():
 @pytest.mark.claim("ddi.min-norm-descent")
 def test_toy_check_rejects_average():
     rejects(danskin.test_ddi_on_the_toy, "ddi_direction", single_attack_gradient)
+
+
+@pytest.mark.slow  # 300 exact (sympy) examples without a counterexample: ~5 s CPU
+@pytest.mark.claim("at.madry-corollary-counterexample")
+@pytest.mark.control("wrong_world", of=danskin.test_madry_corollary_is_false,
+                     margin="only robust losses whose two active gradients make an acute angle: the corollary holds")
+def test_madry_check_rejects_a_world_where_the_corollary_holds():
+    fails(danskin.test_madry_corollary_is_false, angle="acute")

@@ -13,7 +13,9 @@ from algorithms import registry
 from checks.quality.test_04_critical_points_controls import (NAME, min_max_swapped, not_extremum_is_saddle,
                                                              psd_hessian_is_min)
 from checks.quality.test_09_spurious_controls import eg_stale_second_step
-from checks.support import rejects
+from checks.support import fails, rejects
+from problems.optim.critical_points import MONKEY_GAME_PHI, X, Y
+from problems.optim.critical_points_oracles import lne_necessary
 from reports.evidence import Evidence
 
 
@@ -21,7 +23,7 @@ from reports.evidence import Evidence
 @pytest.mark.claim("lne.necessary-conditions")
 @pytest.mark.parametrize("bug", [min_max_swapped, psd_hessian_is_min], ids=lambda b: b.__name__)
 def test_lne_check_rejects_classifier(bug):
-    rejects(concepts.test_lne_second_order_conditions, NAME, bug)
+    rejects(concepts.test_lne_second_order_conditions, NAME, bug, necessary=lne_necessary)
 
 
 def necessary_wrong_sign_on_yy(gradient_zero, hxx, hyy):
@@ -40,9 +42,52 @@ def test_lne_check_rejects_wrong_sign_necessary_rule():
 @pytest.mark.claim("lne.monkey-saddle")
 @pytest.mark.parametrize("bug", [psd_hessian_is_min, not_extremum_is_saddle], ids=lambda b: b.__name__)
 def test_lne_monkey_saddle_check_rejects(bug):
-    rejects(concepts.test_lne_monkey_saddle_necessary_not_sufficient, NAME, bug)
+    rejects(concepts.test_lne_monkey_saddle_necessary_not_sufficient, NAME, bug, phi=MONKEY_GAME_PHI)
 
 
 @pytest.mark.claim("lne.weird-saddle")
 def test_weird_saddle_check_rejects_gda_posing_as_eg():
-    rejects(concepts.test_weird_saddle_local_nash_and_dynamics, "extragradient", eg_stale_second_step)
+    rejects(concepts.test_weird_saddle_local_nash_and_dynamics, "extragradient", eg_stale_second_step, alpha=0.05,
+            delta=0.0)
+
+
+# ============================================================ near misses and wrong worlds (issue 14)
+def strict_rule_as_necessary(gradient_zero, hxx, hyy):
+    """The *sufficient* (strict) conditions claimed as necessary: false for a degenerate LNE."""
+    return bool(gradient_zero and hxx.is_positive_definite and (-hyy).is_positive_definite)
+
+
+@pytest.mark.claim("lne.necessary-conditions")
+@pytest.mark.control("wrong_world", of=concepts.test_lne_second_order_conditions,
+                     margin="'LNE => Hessians definite' (strict): false at the degenerate LNE with ker A != 0")
+def test_wrong_world_strict_conditions_are_not_necessary():
+    fails(concepts.test_lne_second_order_conditions, necessary=strict_rule_as_necessary)
+
+
+@pytest.mark.claim("lne.monkey-saddle")
+@pytest.mark.control("wrong_world", of=concepts.test_lne_monkey_saddle_necessary_not_sufficient,
+                     margin="Phi = x^4 - y^4: the necessary conditions hold and 0 IS an LNE")
+def test_wrong_world_quartic_saddle_is_an_lne():
+    fails(concepts.test_lne_monkey_saddle_necessary_not_sufficient, phi=X**4 - Y**4)
+
+
+@pytest.mark.claim("lne.weird-saddle")
+@pytest.mark.control("wrong_world", of=concepts.test_weird_saddle_local_nash_and_dynamics,
+                     margin="alpha = 1: EG's linearisation |lambda|^2 = 1 - a^2 + a^4 = 1, no longer attracted")
+def test_wrong_world_large_step():
+    fails(concepts.test_weird_saddle_local_nash_and_dynamics, alpha=1.0, delta=0.0)
+
+
+@pytest.mark.claim("lne.weird-saddle")
+@pytest.mark.control("near_miss", of=concepts.test_weird_saddle_local_nash_and_dynamics,
+                     margin="Phi + (delta/2)(y^2 - x^2), delta = 0.0125: 0 no longer an LNE, EG contracts 2x slower")
+def test_near_miss_perturbed_weird_saddle():
+    fails(concepts.test_weird_saddle_local_nash_and_dynamics, alpha=0.05, delta=0.0125)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("lne.weird-saddle")
+@pytest.mark.control("near_miss", of=concepts.test_weird_saddle_simulation_table,
+                     margin="Phi + (delta/2)(y^2 - x^2), delta = 0.0125: EG/OGDA reach only ~1e-8 in 3e4 steps")
+def test_near_miss_perturbed_weird_saddle_table():
+    fails(concepts.test_weird_saddle_simulation_table, delta=0.0125)

@@ -10,7 +10,7 @@ import pytest
 
 import checks.test_08_bilinear as bilinear
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def _iterate(step, z0, z_prev, num_steps):
@@ -145,3 +145,15 @@ def test_slide_formula_check_rejects_eg():
 @pytest.mark.claim("bilinear.slide-formula-3")
 def test_popov_equivalence_check_rejects_eg():
     rejects(bilinear.test_popov_extrapolation_sequence_is_ogda, "past_extragradient", popov_with_current_point)
+
+
+@pytest.mark.claim("bilinear.slide-formula-3")
+def test_not_eg_check_rejects_the_formula_read_as_eg():
+    rejects(bilinear.test_slide_formula_as_printed_is_not_eg, "slide_third_formula", slide_formula_read_as_eg)
+
+
+@pytest.mark.claim("bilinear.slide-formula-3")
+@pytest.mark.control("wrong_world", of=bilinear.test_slide_formula_as_printed_is_not_eg,
+                     margin="the search compares EG with itself: a world where the printed formula is EG")
+def test_not_eg_check_rejects_eg_against_itself():
+    fails(bilinear.test_slide_formula_as_printed_is_not_eg, formula="extragradient")

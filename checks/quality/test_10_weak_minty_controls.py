@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 from scipy.optimize import minimize
 
 import checks.test_10_weak_minty as weak_minty
 import checks.test_10_weak_minty_certificates as certificates
 import checks.test_10_weak_minty_methods as methods
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 from problems.minimax.minty_games import forsaken
 from problems.minimax.minty_oracles import WeakMintyEstimate, weak_minty_ratio
 
@@ -91,7 +92,7 @@ def eg_plus_that_adapts(operator, z0, alpha, num_steps, *, z_prev=None, damping=
 @pytest.mark.claim("wmvi.definition-and-rho")
 def test_rho_check_rejects_a_single_local_search():
     rejects(weak_minty.test_weak_minty_rho_of_polynomial_games, "weak_minty_rho", rho_single_local_search,
-            instance=forsaken(0.45), tolerance=1e-4)
+            instance=forsaken(0.45), reference=-1.52057, tolerance=5e-6)
 
 
 @pytest.mark.claim("wmvi.definition-and-rho")
@@ -102,7 +103,7 @@ def test_rho_check_rejects_a_missing_normalisation():
 @pytest.mark.claim("wmvi.egplus-ddj")
 @pytest.mark.parametrize("bug", [eg_plus_overdamped, eg_plus_damped_extrapolation])
 def test_ddj_check_rejects(bug):
-    rejects(weak_minty.test_eg_plus_in_the_ddj_range_on_linear_games, "extragradient_plus", bug)
+    rejects(weak_minty.test_eg_plus_in_the_ddj_range_on_linear_games, "extragradient_plus", bug, c_shift=0.0)
 
 
 @pytest.mark.slow
@@ -118,7 +119,8 @@ def test_lower_bound_check_rejects_damped_extrapolation():
 
 @pytest.mark.claim("wmvi.egplus-fails-on-39")
 def test_failure_check_rejects_an_adaptive_impostor():
-    rejects(methods.test_eg_plus_fails_on_forsaken, "extragradient_plus", eg_plus_that_adapts)
+    rejects(methods.test_eg_plus_fails_on_forsaken, "extragradient_plus", eg_plus_that_adapts,
+            instance=methods.FORSAKEN)
 
 
 @pytest.mark.claim("wmvi.cegplus-rho-1-2L")
@@ -128,15 +130,28 @@ def test_ceg_plus_check_rejects_a_missing_prox():
 
 @pytest.mark.claim("wmvi.cegplus-rho-1-2L")
 def test_ceg_plus_check_rejects_projected_gda():
-    rejects(methods.test_ceg_plus_on_global_forsaken, "constrained_extragradient_plus", projected_gda)
+    rejects(methods.test_ceg_plus_on_global_forsaken, "constrained_extragradient_plus", projected_gda, damping=0.25)
 
 
 @pytest.mark.claim("wmvi.adaptive-handles-39")
 def test_adaptive_check_rejects_a_constant_step():
-    rejects(methods.test_curvature_eg_plus_on_forsaken, "curvature_extragradient_plus", curvature_with_constant_step)
+    rejects(methods.test_curvature_eg_plus_on_forsaken, "curvature_extragradient_plus", curvature_with_constant_step,
+            step_cap=np.inf)
 
 
 @pytest.mark.claim("wmvi.polar-game")
 def test_polar_check_rejects_a_stale_second_step():
     # GDA-like dynamics keep the polar game's attracting circle r = 1 (starts at r = 1.05)
-    rejects(methods.test_polar_game_family, "extragradient_plus", eg_plus_stale_second_step)
+    rejects(methods.test_polar_game_family, "extragradient_plus", eg_plus_stale_second_step, a=sp.Rational(1, 3),
+            interval=(sp.Rational(-1, 8), sp.Rational(-1, 10)))
+
+@pytest.mark.claim("wmvi.definition-and-rho")
+def test_strict_inequality_check_rejects_a_missing_normalisation():
+    rejects(weak_minty.test_weak_mvi_strict_inequality_as_printed, "weak_minty_rho", rho_without_normalisation)
+
+
+@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.control("wrong_world", of=weak_minty.test_weak_mvi_strict_inequality_as_printed,
+                     margin="the definition with '>=': it holds at z* too, no counterexample exists")
+def test_strict_inequality_check_rejects_the_non_strict_definition():
+    fails(weak_minty.test_weak_mvi_strict_inequality_as_printed, strict=False)

@@ -1,11 +1,15 @@
-"""Planted bugs that the complexity-measure checks must reject."""
+"""Controls of the complexity-measure checks: planted bugs in the measures, and, for the
+population decision, a wrong world (a measure that does explain generalisation) and a near
+miss (a measure just above the criterion's tau = 0.5), on synthetic population tables."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import checks.test_20_complexity_measures as cm
-from checks.support import rejects
+from checks import complexity_population as cp
+from checks.support import does_not_verify, rejects
+from problems.overparam.complexity_oracles import synthetic_population
 
 
 def path_norm_without_squares(weights):
@@ -24,17 +28,73 @@ def spectral_with_frobenius(weights, reference=None):
     return float(np.prod(fro) * inner ** 1.5)
 
 
+def synthetic_table(num, tau, seed):
+    """The real measures' names, independent of the gaps except the path-norm, whose rank
+    correlation with the gaps is about ``tau``."""
+    names = ("Frobenius distance to init", "spectral complexity (Bartlett et al.)", "spectral complexity (as printed)",
+             "spectral complexity (Jiang et al. spec-orig)", "parameter Frobenius norm")
+    gaps, table = synthetic_population(num, 0.0, seed, names)
+    rng = np.random.default_rng(seed + 1)
+    z = (gaps - gaps.mean()) / gaps.std()
+    rho = np.sin(np.pi * tau / 2)  # Gaussian pairs: tau = (2/pi) arcsin(rho)
+    table["path-norm"] = np.exp(rho * z + np.sqrt(1 - rho**2) * rng.standard_normal(num))
+    return gaps, table
+
+
 @pytest.mark.claim("gen.complexity-measures-jiang")
 def test_path_norm_without_squares_is_rejected():
-    rejects(cm.test_complexity_measure_formulas, "path_norm", path_norm_without_squares)
+    rejects(cm.test_complexity_measure_implementations, "path_norm", path_norm_without_squares)
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
 def test_spectral_complexity_with_frobenius_norms_is_rejected():
-    rejects(cm.test_complexity_measure_formulas, "spectral_complexity", spectral_with_frobenius)
+    rejects(cm.test_complexity_measure_implementations, "spectral_complexity", spectral_with_frobenius)
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
-@pytest.mark.slow
+@pytest.mark.network
 def test_population_path_norm_without_squares_is_rejected():
-    rejects(cm.test_complexity_measures_population_cpu, "path_norm", path_norm_without_squares)
+    exc = rejects(cm.test_complexity_measures_population, "path_norm", path_norm_without_squares,
+                  population=cp.TINY)
+    assert "output-side evaluation" in str(exc), f"rejected for another reason: {exc}"
+
+
+@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
+@pytest.mark.control("wrong_world", of=cm.test_complexity_measures_population,
+                     margin="a measure that tracks the gap (tau about 0.85) among 72 networks")
+def test_measure_that_explains_generalisation_is_not_verified():
+    verdict = does_not_verify(cm.test_complexity_measures_population, table=synthetic_table(72, 0.85, 3))
+    assert verdict == "refuted", verdict
+
+
+@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
+@pytest.mark.control("near_miss", of=cm.test_complexity_measures_population,
+                     margin="a measure with tau 0.55 (0.05 above the criterion's 0.5) among 400 networks")
+def test_measure_just_above_the_criterion_is_not_verified():
+    does_not_verify(cm.test_complexity_measures_population, table=synthetic_table(400, 0.55, 5))
+    from reports.evidence import Evidence
+    from algorithms import registry
+
+    evidence = Evidence()  # and 0.1 below it is verified: the check's power at 400 networks
+    cm.test_complexity_measures_population(evidence, registry.get, table=synthetic_table(400, 0.4, 5))
+    assert evidence.on_pass == "verified", evidence.on_pass_reason
+
+
+@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
+@pytest.mark.control("wrong_world", of=cm.test_complexity_measures_population_gpu,
+                     margin="a measure that tracks the gap (tau about 0.85) among 72 networks")
+def test_measure_that_explains_generalisation_is_not_verified_gpu():
+    verdict = does_not_verify(cm.test_complexity_measures_population_gpu, table=synthetic_table(72, 0.85, 3),
+                              scale="full")
+    assert verdict == "refuted", verdict
+
+
+@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.network
+@pytest.mark.control("near_miss", of=cm.test_complexity_measures_population_gpu,
+                     margin="a measure with tau 0.55 (0.05 above the criterion's 0.5) among 400 networks")
+def test_measure_just_above_the_criterion_is_not_verified_gpu():
+    does_not_verify(cm.test_complexity_measures_population_gpu, table=synthetic_table(400, 0.55, 5), scale="full")

@@ -228,7 +228,8 @@ def polar_game(a: Any = 1, b: Any = 1) -> MintyInstance:
         name=f"polar game a={a}", operator=op, domain=Box(1.1), solution=np.zeros(2),
         lipschitz=float(lip_e) if lip_e is not None else float("nan"),
         rho=float(rho_e) if rho_e is not None else float("nan"),
-        lipschitz_exact=lip_e, rho_exact=rho_e, source="Pethick et al. 2022 App. C.2; [LIONS nb] PolarGame.nb")
+        lipschitz_exact=lip_e, rho_exact=rho_e, source="Pethick et al. 2022 App. C.2; [LIONS nb] PolarGame.nb",
+        extra={"a": a, "b": b})
 
 
 # ------------------------------------------------- separable games and L
