@@ -323,7 +323,10 @@ see algorithms.networks).
         stop_loss=None, trainable=None, forward=None, monitor=None, record_every=1,
         keep_snapshots=True) -> {"weights", "loss" (T, B), "steps", "snapshots",
         "monitor", "stopped_at"}; GD on ½‖h − y‖², lr scalar or (B,).
-    conv_relu_network(weights, alpha, inputs) -> (B, n): the bias-free CNN analogue."""),
+    conv_relu_network(weights, alpha, inputs) -> (B, n): the bias-free CNN analogue.
+    conv1d_relu_network(weights, alpha, inputs) -> (B, n): bias-free 1-D CNN, weights
+        [K₁ (B, c, 1, 3), K_l (B, c, c, 3), …, X_L (B, 1, c·T)], inputs (n, T) or (B, n, T);
+        conv1d_init(T, c, depth, *, batch, seed, device, dtype, gain) -> InitDraw."""),
     _contract("batched_training", PerName, """\
 Many independent MLP classifiers trained as one batched computation (torch; float32 by
 default; see algorithms.batched_training).

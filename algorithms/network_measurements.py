@@ -172,6 +172,30 @@ def ntk_gram(weights: Sequence[Tensor], alpha: Any, inputs: Tensor, *,
         return J @ J.transpose(-1, -2)
 
 
+def ntk_top_eigenvalue(weights: Sequence[Tensor], alpha: Any, inputs: Tensor, *, iterations: int = 30,
+                       seed: int = 0, forward: Callable | None = None) -> Tensor:
+    """λ_max(Θ) of the empirical NTK Θ = J Jᵀ (J = ∂h(a_i)/∂x, all layers) per network, (B,),
+    by power iteration v ← J Jᵀ v / ‖J Jᵀ v‖ without forming Θ: Jᵀv is one backward pass,
+    J u one forward-mode pass. GD on ½‖h − y‖² is stable in the linearised (lazy) model iff
+    η < 2/λ_max(Θ), so η = 1/λ_max is the NTK-normalised step. The iterate's Rayleigh
+    quotient never exceeds λ_max; after k steps it is within a factor (1 − (λ₂/λ₁)^{2k}) of it."""
+    fwd = forward or relu_network
+    ws = [w.detach() for w in weights]
+    B, n = ws[0].shape[0], inputs.shape[-2]
+    g = torch.Generator(device="cpu").manual_seed(int(seed))
+    v = torch.randn((B, n), generator=g, dtype=torch.float64).to(ws[0])
+    lam = torch.zeros(B, dtype=ws[0].dtype, device=ws[0].device)
+    with _threads_for(n * sum(w.numel() for w in ws), ws[0].device):
+        for _ in range(iterations):
+            v = v / v.norm(dim=-1, keepdim=True)
+            wr = [w.clone().requires_grad_(True) for w in ws]
+            grads = torch.autograd.grad((fwd(wr, alpha, inputs) * v).sum(), wr)  # Jᵀv per network
+            _, jjv = torch.func.jvp(lambda *W: fwd(list(W), alpha, inputs), tuple(ws), tuple(grads))
+            lam = (jjv * v).sum(-1)
+            v = jjv
+    return lam
+
+
 # ---------------------------------------------------- drift and flips
 def neuron_drift(W_t: Tensor, W_0: Tensor) -> Tensor:
     """max_r ‖w_r(t) − w_r(0)‖₂ over the rows (neurons) of a first layer (B, m, p): (B,)."""
@@ -246,6 +270,7 @@ register("perturbation_stability", family="measurement")(perturbation_stability)
 register("lipschitz_upper_bound", family="measurement")(lipschitz_upper_bound)
 register("lipschitz_lower_bound", family="measurement")(lipschitz_lower_bound)
 register("ntk_gram", family="measurement")(ntk_gram)
+register("ntk_top_eigenvalue", family="measurement")(ntk_top_eigenvalue)
 register("neuron_drift", family="measurement")(neuron_drift)
 register("activation_flip_fraction", family="measurement")(activation_flip_fraction)
 register("dataset_separation", family="measurement")(dataset_separation)

@@ -20,7 +20,6 @@ import torch
 
 from problems.runtime import seed as _seed
 from problems.runtime import threads
-from checks.support import measured_at
 from problems.optim.sgd_oracles import chi2_variance_band, run_optimizer, second_moment
 from problems.optim.smooth_functions import CoerciveWell, DoubleWell, student_t_noise
 
@@ -72,6 +71,11 @@ def test_robbins_monro_convergence(evidence, algorithm, p):
     evidence.upper_bound("median |grad f(x_K)|", np.median(np.abs(f.gradient(run["x"][1]))), 0.05)
     lin = 1.5 * 4 * np.sqrt(max(e[0], 0.01 / 3))  # |u| <= 4 sd (or the start's 0.1)
     _shrink_check(evidence, f"p = {p}", np.abs(early) - 1, np.abs(late) - 1, e[0], e[1], SEEDS, lin)
+    # chi-square bands at 1e-4 (two comparisons and the shrink), the 4-sd linearisation event: per p
+    evidence.record("false_alarm_budget", 3e-4, note="per p; chi-square bands at 1e-4")
+    evidence.resolution("rejects an SGD step 2x off at p = 0.6 (E dist^2 1.9x the prediction); finer errors "
+                        "are hidden by the linearisation slack 6 sd (~0.35) and, at p = 1, by the weak dependence "
+                        "of k E u^2 -> gamma^2/(2 gamma c - 1) on gamma")
 
 
 @pytest.mark.slow
@@ -108,33 +112,34 @@ def test_thm1_without_boundedness(evidence, algorithm, p):
     early = (np.abs(run["x"][0]) - f.u_min).ravel()
     late = (np.abs(run["x"][1]) - f.u_min).ravel()
     _shrink_check(evidence, f"p = {p}", early, late, e[0], e[1], early.size)
+    evidence.record("false_alarm_budget", 1e-4, note="per p; the shrink test's chi-square band (approximate: heavy tails)")
+    evidence.resolution("rejects a schedule decaying like k^-0.1 (no basin reached by K at p = 0.9)")
     evidence.note("Finite-time support for an almost-sure statement: boundedness and the shrinking trend "
                   "are what the theorem implies at this horizon.")
 
 
 # ------------------------------------------------------------ sgd.cooldown-helps
 CUTOFFS = (0.7, 0.8, 0.9, 0.95)
+T_LEVEL = 1e-3  # one-sided level of each paired t-test
 
 
-def _train_digits(sgd, schedule, *, seeds: int, epochs: int, device: str, width: int = 0, batch: int = 16,
-                  alpha: float = 0.5, weight_decay: float = 1e-2) -> np.ndarray:
-    """Final training objectives (schedules x seeds) of classifiers trained on the digits
-    (train split 1400) by the registry's SGD, minibatch ``batch``: cross-entropy +
-    (weight_decay/2) ||W||^2. width = 0: softmax regression (strongly convex: a unique
-    minimiser at which the minibatch noise does not vanish, the setting of Theorem 4);
-    width > 0: a 64-width-10 ReLU MLP. Row 0: constant alpha; row i: the cool-down
-    alpha/(1 + (k - k0)/period) after k0 = CUTOFFS[i-1] * steps (period = one epoch).
-    All seeds train at once (leading batch axis; seed s has its own initialisation and
-    batch order, shared by the five schedules: paired runs); one parameter group per
-    schedule, whose lr the loop sets at every step."""
-    from problems.overparam.datasets import digits_split
-
-    data = digits_split(1400, seed=0)
+def _train_paired(sgd, schedule, data, *, seeds: int, epochs: int, device: str, width: int = 0, batch: int = 16,
+                  alpha: float = 0.5, weight_decay: float = 1e-2) -> dict[str, np.ndarray]:
+    """Classifiers trained by the registry's SGD (minibatch ``batch``) on cross-entropy +
+    (weight_decay/2) ||W||^2, under five schedules: row 0 the constant alpha, row i the cool-down
+    alpha/(1 + (k - k0)/period) after k0 = CUTOFFS[i-1] * steps (period = one epoch). width = 0:
+    softmax regression; width > 0: one hidden ReLU layer, no biases. All seeds train at once
+    (leading batch axis); seed s has its own initialisation (N(0, 1/fan_in)) and batch order,
+    shared by the five schedules (paired runs); one parameter group per schedule, whose lr the
+    loop sets at every step. Returns the final training objective and test error, (5, seeds), and
+    the constant run's full training objective at the first cut-off, (seeds,) ("at_first_cutoff")."""
     x = torch.tensor(data.x, dtype=torch.float64, device=device)
     y = torch.tensor(data.y, dtype=torch.long, device=device)
-    n = len(y)
-    gens = [torch.Generator().manual_seed(_seed("sgd.cooldown-helps", s)) for s in range(seeds)]
-    shapes = [(64, 10)] if width == 0 else [(64, width), (width, 10)]
+    xt = torch.tensor(data.x_test, dtype=torch.float64, device=device)
+    yt = torch.tensor(data.y_test, dtype=torch.long, device=device)
+    n, p, classes = len(y), x.shape[1], int(max(data.y.max(), data.y_test.max())) + 1
+    gens = [torch.Generator().manual_seed(_seed("sgd.cooldown-helps", p, width, s)) for s in range(seeds)]
+    shapes = [(p, classes)] if width == 0 else [(p, width), (width, classes)]
 
     def init(shape):  # identical initialisation for every schedule (paired), per seed
         return torch.stack([torch.randn(shape, generator=g, dtype=torch.float64) / np.sqrt(shape[0]) for g in gens])
@@ -147,53 +152,48 @@ def _train_digits(sgd, schedule, *, seeds: int, epochs: int, device: str, width:
                                                          period=per_epoch) for c in CUTOFFS])
     opt = sgd([{"params": ws} for ws in groups], lr=alpha)
 
-    def objective(ws, idx):  # per seed: (seeds,)
-        h = x[idx]
+    def logits(ws, inputs):
+        h = inputs
         for i, w in enumerate(ws):
             h = h @ w
             if i < len(ws) - 1:
                 h = torch.relu(h)
-        ce = torch.nn.functional.cross_entropy(h.reshape(-1, 10), y[idx].reshape(-1), reduction="none")
+        return h
+
+    def objective(ws, idx):  # per seed: (seeds,)
+        ce = torch.nn.functional.cross_entropy(logits(ws, x[idx]).reshape(-1, classes), y[idx].reshape(-1),
+                                               reduction="none")
         return ce.reshape(idx.shape).mean(dim=1) + 0.5 * weight_decay * sum((w * w).sum(dim=(1, 2)) for w in ws)
 
-    with threads(1) if device == "cpu" else contextlib.nullcontext():  # small tensors: see run_optimizer
+    everything = torch.arange(n, device=device).expand(seeds, n)
+    first_cut = int(CUTOFFS[0] * total)
+    at_first_cutoff = None
+    with threads(1 if device == "cpu" else torch.get_num_threads()):  # small tensors: see run_optimizer
         k = 0
         for _ in range(epochs):
             order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(device)
             for i in range(per_epoch):
                 idx = order[:, i * batch:(i + 1) * batch]
+                if k == first_cut:
+                    with torch.no_grad():
+                        at_first_cutoff = objective(groups[0], everything).cpu().numpy()
                 for g, group in enumerate(opt.param_groups):
                     group["lr"] = float(steps[g, k])
                 opt.zero_grad()
                 sum(objective(ws, idx).sum() for ws in groups).backward()
                 opt.step()
                 k += 1
-        everything = torch.arange(n, device=device).expand(seeds, n)
         with torch.no_grad():
-            return np.stack([objective(ws, everything).cpu().numpy() for ws in groups])
+            final = np.stack([objective(ws, everything).cpu().numpy() for ws in groups])
+            error = np.stack([(logits(ws, xt.expand(seeds, *xt.shape)).argmax(-1) != yt).double().mean(-1).cpu().numpy()
+                              for ws in groups])
+    return {"objective": final, "test_error": error, "at_first_cutoff": at_first_cutoff}
 
 
-def _cooldown_experiment(evidence, algorithm, device, seeds, epochs, width):
-    """Paired one-sided t-test per cut-off: gain = objective(constant) - objective(cool-down), the
-    same initialisation and batch order in both runs of a seed; pass if the mean gain exceeds
-    t_{1 - 1e-3, seeds-1} * sd/sqrt(seeds) (false alarm 1e-3 per cut-off under 'no gain', for
-    roughly normal gains). The catalogue's '2 seed-std' is recorded as well."""
-    from scipy import stats
-
-    final = _train_digits(algorithm("sgd"), algorithm("cooldown_step"), seeds=seeds, epochs=epochs, device=device,
-                          width=width)
-    gains = final[0] - final[1:]
-    mean, sd = gains.mean(axis=1), gains.std(axis=1, ddof=1)
-    t_stat = np.divide(mean, sd / np.sqrt(seeds), out=np.zeros_like(mean), where=sd > 0)
-    evidence.parameters(dataset="sklearn digits (1400 train)",
-                        model="softmax regression" if width == 0 else f"MLP 64-{width}-10",
-                        weight_decay=1e-2, batch=16, epochs=epochs, seeds=seeds, cutoffs=list(CUTOFFS), alpha=0.5,
-                        device=device)
-    evidence.record("final training objective, constant step (per seed)", final[0])
-    evidence.record("mean gain by cut-off (constant - cool-down)", dict(zip(map(str, CUTOFFS), mean)))
-    evidence.record("catalogue criterion: mean gain - 2 seed-std by cut-off", dict(zip(map(str, CUTOFFS), mean - 2 * sd)))
-    evidence.lower_bound("paired t statistic of the gain, every cut-off, against t_{0.999}", t_stat,
-                         stats.t.isf(1e-3, seeds - 1), headline=True)
+def _paired_t(gains: np.ndarray) -> np.ndarray:
+    """t statistic of the mean of paired gains per row (seeds along the last axis)."""
+    mean, sd = gains.mean(-1), gains.std(-1, ddof=1)
+    return np.divide(mean, sd / np.sqrt(gains.shape[-1]), out=np.zeros_like(mean), where=sd > 0)
 
 
 @pytest.mark.slow
@@ -203,21 +203,96 @@ def test_cooldown_proxy_on_digits(evidence, algorithm):
     digits (a unique minimiser with non-vanishing minibatch noise, the regime of Theorem 4), 8 epochs
     of SGD with minibatch 16 and alpha = 0.5, constant vs a 1/k cool-down from cut-offs at
     70/80/90/95% of training, 32 paired seeds. Pass: for every cut-off the final training
-    objective is lower than the constant run's, by a paired one-sided t-test at 1e-3."""
-    _cooldown_experiment(evidence, algorithm, "cpu", seeds=32, epochs=8, width=0)
-    evidence.note("Measured at digits / softmax-regression scale on CPU, not the slide's ResNet-18/CIFAR-10. "
-                  "With an over-parameterised MLP (interpolation) a constant step kept improving the training "
-                  "loss in our trials and the cool-down did not help: the claim needs noise that does not "
-                  "vanish at the solution (see sgd.q1-constant-step-no-convergence).")
+    objective is lower than the constant run's, by a paired one-sided t-test at 1e-3 (false
+    alarm <= 4e-3 over the four cut-offs, for roughly normal gains)."""
+    from problems.overparam.datasets import digits_split
+    from scipy import stats
+
+    out = _train_paired(algorithm("sgd"), algorithm("cooldown_step"), digits_split(1400, seed=0), seeds=32,
+                        epochs=8, device="cpu")
+    gains = out["objective"][0] - out["objective"][1:]
+    evidence.parameters(dataset="sklearn digits (1400 train)", model="softmax regression", weight_decay=1e-2,
+                        batch=16, epochs=8, seeds=32, cutoffs=list(CUTOFFS), alpha=0.5)
+    evidence.record("mean gain by cut-off (constant - cool-down)", dict(zip(map(str, CUTOFFS), gains.mean(1))))
+    evidence.lower_bound("paired t statistic of the gain, every cut-off, against t_{0.999}", _paired_t(gains),
+                         stats.t.isf(T_LEVEL, 31), headline=True)
 
 
-@pytest.mark.gpu
+COOLDOWN_NET = {"seeds": 12, "epochs": 40, "width": 64, "batch": 32, "alpha": 0.3, "weight_decay": 1e-4}
+
+
+@pytest.mark.slow
 @pytest.mark.claim("sgd.cooldown-helps", uses=["cooldown_step", "sgd"])
-def test_cooldown_on_gpu(evidence, algorithm, device, scale):
-    """The same protocol with a 64-1024-10 ReLU MLP (weight decay 1e-2) on the GPU, 30 epochs, 32 seeds;
-    at ``--scale tiny`` (CPU, CI) 4 seeds, 2 epochs, width 32: the code path only."""
-    size = dict(seeds=32, epochs=30, width=1024) if scale == "full" else dict(seeds=4, epochs=2, width=32)
-    with measured_at(evidence, scale):
-        _cooldown_experiment(evidence, algorithm, device, **size)
-    evidence.note("Measured on digits with a 64-1024-10 MLP (no CIFAR-10 offline); the slide's ResNet-18/"
-                  "CIFAR-10 scale is not reproduced.")
+def test_cooldown_on_a_small_network(evidence, algorithm, device, alpha: float = COOLDOWN_NET["alpha"],
+                                     seeds: int = COOLDOWN_NET["seeds"]):
+    """"Using 1/k step-size decrease helps in practice": the figure's protocol on a small network.
+    MLP 40-64-10 (ReLU, no biases) on MNIST-1D (4000 train, 1000 test), cross-entropy + 1e-4/2
+    ||W||^2, SGD minibatch 32, alpha = 0.3, 40 epochs; constant vs the 1/k cool-down from
+    70/80/90/95% of training; 12 paired seeds (same initialisation and batch order for all five
+    schedules). Regime precondition (the figure's: the constant step has reached its noise floor
+    before the first cut-off): from 70% of training to the end the constant run's training
+    objective improves by at most 5% (mean over seeds of the signed relative change). Decision rule (reports/catalogue/criteria-log.md): per
+    cut-off, a paired one-sided t-test at 1e-3 of gain = constant − cool-down, for the final
+    training objective and for the final test error.
+      verified  — every one of the 8 tests significant (gain > 0);
+      refuted   — some gain significantly negative (t < −t_{0.999});
+      otherwise inconclusive.
+    False alarm (verified when no cut-off helps): ≤ 8e-3 (union over the 8 tests, for roughly
+    normal gains). Power per test: ≥ 0.9 for a true mean gain ≥ (t_{0.999,11} + t_{0.9,11})/√12 ≈
+    1.55 seed-SD, recorded with the measured effect sizes. ``alpha`` is the controls' world;
+    ``seeds`` lets a control whose world fails by a wide margin run cheaper."""
+    from problems.overparam.datasets import mnist1d
+    from scipy import stats
+
+    cfg = dict(COOLDOWN_NET, alpha=alpha, seeds=seeds)
+    out = _train_paired(algorithm("sgd"), algorithm("cooldown_step"), mnist1d(), device=str(device), **cfg)
+    gains = {k: out[k][0] - out[k][1:] for k in ("objective", "test_error")}
+    seeds = cfg["seeds"]
+    t_crit = stats.t.isf(T_LEVEL, seeds - 1)
+    t_stats = {k: _paired_t(g) for k, g in gains.items()}
+    effect = {k: g.mean(1) / g.std(1, ddof=1) for k, g in gains.items()}
+    power_at = (t_crit + stats.t.isf(0.1, seeds - 1)) / np.sqrt(seeds)
+    evidence.parameters(dataset="MNIST-1D (4000 train, 1000 test)", model="MLP 40-64-10", cutoffs=list(CUTOFFS),
+                        **cfg)
+    evidence.record("final training objective, constant step (per seed)", out["objective"][0])
+    evidence.record("final test error, constant step (per seed)", out["test_error"][0])
+    for k in gains:
+        evidence.record(f"{k}: mean gain by cut-off (constant - cool-down)",
+                        dict(zip(map(str, CUTOFFS), gains[k].mean(1))))
+        evidence.record(f"{k}: effect size mean/SD by cut-off", dict(zip(map(str, CUTOFFS), effect[k])))
+    evidence.record("false_alarm_budget", 8 * T_LEVEL)
+    # signed: at the noise floor the objective fluctuates by several per cent both ways; a run still
+    # descending improves systematically between the first cut-off and the end
+    plateau = float(np.mean((out["at_first_cutoff"] - out["objective"][0]) / out["objective"][0]))
+    evidence.record("constant run: mean |objective(0.7T) - objective(T)| / objective(T) (fluctuation at the floor)",
+                    float(np.mean(np.abs(out["at_first_cutoff"] - out["objective"][0]) / out["objective"][0])))
+    evidence.upper_bound("regime: constant run no longer descending after the first cut-off (mean rel. "
+                         "improvement 0.7T -> T <= 5%)", plateau, 0.05)
+    evidence.record("effect size detected with power 0.9 per test", power_at)
+    worse = {k: float(t.min()) for k, t in t_stats.items()}
+    helped = all(bool((t > t_crit).all()) for t in t_stats.values())
+    evidence.record("paired t statistics (objective, test error) by cut-off",
+                    {k: dict(zip(map(str, CUTOFFS), v)) for k, v in t_stats.items()}, critical=t_crit)
+    evidence.resolution(f"detects a mean gain >= {power_at:.2f} seed-SD with power 0.9 per test; a step of "
+                        "alpha/10 (no noise floor to cool down from) is not verified (wrong-world control)")
+    if min(worse.values()) < -t_crit:
+        measure = min(worse, key=worse.get)
+        evidence.refutes("a cool-down made the final result significantly worse than the constant step",
+                         counterexample=f"{measure}: paired t = {worse[measure]:.1f} < -{t_crit:.2f}")
+    elif helped:
+        evidence.lower_bound("every cut-off: paired t of the training-objective gain > t_{0.999}",
+                             t_stats["objective"], t_crit, headline=True)
+        evidence.lower_bound("every cut-off: paired t of the test-error gain > t_{0.999}", t_stats["test_error"],
+                             t_crit)
+    else:
+        evidence.inconclusive("not every cut-off lowers both the training objective and the test error "
+                              "significantly at 1e-3 (see the t statistics), and none is significantly worse")
+
+    def draw(fig):
+        ax = fig.add_subplot(111)
+        labels = ["constant"] + [f"cut-off {int(c * 100)}" for c in CUTOFFS]
+        ax.boxplot([out["test_error"][i] for i in range(5)], tick_labels=labels)
+        ax.set_ylabel("final test error (16 seeds)")
+        ax.tick_params(axis="x", labelsize=7)
+
+    evidence.figure("cooldown", draw, "MNIST-1D MLP: final test error per schedule (paired seeds).")

@@ -2,9 +2,10 @@
 (catalogue 2.1: Lee et al. COLT 2016 [51]; Ge, Huang, Jin, Yuan COLT 2015 [29];
 Theorem 3 of Mertikopoulos, Hallak, Kavis, Cevher NeurIPS 2020 [62]).
 
-All checks run on f(x, y) = x^2/2 + cos y (``problems.optim.smooth_functions.StrictSaddle``):
-L = 1, strict saddles (0, 2 pi k), minimisers (0, pi + 2 pi k), the line
-y = 2 pi k the saddle's stable manifold. Methods come from the registry.
+The PSGD checks run on f(x, y) = x^2/2 + cos y (``problems.optim.smooth_functions.StrictSaddle``):
+L = 1, strict saddles (0, 2 pi k), minimisers (0, pi + 2 pi k), the line y = 2 pi k the
+saddle's stable manifold; the GD check also on its coupled versions x^2/2 + cos y + c sin x sin y,
+whose stable manifolds are curves (``problems.optim.saddles``). Methods come from the registry.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from problems.runtime import seed as _seed
 from checks.support import examples
 from problems.optim.sgd_oracles import fitted_slope, quantile_upper_confidence, run_optimizer
+from problems.optim.saddles import CoupledSaddle, DegenerateSaddle
 from problems.optim.smooth_functions import StrictSaddle
 
 F = StrictSaddle()
@@ -30,34 +32,47 @@ def _generator(seed: int) -> torch.Generator:
 
 
 # ------------------------------------------------- sgd.q2-gd-avoids-strict-saddles
+SADDLE_WORLDS = {"strict": CoupledSaddle, "degenerate": DegenerateSaddle}
+
+
 @pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles", uses=["gradient_descent"])
+@pytest.mark.no_near_miss("a measure-zero property ('almost all' starts): the world next to it is a saddle that "
+                          "is not strict (lambda_min = 0), whose basin has positive measure; that wrong world is "
+                          "rejected (DegenerateSaddle); no numeric margin of 'almost all' exists")
 @settings(max_examples=examples(2))
-@given(alpha=st.floats(0.1, 0.99))
-@example(alpha=0.5)
-def test_gd_avoids_strict_saddles(evidence, algorithm, alpha):
-    """GD with alpha < 1/L from 4096 uniform starts in [-5, 5]^2 ends at a minimiser
-    (within 1e-6) from every start: the starts attracted by a saddle lie on the
-    lines y = 2 pi k, a null set (Lee et al. 2016). From starts *on* the stable
-    manifold (y0 = 0 exactly) GD converges to the saddle: "almost all" is needed.
-    Steps K: near y = 0, |y+| >= |y|(1 + 5 alpha/6) (sin y >= 5y/6 for |y| <= 1), so |y|
-    reaches 1 within log(1/|y0|)/log(1 + 5 alpha/6) steps; the distance d to pi then
-    falls by >= alpha sin(1) per step while d > pi/2 and by the factor 1 - 2 alpha/pi
-    below (sin d >= 2d/pi), and |x| by 1 - alpha. Deterministic (fixed starts)."""
+@given(fraction=st.floats(0.1, 0.99), coupling=st.floats(-0.5, 0.5), world=st.just("strict"))
+@example(fraction=0.5, coupling=0.0, world="strict")
+@example(fraction=0.9, coupling=0.4, world="strict")
+def test_gd_avoids_strict_saddles(evidence, algorithm, fraction, coupling, world):
+    """GD with alpha = fraction/L < 1/L on f = x^2/2 + cos y + c sin x sin y (|c| <= 1/2; c = 0 the
+    separable instance): strict saddles (0, 2 pi k) whose stable manifolds are *curves* for c != 0,
+    minimisers (0, pi + 2 pi k) (``problems.optim.saddles``). From 4096 uniform starts in [-5, 5]^2,
+    every run ends within 1e-6 of a minimiser after ``escape_steps`` (a budget that suffices from any
+    start off the stable manifolds by >= 1e-16): the starts attracted by a saddle form a null set
+    (Lee et al. 2016). From 16 starts built *on* the saddle's stable manifold (the inverse GD map run
+    backwards from the stable eigenvector), GD returns to the saddle (within 1e-6) in as many steps:
+    "almost all" is needed. Deterministic (fixed starts). ``world = "degenerate"``: the non-strict
+    saddle x^2/2 + y^4/4 - y^3/3, whose basin (y < 0) has positive measure: the wrong world."""
     gd = algorithm("gradient_descent")
-    rng = np.random.default_rng(_seed("sgd.q2-gd-avoids-strict-saddles", alpha))
+    problem = CoupledSaddle(coupling) if world == "strict" else DegenerateSaddle()
+    alpha = fraction / problem.L
+    rng = np.random.default_rng(_seed("sgd.q2-gd-avoids-strict-saddles", fraction, coupling, world))
     starts = rng.uniform(-5, 5, (4096, 2))
-    on_manifold = np.stack([rng.uniform(-5, 5, 16), np.zeros(16)], axis=1)
-    x0 = np.concatenate([starts, on_manifold])
-    min_y = np.abs(np.remainder(starts[:, 1] + np.pi, 2 * np.pi) - np.pi).min()
-    steps = int(np.ceil(np.log(1 / min_y) / np.log(1 + 5 * alpha / 6) + (np.pi / 2) / (alpha * np.sin(1))
-                        + np.log(1e-8) / np.log(1 - 2 * alpha / np.pi)))
-    final = run_optimizer(gd, x0, lambda x, k: F.gradient(x), steps, lr=alpha, record=[steps])["x"][-1]
-    evidence.parameters(alpha=alpha, starts=len(starts), steps=steps, min_abs_y0_mod_2pi=min_y)
-    evidence.upper_bound("distance to the nearest minimiser, generic starts", F.distance_to_minimisers(final[:4096]),
+    steps = problem.escape_steps(alpha)
+    final = run_optimizer(gd, starts, lambda x, k: problem.gradient(x), steps, lr=alpha, record=[steps])["x"][-1]
+    on_manifold, back = problem.stable_manifold_points(alpha, 16, _seed("sgd.q2-manifold", fraction, coupling))
+    returned = run_optimizer(gd, on_manifold, lambda x, k: problem.gradient(x), back, lr=alpha,
+                             record=[back])["x"][-1]
+    evidence.parameters(alpha=alpha, coupling=coupling, world=world, L=problem.L, starts=len(starts), steps=steps,
+                        manifold_steps=back)
+    evidence.upper_bound("distance to the nearest minimiser, generic starts", problem.distance_to_minimisers(final),
                          1e-6, headline=True)
-    evidence.lower_bound("distance to the nearest saddle, generic starts", F.distance_to_saddles(final[:4096]), 1.0)
-    evidence.upper_bound("starts on the stable manifold y = 0 end at the saddle", F.distance_to_saddles(final[4096:]),
+    evidence.lower_bound("distance to the nearest saddle, generic starts", problem.distance_to_saddles(final), 1.0)
+    evidence.upper_bound("starts on the stable manifold return to the saddle", problem.distance_to_saddles(returned),
                          1e-6)
+    evidence.record("distance of the manifold starts from the saddle", float(problem.distance_to_saddles(on_manifold).min()))
+    evidence.record("false_alarm_budget", 0.0, note="deterministic (fixed starts)")
+    evidence.resolution("exact in kind: rejects a positive-measure basin (the non-strict saddle)")
 
 
 # ------------------------------------------------------ sgd.q2-psgd-escape-time
@@ -100,6 +115,7 @@ def test_psgd_escape_time(evidence, algorithm):
     of tau stays <= C log(1/zeta)/alpha^2 at every smaller alpha (upper confidence bounds of the
     quantiles). Order-statistic confidence bounds, false alarm 1e-4 each, <= 1e-3 per run."""
     taus = _escape_times(algorithm("psgd"))
+    evidence.record("false_alarm_budget", 1e-3, note="order-statistic bounds at 1e-4 each")
     for alpha in STEPS_ALPHA:
         evidence.holds(f"every run escaped within the cap (alpha = {alpha})", np.isfinite(taus[alpha]),
                        "PSGD started at the saddle must leave |y| <= 1")
@@ -140,6 +156,7 @@ def test_psgd_escape_time_omega_as_printed(evidence, algorithm, objective="stric
     ``objective="degenerate"`` (f = x^2/2, flat in y: not a strict saddle, escape is diffusive,
     tau ~ 1/alpha^2) is a world where the Omega bound holds: the check fails there."""
     taus = _escape_times(algorithm("psgd"), objective)
+    evidence.record("false_alarm_budget", 1e-3, note="order-statistic bounds at 1e-4 each")
     for alpha in STEPS_ALPHA:
         evidence.holds(f"every run escaped within the cap (alpha = {alpha})", np.isfinite(taus[alpha]),
                        "PSGD started at the saddle must leave |y| <= 1")
@@ -190,3 +207,7 @@ def test_sgd_with_exciting_noise_leaves_the_saddle(evidence, algorithm, kappa):
                          F.distance_to_minimisers(final) - F.distance_to_saddles(final), 0.0)
     evidence.record("max distance to a minimiser (noise floor of the vanishing step)",
                     float(F.distance_to_minimisers(final).max()))
+    # P(|y_K| < 0.1) = P(|Z| < 0.1/G_K) <= 0.2 sup(density of Z)/G_K ~ 0.2 * 3/2e5 per seed at kappa = 1
+    # (far smaller for kappa < 1): <= 1e-3 for the 256 seeds
+    evidence.record("false_alarm_budget", 1e-3 if kappa == 1.0 else 1e-9)
+    evidence.resolution("rejects steps decaying like k^-1.3 (summable: the theorem's range kappa <= 1 left by 0.3)")

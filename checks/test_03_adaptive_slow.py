@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from problems.runtime import seed as _seed
 from checks.support import examples
 from checks.test_03_adaptive import POWER_LAW, SCALES
-from problems.optim.sgd_oracles import fitted_slope, run_optimizer
-from problems.optim.smooth_functions import CosineSum, Huber1D
+from problems.optim.sgd_oracles import fitted_slope, run_optimizer, slope_with_standard_error
+from problems.optim.smooth_functions import CosineSum, Huber1D, Quadratic
 
 PEP_STEPS = 5
 
@@ -81,6 +81,12 @@ def test_gd_worst_case_below_pep_certificate(evidence, algorithm, lam, tau):
     target(ratio)
     evidence.parameters(n=PEP_STEPS, lam=lam, tau=tau, certificate=certificate)
     evidence.upper_bound("worst instance found <= PEP certificate", ratio, certificate, rel=1e-3, headline=True)
+    evidence.record("false_alarm_budget", 0.0, note="deterministic")
+    evidence.resolution("rejects a worst case 0.1 % above the certificate; near miss: step 0.95/L (+4.5 % on the "
+                        "Drori-Teboulle instance)")
+
+
+AGD_HUBER_WORST = dict(lam=1.0, tau=0.0704)  # the Huber instance closest to AGD's PEP value at n = 5 (ratio 0.9998)
 
 
 @pytest.mark.slow
@@ -88,16 +94,21 @@ def test_gd_worst_case_below_pep_certificate(evidence, algorithm, lam, tau):
 @settings(max_examples=examples(40), phases=[Phase.explicit, Phase.generate, Phase.target], deadline=None)
 @given(lam=st.floats(0.05, 1.0), tau=st.floats(0.01, 1.0))
 @example(**DRORI_TEBOULLE)
+@example(**AGD_HUBER_WORST)
 def test_agd_worst_case_below_pep_certificate(evidence, algorithm, lam, tau):
     """The PEP of this accelerated gradient after n = 5 steps (an exact worst case, no closed form)
     lies below the guarantee 2L||x0 - x*||^2/(n+1)^2, and no Huber instance found by hypothesis
-    beats it (rel 1e-3 for the solver's accuracy)."""
+    beats it (rel 1e-3 for the solver's accuracy). The Huber family comes within 0.02 % of the PEP
+    value (lam = 1, tau = 0.0704), so the sandwich is tight: a step 0.95/L (the near miss) exceeds the
+    certificate by 4.8 % there."""
     certificate = agd_certificate(PEP_STEPS)
     evidence.upper_bound("PEP worst case <= 2L/(n+1)^2", certificate, 2 / (PEP_STEPS + 1) ** 2, rel=1e-3)
     ratio = _huber_ratio(algorithm("accelerated_gradient"), lam, tau, PEP_STEPS)
     target(ratio)
     evidence.parameters(n=PEP_STEPS, lam=lam, tau=tau, certificate=certificate)
     evidence.upper_bound("worst instance found <= PEP certificate", ratio, certificate, rel=1e-3, headline=True)
+    evidence.record("false_alarm_budget", 0.0, note="deterministic")
+    evidence.resolution("rejects a worst case 0.1 % above the certificate; near miss: step 0.95/L (+4.8 %)")
 
 
 # ------------------------------------------------- hypothesis finds Adam's failure
@@ -123,6 +134,8 @@ ONLINE_LINEAR = st.fixed_dictionaries({"period": st.integers(2, 6), "C": st.floa
 
 @pytest.mark.slow
 @pytest.mark.claim("adaptive.adam-counterexample", uses=["adam", "amsgrad"])
+@pytest.mark.no_near_miss("a search for a counterexample: it finds one (Adam settles at the wrong end) or not; its "
+                          "wrong world is an 'Adam' that keeps the AMSGrad max, for which the search finds none")
 def test_hypothesis_finds_adam_counterexample(evidence, algorithm):
     """Unaided search: over periodic online linear problems on [-1, 1] (one gradient C every
     `period` rounds, -1 otherwise; x* = -1 when C > period - 1) and Adam hyper-parameters
@@ -158,19 +171,32 @@ def test_hypothesis_finds_adam_counterexample(evidence, algorithm):
 
 
 # ------------------------------------------------------- stochastic rows
+STOCHASTIC_SEEDS = 64
+
+
+def _plug_in_false_alarm(slope: float, se: float, threshold: float) -> float:
+    """The chance that a rerun's fitted slope exceeds ``threshold``, taking the measured slope as the truth and
+    its bootstrap standard error as the spread (normal approximation): the check's false-alarm estimate."""
+    from scipy import stats
+
+    return float(stats.norm.sf((threshold - slope) / max(se, 1e-12)))
+
+
 @pytest.mark.slow
 @pytest.mark.claim("adaptive.accelegrad-unixgrad-rates", uses=["{method}"])
 @pytest.mark.parametrize("method", ["accelegrad", "unixgrad"])
 def test_universal_methods_stochastic_rate(evidence, algorithm, method):
     """With gradient noise (sd 0.1 per coordinate, scaled with L; same hyper-parameters as the
     deterministic check, no knowledge of sigma), the normalised gap of the reported point,
-    averaged over 16 seeds per L in {1e-2, 1, 1e2}, decays at the stochastic rate: UniXGrad
+    averaged over 64 seeds per L in {1e-2, 1, 1e2}, decays at the stochastic rate: UniXGrad
     O(1/sqrt(T)), AcceleGrad O(sqrt(log T)/sqrt(T)) (their Thms). Fitted slope over T in
     [200, 2000] of gap / sqrt(log T) (AcceleGrad) or gap (UniXGrad) within 0.15 of -0.5
-    (catalogue), i.e. <= -0.35, for every L."""
+    (catalogue), i.e. <= -0.35, for every L. False alarm: plug-in (bootstrap s.e. over the seeds,
+    normal approximation), summed over L and recorded. Resolution: a step growing like t^0.3 on
+    top of the method's (its noise floor then decays like T^-0.2, the near miss) is rejected."""
     name, method = method, algorithm(method)
     queries = 2 if name == "unixgrad" else 1
-    T, S = 2000, 16
+    T, S = 2000, STOCHASTIC_SEEDS
     scales = np.repeat(SCALES, S)
     seed = _seed("adaptive.accelegrad-unixgrad-rates", name)
     rng = np.random.default_rng(seed)
@@ -179,48 +205,79 @@ def test_universal_methods_stochastic_rate(evidence, algorithm, method):
                         queries * T, lr=1.0, radius=1.0, report=True, record=np.arange(0, queries * T + 1, queries))
     ks = np.unique(np.geomspace(200, T, 8).astype(int))
     gap = np.stack([POWER_LAW.value(run["solution"][k]) for k in ks]) / 4.0  # normalised by L D^2
-    mean_gap = gap.reshape(len(ks), SCALES.size, S).mean(axis=2)
-    if name == "accelegrad":  # the theorem's own rate carries sqrt(log T)
-        mean_gap = mean_gap / np.sqrt(np.log(ks))[:, None]
-    slopes = np.array([fitted_slope(ks, mean_gap[:, j]) for j in range(SCALES.size)])
+    per_seed = gap.reshape(len(ks), SCALES.size, S)
+    scale = np.sqrt(np.log(ks)) if name == "accelegrad" else np.ones(len(ks))  # AcceleGrad's rate carries sqrt(log T)
+    fits = [slope_with_standard_error(ks, per_seed[:, j], rng, transform=lambda m: m / scale)
+            for j in range(SCALES.size)]
+    slopes = np.array([f[0] for f in fits])
     evidence.parameters(method=name, T=T, seeds_per_L=S, L=SCALES, noise_sd_per_coordinate=0.1)
     evidence.set_seed(seed)
     evidence.upper_bound("slope of the mean normalised gap (stochastic), every L", slopes, -0.35, headline=True)
-    evidence.record("fitted slopes by L", slopes)
+    evidence.record("fitted slopes by L (bootstrap s.e.)", [f"{a:.3f} ({b:.3f})" for a, b in fits])
+    evidence.record("false_alarm_budget", sum(_plug_in_false_alarm(a, b, -0.35) for a, b in fits),
+                    note="plug-in: bootstrap s.e., normal approximation")
+    evidence.resolution("rejects a noise floor decaying like T^-0.2 (a step growing like t^0.3 on top)")
 
 
 def _min_mean_grad_slope(method, f: CosineSum, K: int, S: int, seed: int, lr: float, schedule=None, **hyper):
+    """Fitted slope of min_{k<N} mean_seeds ||grad f(x_k)||^2 over N in [50, K], its bootstrap s.e. over the
+    seeds, and the curve."""
     rng = np.random.default_rng(seed)
     x0 = np.tile(np.array([[0.5, -1.0, 2.0]]), (S, 1))
     traj = run_optimizer(method, x0, lambda x, k: f.gradient(x) + rng.standard_normal(x.shape), K, lr=lr,
                          schedule=schedule, **hyper)["x"]
-    mean_sq = np.array([np.mean(np.sum(f.gradient(x) ** 2, axis=1)) for x in traj[:-1]])
-    best = np.minimum.accumulate(mean_sq)
+    sq = np.stack([np.sum(f.gradient(x) ** 2, axis=1) for x in traj[:-1]])  # (K, S)
     ks = np.unique(np.geomspace(50, K, 8).astype(int))
-    return fitted_slope(ks, best[ks - 1]), best
+
+    def statistic(columns):
+        best = np.minimum.accumulate(sq[:, columns].mean(axis=1))
+        return fitted_slope(ks, best[ks - 1]), best
+
+    slope, best = statistic(slice(None))
+    boot = [statistic(rng.integers(0, S, S))[0] for _ in range(200)]
+    return slope, float(np.std(boot, ddof=1)), best
 
 
 @pytest.mark.slow
 @pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad_norm"])
 def test_adagrad_norm_nonconvex_stochastic(evidence, algorithm):
-    """AdaGrad-Norm (eta = 1, b_0 = 0.1, no knowledge of L or sigma) on a cos-sum with N(0, I)
-    gradient noise: min_{k<N} E||grad f(x_k)||^2 (mean over 64 seeds) = O~(1/sqrt(N)) (Ward, Wu,
-    Bottou 2019): fitted slope over N in [50, 2000] <= -0.5 + 0.1 (catalogue; log factors)."""
-    slope, best = _min_mean_grad_slope(algorithm("adagrad_norm"), CosineSum.random(3, 5, 0.0, seed=11), 2000, 64,
-                                       _seed("adaptive.adagrad-rates", "stochastic"), lr=1.0, b0=0.1)
-    evidence.parameters(N=2000, seeds=64, eta=1.0, b0=0.1, sigma=1.0)
-    evidence.upper_bound("slope of min_k E||grad f(x_k)||^2", slope, -0.4, headline=True)
+    """AdaGrad-Norm (eta = 1, b_0 = 0.1, no knowledge of L or sigma) with N(0, I) gradient noise:
+    min_{k<N} E||grad f(x_k)||^2 (mean over 256 seeds) = O~(1/sqrt(N)) (Ward, Wu, Bottou 2019): fitted
+    slope over N in [50, 2000] <= -0.5 + 0.1 (catalogue; log factors), on a nonconvex cos-sum (benign:
+    it reaches a local minimum, slope ~ -0.56) and on ||x||^2/2, where the rate is attained (the noise
+    floor ~ eta L sigma^2/(2 b_k), b_k ~ sigma sqrt(k): slope -0.5). False alarm: plug-in (bootstrap s.e.
+    over the seeds), summed. Resolution: a step growing like k^0.2 on top (floor ~ N^-0.3, the near miss)
+    is rejected on the quadratic."""
+    fits = {}
+    for label, f in (("cos-sum", CosineSum.random(3, 5, 0.0, seed=11)),
+                     ("quadratic", Quadratic.diagonal(np.ones(3), np.zeros(3)))):
+        slope, se, _ = _min_mean_grad_slope(algorithm("adagrad_norm"), f, 2000, 256,
+                                            _seed("adaptive.adagrad-rates", "stochastic", label), lr=1.0, b0=0.1)
+        fits[label] = (slope, se)
+        evidence.upper_bound(f"{label}: slope of min_k E||grad f(x_k)||^2", slope, -0.4, headline=label == "quadratic")
+    evidence.parameters(N=2000, seeds=256, eta=1.0, b0=0.1, sigma=1.0)
+    evidence.record("fitted slopes (bootstrap s.e.)", {k: f"{a:.3f} ({b:.3f})" for k, (a, b) in fits.items()})
+    evidence.record("false_alarm_budget", sum(_plug_in_false_alarm(a, b, -0.4) for a, b in fits.values()),
+                    note="plug-in")
+    evidence.resolution("rejects a noise floor decaying like N^-0.3 (a step growing like k^0.2 on top)")
 
 
 @pytest.mark.slow
 @pytest.mark.claim("adaptive.amsgrad-rates", uses=["amsgrad"])
 def test_amsgrad_nonconvex_stochastic(evidence, algorithm):
     """AMSGrad (beta1 = 0.9, beta2 = 0.99, alpha_t = 0.1/sqrt(t)) on a cos-sum with N(0, I) noise:
-    min_{k<N} E||grad f(x_k)||^2 = O(log N/sqrt(N)) (Chen et al. 2019; Alacaoglu et al. 2020):
-    fitted slope over N in [50, 2000] <= -0.4 (catalogue)."""
+    min_{k<N} E||grad f(x_k)||^2 = O(log N/sqrt(N)) (Chen et al. 2019; Alacaoglu et al. 2020): fitted slope
+    over N in [50, 2000] (mean over 256 seeds) <= -0.4 (catalogue). False alarm: plug-in (bootstrap s.e.),
+    recorded. The instance is benign (AMSGrad settles in a local minimum: slope ~ -1.0, and on a quadratic
+    its max keeps the early large second moments, slope ~ -0.7), so only a constant step (the schedule
+    ignored, the near miss) is rejected; schedules alpha/t^0.3 pass (measured -0.49 on the quadratic)."""
     K = 2000
-    slope, best = _min_mean_grad_slope(algorithm("amsgrad"), CosineSum.random(3, 5, 0.0, seed=11), K, 64,
-                                       _seed("adaptive.amsgrad-rates", "stochastic"), lr=0.1,
-                                       schedule=0.1 / np.sqrt(np.arange(1, K + 1)), betas=(0.9, 0.99))
-    evidence.parameters(N=K, seeds=64, alpha=0.1, betas=(0.9, 0.99), sigma=1.0)
+    slope, se, best = _min_mean_grad_slope(algorithm("amsgrad"), CosineSum.random(3, 5, 0.0, seed=11), K, 256,
+                                           _seed("adaptive.amsgrad-rates", "stochastic"), lr=0.1,
+                                           schedule=0.1 / np.sqrt(np.arange(1, K + 1)), betas=(0.9, 0.99))
+    evidence.parameters(N=K, seeds=256, alpha=0.1, betas=(0.9, 0.99), sigma=1.0)
     evidence.upper_bound("slope of min_k E||grad f(x_k)||^2", slope, -0.4, headline=True)
+    evidence.record("fitted slope (bootstrap s.e.)", f"{slope:.3f} ({se:.3f})")
+    evidence.record("false_alarm_budget", _plug_in_false_alarm(slope, se, -0.4), note="plug-in")
+    evidence.resolution("rejects a constant step (schedule exponent 0 for 1/2); the instance converges faster "
+                        "than the rate, so finer schedule errors pass")

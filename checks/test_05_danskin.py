@@ -66,6 +66,8 @@ def check_danskin_formula(evidence, derivative, instance, gammas: np.ndarray) ->
     evidence.parameters(instance=instance.name, x_bar=[str(v) for v in x_bar], maximisers=active.size)
     evidence.tight("one-sided difference quotient vs Danskin's formula", fd, np.broadcast_to(D, fd.shape),
                    abs=tol, headline=True)
+    evidence.resolution("rejects a directional derivative off by a relative 1e-4 (near-miss control; the "
+                        "difference-quotient tolerance is ~1e-6)")
     if not active.unique:
         evidence.record("an instance with non-unique maximisers", instance.name, maximisers=active.size)
 
@@ -144,6 +146,7 @@ def test_gradient_at_the_unique_maximiser(evidence, algorithm, n, m, seed):
                    headline=True)
     evidence.tight("differentiable: D_{−eᵢ} = −D_{eᵢ}", D[n:], -D[:n], abs=1e-12)
     evidence.parameters(n=n, m=m, seed=seed)
+    evidence.resolution("rejects a gradient off by a relative 1e-4 (near-miss control; tolerance ~1e-6)")
 
 
 # ------------------------------------------------------------ danskin.abs-counterexample
@@ -165,6 +168,7 @@ def test_abs_value_counterexample(evidence, algorithm):
     gammas = np.array([[-1.0], [1.0]])  # the direction −∇ₓΦ(0, 1) = −1, and +1
     D = derivative(_stack([f.danskin_candidates((0,), g, active) for g in gammas]), gammas)
     evidence.tight("Danskin: D₋₁f(0) = D₊₁f(0) = 1", D, [1.0, 1.0], abs=1e-15, headline=True)
+    evidence.resolution("rejects a directional derivative off by 1e-12 (exact instance, tolerance 1e-15)")
     ts = 10.0 ** -np.arange(7)[::-1]  # 1e-6 … 1
     rise = f.value(-ts[:, None]) - f.value(np.zeros((1, 1)))
     evidence.lower_bound("f(−t) − f(0) > 0 for t ∈ {1e-6, …, 1}", rise, ts, rel=1e-12)
@@ -250,6 +254,7 @@ def test_corrected_corollary(evidence, algorithm, inst):
     inner = float(g[0] @ g[1])
     D = derivative(g[None], d[None])[0]
     evidence.tight("D_d f = max(−‖g₊‖², −⟨g₊, g₋⟩)", D, max(-g[0] @ g[0], -inner), rel=1e-12, abs=1e-12)
+    evidence.resolution("rejects a directional derivative off by a relative 1e-9 (tolerance 1e-12)")
     dq = [sp.Rational(v) for v in d]
     rises = [inst.exact_increase(dq, t) for t in T_GRID]
     if inner <= 0:
@@ -328,6 +333,8 @@ def test_ddi_direction_kkt_and_descent(evidence, algorithm, case):
                              dist0[outside] / np.sqrt(n), rel=1e-8)
     evidence.record("problems with 0 ∉ conv{g_k}", int(outside.sum()), of=B)
     evidence.parameters(kind=kind, K=K, n=n)
+    evidence.resolution("rejects a direction 1e-8 (relative) too long: KKT then fails by 1e-8 ‖d‖² (tolerance "
+                        "1e-10 max‖g‖²)")
 
 
 @pytest.mark.claim("ddi.min-norm-descent", uses=["ddi_direction", "ddi_direction_apg"])
@@ -346,6 +353,8 @@ def test_paper_solver_matches_qp(evidence, algorithm, case):
         err = np.linalg.norm(algorithm("ddi_direction_apg")(G, iterations=k) - d_qp, axis=1)
         evidence.upper_bound(f"‖d_APG({k}) − d_QP‖ ≤ 2√L/(k+1)", err, 2 * np.sqrt(L) / (k + 1), abs=1e-9 * scale,
                              headline=k == 100)
+        evidence.resolution("rejects a solver at the unaccelerated rate (projected gradient without momentum: "
+                            "error ~ k^-1/2, not k^-1)")
         name = f"max ‖d_APG({k}) − d_QP‖/max‖g‖ over the examples (catalogue: 1e-3 at 100, 1e-6 at 2000)"
         evidence.record(name, max(float((err / scale).max()), evidence.values.get(name, {}).get("value", 0.0)))
 
@@ -363,3 +372,4 @@ def test_ddi_on_the_toy(evidence, algorithm):
                    algorithm("danskin_directional_derivative")(G[None], u[None])[0], -2.0, abs=1e-12, headline=True)
     x0 = np.array([1.0, 0.0])
     evidence.tight("f(x₀ − 0.1ĝ*) − f(x₀) = −0.19", toy.value(x0 + 0.1 * u) - toy.value(x0[None]), -0.19, abs=1e-14)
+    evidence.resolution("rejects a direction off by a relative 1e-9 (tolerance 1e-12)")

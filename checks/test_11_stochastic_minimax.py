@@ -40,7 +40,6 @@ from problems.stochastic_minimax.stochastic_games import (
 from problems.stochastic_minimax.stochastic_games_oracles import (
     binomial_count_threshold,
     chi2_bounds,
-    extrapolation_matrix,
     lipschitz_constant,
     p1segplus_limit,
     plane_law,
@@ -360,33 +359,3 @@ def test_segplus_biased_on_constrained_bilinear(evidence, algorithm, sigma):
     evidence.tight("bias |z_b - z*| vs catalogue 0.765", bias, 0.765, abs=0.01)
     evidence.tight("z_b vs catalogue (0.914, 0.134)", z_b, [0.914, 0.134], abs=0.01)
     evidence.parameters(offset=0.9, radius=1.0, sigma=sigma, gamma=GAMMA, schedule="runner sqrt", rows=S_FAST)
-
-
-# ---------------------------------------------------------- alternation
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps", uses=["alternating_seg_plus"])
-@settings(max_examples=examples(10))
-@given(c=st.floats(0.0, 0.65), gamma=st.floats(0.05, 1.0))
-def test_alternating_extrapolation_range(evidence, algorithm, c, gamma):
-    """Alternating (Gauss-Seidel) extrapolation xbar = x - gamma V_x(x, y), ybar = y - gamma V_y(xbar, y):
-    the measured mean direction D (E z+ = z - alpha gamma D z) equals A M_alt(gamma). Its alpha -> 0
-    stability region (Re eig D > 0) on the quadratic family at gamma = 1/L reaches rho L = -0.6 where the
-    simultaneous one stops at -1/2: bigger admissible steps in our reading. The paper's precise statement
-    is not pinned here, hence inconclusive."""
-    evidence.inconclusive("the exact statement (which alternating scheme, which step range) is not pinned; "
-                          "in our reading the alternating extrapolation extends the admissible (rho, gamma) range")
-    alt = algorithm("alternating_seg_plus")
-    game = QuadraticGame(1.0, -c)
-    alpha = 1e-3
-    measured = (np.eye(2) - _mean_map(alt, game, gamma, alpha)) / (alpha * gamma)
-    exact = game.A @ extrapolation_matrix(game.A, gamma, 1, alternating=True)
-    evidence.tight("mean direction of the alternating method = A M_alt(gamma)", measured, exact, abs=1e-9)
-    reach = {}
-    for alternating in (False, True):
-        lo, hi = 0.0, 0.99
-        for _ in range(40):  # most negative rho L with Re eig D > 0 at gamma = 1/L
-            mid = 0.5 * (lo + hi)
-            D = QuadraticGame(1.0, -mid).A @ extrapolation_matrix(QuadraticGame(1.0, -mid).A, 1.0, 1, alternating)
-            lo, hi = (mid, hi) if np.min(np.linalg.eigvals(D).real) > 0 else (lo, mid)
-        reach["alternating" if alternating else "simultaneous"] = -lo
-    evidence.record("most negative rho L handled at gamma = 1/L (alpha -> 0)", reach)
-    evidence.tight("simultaneous reach is -1/2 (the weak-MVI bound)", reach["simultaneous"], -0.5, abs=1e-9)

@@ -1,10 +1,10 @@
-"""Slides ≈63–68, trained networks: adversarial examples on digits, the non-lazy stability
-bound, and the CNN width/depth experiment (a ``gpu`` sweep with a ``scale`` knob; the slow
-tier runs it at ``scale="tiny"`` on the CPU).
+"""Slides ≈63–68, trained networks: adversarial examples on digits and the non-lazy stability
+bound (the CNN width/depth experiment is ``test_18_cnn_stability``, Zhu et al.'s lazy trends
+``test_18_zhu_trends``).
 
-Perturbation stability comes from the registry (``perturbation_stability``); its closed
-form P/ε = c_p E‖∇ₐh‖ (exact for the first-order definition, any network) is asserted
-alongside every measurement, so that a wrong sampler cannot hide behind a trend.
+Perturbation stability is computed from the registry's ``input_gradients`` through its closed
+form P/ε = c_p E‖∇ₐh‖ (exact for the first-order definition, any network; the Monte Carlo
+estimator is checked against it under ``robust.perturbation-stability-def``).
 """
 from __future__ import annotations
 
@@ -15,19 +15,10 @@ import pytest
 import torch
 from scipy import stats
 
-from algorithms.networks import he_conv_init
-from problems.overparam.network_oracles import ball_projection_constant, derived_seed, digits, digits_split, sphere_points
+from problems.overparam.network_oracles import ball_projection_constant, derived_seed, digits_split, sphere_points
 from problems.runtime import threads
 
 Z = stats.norm.isf(1e-5 / 2)  # two-sided 1e-5 per comparison
-
-
-def _stability(algorithm, weights, alpha, inputs, seed, forward):
-    """P/ε by Monte Carlo (registry) and the closed form c_p mean‖∇h‖ on the same networks and inputs."""
-    est = algorithm("perturbation_stability")(weights, alpha, inputs, 1.0, samples=32, seed=seed, forward=forward)
-    grads = algorithm("input_gradients")(weights, alpha, inputs, forward=forward)
-    closed = ball_projection_constant(inputs.shape[-1]) * grads.norm(dim=-1).mean(-1)
-    return est["P"].cpu().numpy(), est["se"].cpu().numpy(), closed.cpu().numpy()
 
 
 # -------------------------------------------------------------- robust.adversarial-examples
@@ -143,182 +134,113 @@ def _bars(fig, names, values):
 
 
 # --------------------------------------------------------------------- robust.nonlazy-bound
-NONLAZY_C, NONLAZY_N = 1.6, 10
-NONLAZY_WIDTHS = (200, 400, 800)
+NONLAZY_C, NONLAZY_N, NONLAZY_P = 1.6, 10, 10
+NONLAZY_INIT_WIDTHS = (200, 400, 800, 1600)
+NONLAZY_TRAIN_WIDTHS = (200, 400, 800)
+Z3 = stats.norm.isf(1e-3)  # one-sided 1e-3 per confidence bound
+
+
+def _two_layer(m: int, c: float, nets: int, seed_tag, device):
+    """``nets`` two-layer networks h(a) = vᵀσ(Wa), W (m, p), v (1, m), entries N(0, m^{−2c}) (α = 1,
+    β₁ = β₂ = β = m^{−c}), and the same draws scaled to c = ½ (for the NTK-normalised step)."""
+    g = torch.Generator().manual_seed(derived_seed("robust.nonlazy-bound", seed_tag, m))
+    Z0 = [torch.randn((nets, m, NONLAZY_P), generator=g, dtype=torch.float64).to(device),
+          torch.randn((nets, 1, m), generator=g, dtype=torch.float64).to(device)]
+    return [z * m**-c for z in Z0], [z * m**-0.5 for z in Z0]
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-bound", uses=["full_batch_gradient_descent", "input_gradients", "ntk_gram",
-                                                 "perturbation_stability", "relu_network"])
-def test_nonlazy_stability_bound(evidence, algorithm, device):
-    """Theorem (non-lazy, two-layer): with β = m^{−c}, c > 3/2, α = 1 and m ≫ n², perturbation
-    stability ≤ Õ(n/m^{c+1.5}). Here c = 1.6, n = 10 points on S⁹ (labels ±1), m ∈ {200, 400, 800}
-    (m ≥ 2n²), GD with the step of the c = ½ copy until mean squared residual 1e-2. Measured:
-    P/ε (Monte Carlo = closed form, asserted) at initialisation — slope exactly (1 − 4c)/2 in
-    log m, from E‖∇h‖² = p m^{1−4c}/2 — and after training. Predicted slope −(c + 1.5) = −3.1.
-    At init the measured decay (−2.7) is *slower* than the bound's, and after training P/ε is
-    of order one (the net fits ±1 labels): the bound's hidden constants and its exact setting
-    (paper not at hand) decide; inconclusive here."""
-    X = torch.tensor(sphere_points(NONLAZY_N, 10, derived_seed("robust.nonlazy-bound", "data")), device=device)
+@pytest.mark.claim("robust.nonlazy-bound", uses=["full_batch_gradient_descent", "input_gradients", "ntk_gram", "perturbation_stability", "relu_network"])
+def test_nonlazy_stability_bound(evidence, algorithm, device, c: float = NONLAZY_C, train: bool = True):
+    """Theorem (non-lazy, two-layer; tutorial): with α = 1, β₁ = β₂ = β ~ m^{−c}, c > 1.5, m ≫ n²,
+    perturbation stability ≤ Õ(n/m^{c+1.5}) w.h.p. Read like every Õ upper bound (the verdict policy):
+    a measured/bound ratio growing polynomially in m violates it. c = 1.6, n = 10 points on S⁹.
+
+    (a) At initialisation (t = 0, where every training run starts): E‖∇ₐh‖² = p m β⁴/2 =
+        p m^{1−4c}/2 exactly, so log P/ε has slope (1 − 4c)/2 = −2.7 in log m; measured on 16
+        networks per width, m ∈ {200, …, 1600}: slope within 0.05 of (1−4c)/2, and its lower
+        1e-3 confidence bound ≥ −(c + 1.5) + 0.2, i.e. P/(ε n m^{−c−1.5}) grows at least like m^{0.2}.
+    (b) After training (GD, the step of the c = ½ copy, until mean squared residual ≤ 1e-2;
+        m ∈ {200, 400, 800}): h is positively 1-homogeneous (bias-free ReLU), so ∇ₐh(a)·a = h(a)
+        (Euler) and, for ‖a‖ = 1, ‖∇ₐh(a)‖ ≥ |h(a)|: on the training inputs (a sample of D_A)
+        P/ε ≥ c_p mean|h(x_i)| ≥ c_p (1 − rms residual), independent of m. Asserted: Euler's identity
+        (rel 1e-9), P/ε ≥ c_p mean|h(x_i)| (exact), and the slope of log P/ε (test inputs on S⁹)
+        ≥ −(c + 1.5) + 1.
+    Both → refuted. False refutation: (a) ≤ 1e-3 (normal approximation over networks); (b) is
+    deterministic. ``c``/``train`` are the controls' worlds (c = 2.5 untrained: the bound holds)."""
+    net = algorithm("relu_network")
+    c_p = ball_projection_constant(NONLAZY_P)
+    A = torch.tensor(sphere_points(256, NONLAZY_P, derived_seed("robust.nonlazy-bound", "test"), min_angle_cos=1.0),
+                     device=device)
+    alpha = torch.ones(16, dtype=torch.float64, device=device)
+    logs, ses = [], []
+    for m in NONLAZY_INIT_WIDTHS:
+        weights, _ = _two_layer(m, c, 16, "init", device)
+        g = algorithm("input_gradients")(weights, alpha, A[:64], forward=net).norm(dim=-1)
+        per_net = (c_p * g.mean(-1)).cpu().numpy()
+        logs.append(float(np.log(per_net.mean())))
+        ses.append(float(per_net.std(ddof=1) / np.sqrt(len(per_net)) / per_net.mean()))
+    x, w = np.log(NONLAZY_INIT_WIDTHS), 1 / np.array(ses) ** 2
+    xm = np.sum(w * x) / np.sum(w)
+    slope_init = float(np.sum(w * (x - xm) * (np.array(logs) - np.sum(w * np.array(logs)) / np.sum(w)))
+                       / np.sum(w * (x - xm) ** 2))
+    se_init = float(1 / np.sqrt(np.sum(w * (x - xm) ** 2)))
+    bound_slope = -(c + 1.5)
+    evidence.parameters(c=c, n=NONLAZY_N, p=NONLAZY_P, init_widths=NONLAZY_INIT_WIDTHS,
+                        train_widths=NONLAZY_TRAIN_WIDTHS, bound_slope=bound_slope)
+    evidence.record("P/eps at init per width (mean of 16 networks)", np.exp(logs))
+    evidence.tight("(a) init: slope of log P/eps in log m = (1 - 4c)/2", slope_init, (1 - 4 * c) / 2, abs=0.05)
+    evidence.lower_bound("(a) init: LCB of the slope >= -(c + 1.5) + 0.2 (ratio to the bound grows >= m^0.2)",
+                         slope_init - Z3 * se_init, bound_slope + 0.2, headline=True)
+    if not train:
+        return
+    X = torch.tensor(sphere_points(NONLAZY_N, NONLAZY_P, derived_seed("robust.nonlazy-bound", "data")),
+                     device=device)
     y = torch.tensor(np.sign(np.random.default_rng(derived_seed("robust.nonlazy-bound", "y"))
                              .standard_normal(NONLAZY_N)), device=device)
-    A = torch.tensor(sphere_points(64, 10, derived_seed("robust.nonlazy-bound", "test"), min_angle_cos=1.0),
-                     device=device)
-    net = algorithm("relu_network")
-    init_p, end_p, residuals = [], [], []
-    for m in NONLAZY_WIDTHS:
-        g = torch.Generator().manual_seed(derived_seed("robust.nonlazy-bound", m))
-        Z0 = [torch.randn((2, m, 10), generator=g, dtype=torch.float64).to(device),
-              torch.randn((2, 1, m), generator=g, dtype=torch.float64).to(device)]
-        alpha = torch.ones(2, dtype=torch.float64, device=device)
-        weights = [z * m**-NONLAZY_C for z in Z0]
-        lam = torch.linalg.eigvalsh(algorithm("ntk_gram")([z * m**-0.5 for z in Z0], alpha, X, forward=net))[:, -1]
-        P0, se0, closed0 = _stability(algorithm, weights, alpha, A, derived_seed("nonlazy", m, 0), net)
-        res = algorithm("full_batch_gradient_descent")(weights, alpha, X, y, 1 / lam, 5000, keep_snapshots=False,
+    two = torch.ones(2, dtype=torch.float64, device=device)
+    trained, euler, lower, floor, residuals = [], [], [], [], []
+    for m in NONLAZY_TRAIN_WIDTHS:
+        weights, half = _two_layer(m, c, 2, "train", device)
+        lam = torch.linalg.eigvalsh(algorithm("ntk_gram")(half, two, X, forward=net))[:, -1]
+        res = algorithm("full_batch_gradient_descent")(weights, two, X, y, 1 / lam, 5000, keep_snapshots=False,
                                                        stop_loss=1e-2 * NONLAZY_N / 2, forward=net)
-        P1, se1, closed1 = _stability(algorithm, res["weights"], alpha, A, derived_seed("nonlazy", m, 1), net)
-        evidence.tight("P/eps (MC) = c_p E||grad h|| at init and after training",
-                       np.concatenate([P0, P1]), np.concatenate([closed0, closed1]),
-                       abs=Z * np.concatenate([se0, se1]) + 1e-300)
-        init_p.append(P0.mean())
-        end_p.append(P1.mean())
-        residuals.append((2 * res["loss"][-1]).cpu().numpy())
-    logm = np.log(NONLAZY_WIDTHS)
-    slope_init = float(np.polyfit(logm, np.log(init_p), 1)[0])
-    slope_end = float(np.polyfit(logm, np.log(end_p), 1)[0])
-    evidence.parameters(c=NONLAZY_C, n=NONLAZY_N, widths=NONLAZY_WIDTHS, predicted_slope=-(NONLAZY_C + 1.5))
-    evidence.record("P/eps at init per width", init_p)
-    evidence.record("P/eps after training per width", end_p)
-    evidence.record("final squared residuals", residuals)
-    evidence.record("slopes in log m (init, trained) vs the bound's -(c+1.5)", [slope_init, slope_end],
-                    bound=-(NONLAZY_C + 1.5))
-    # E||grad h|| ∝ m^{(1-4c)/2} exactly in the mean square; the Jensen ratio E||g|| / sqrt(E||g||^2)
-    # drifts by O(1/m) over the widths: 0.05 allowance on the slope
-    evidence.tight("init: slope = (1 - 4c)/2", slope_init, (1 - 4 * NONLAZY_C) / 2, abs=0.05, headline=True)
-    evidence.inconclusive(f"measured slopes {slope_init:.2f} (init) and {slope_end:.2f} (trained) vs the bound's "
-                          f"{-(NONLAZY_C + 1.5):.1f}: the init decay is slower than the bound's and trained P/eps "
-                          "is O(1); without the paper's constants and setting this cannot decide the theorem.")
+        ws = res["weights"]
+        h_train = net(ws, two, X).detach()
+        g_train = algorithm("input_gradients")(ws, two, X, forward=net)
+        euler.append(((g_train * X).sum(-1) - h_train).abs().max().item() / h_train.abs().max().item())
+        lower.append(((c_p * g_train.norm(dim=-1).mean(-1)) - c_p * h_train.abs().mean(-1)).min().item())
+        floor.append((c_p * h_train.abs().mean(-1)).min().item())
+        residuals.append(float(np.sqrt(2 * res["loss"][-1].max().item() / NONLAZY_N)))
+        trained.append(float((c_p * algorithm("input_gradients")(ws, two, A, forward=net).norm(dim=-1).mean()).item()))
+    slope_trained = float(np.polyfit(np.log(NONLAZY_TRAIN_WIDTHS), np.log(trained), 1)[0])
+    evidence.record("trained: P/eps on fresh inputs per width", trained)
+    evidence.record("trained: c_p mean|h(x_i)| on the training inputs (Euler lower bound) per width", floor)
+    evidence.record("trained: rms residual per width (max over the 2 networks)", residuals)
+    evidence.record("slopes in log m (init, trained) vs the bound's -(c + 1.5)", [slope_init, slope_trained],
+                    bound=bound_slope)
+    evidence.upper_bound("(b) Euler: |grad h(x).x - h(x)| / max|h| (rel 1e-9)", euler, 1e-9)
+    evidence.lower_bound("(b) P/eps on the training inputs >= c_p mean|h(x_i)|", lower, 0.0)
+    evidence.lower_bound("(b) trained: slope of log P/eps >= -(c + 1.5) + 1", slope_trained, bound_slope + 1)
+    evidence.resolution("rejects the refutation where the bound holds by m^-0.1 at init (c = 2.1, near-miss "
+                        "control); detects a violation growing >= m^0.2")
+    evidence.refutes("the printed bound n/m^{c+1.5} decays faster than perturbation stability at initialisation "
+                     "(exactly m^{(1-4c)/2}: ratio ~ m^{2-c} for c < 2) and after training (Euler: P/eps >= "
+                     "c_p mean|h| on the data, constant in m); no constant or log factor closes a polynomial gap",
+                     counterexample=f"c = {c}: P/eps at init ~ m^{slope_init:.2f} and after training "
+                                    f"~ m^{slope_trained:.2f} (P/eps = {trained[-1]:.3f} at m = "
+                                    f"{NONLAZY_TRAIN_WIDTHS[-1]}) vs the bound's m^{bound_slope:.1f}")
 
     def draw(fig):
         ax = fig.add_subplot(111)
-        ax.loglog(NONLAZY_WIDTHS, init_p, "o-", label=f"init (slope {slope_init:.2f})")
-        ax.loglog(NONLAZY_WIDTHS, end_p, "s-", label=f"trained (slope {slope_end:.2f})")
-        ref = init_p[0] * (np.array(NONLAZY_WIDTHS) / NONLAZY_WIDTHS[0]) ** -(NONLAZY_C + 1.5)
-        ax.loglog(NONLAZY_WIDTHS, ref, "k:", label="m^-(c+1.5) (bound's rate)")
+        ax.loglog(NONLAZY_INIT_WIDTHS, np.exp(logs), "o-", label=f"init (slope {slope_init:.2f})")
+        ax.loglog(NONLAZY_TRAIN_WIDTHS, trained, "s-", label=f"trained (slope {slope_trained:.2f})")
+        ax.loglog(NONLAZY_TRAIN_WIDTHS, floor, "^:", label="Euler lower bound c_p mean|h| (trained)")
+        ref = np.exp(logs[0]) * (np.array(NONLAZY_INIT_WIDTHS) / NONLAZY_INIT_WIDTHS[0]) ** bound_slope
+        ax.loglog(NONLAZY_INIT_WIDTHS, ref, "k--", label=f"m^{bound_slope:.1f} (the bound's rate)")
         ax.set_xlabel("width m")
         ax.set_ylabel("P/eps")
         ax.legend(fontsize=7)
 
-    evidence.figure("nonlazy", draw, "Perturbation stability in the non-lazy regime (c = 1.6) vs the bound's rate.")
-
-
-# --------------------------------------------------- robust.cnn-width-depth, zhu trends (gpu)
-# full: sized for ≈ 10 GPU-minutes per check (the CNN stops at 2^9 channels: 2^12 channels × 10 layers on
-# 8×8 images is ≈ 100 GFLOP per image and forward pass, not worth it); tiny: the CPU code path
-SCALES = {"full": {"depths": (4, 6, 8, 10), "widths": tuple(2**k for k in range(4, 13)), "seeds": 3,
-                   "steps": 100, "train": 362},
-          "tiny": {"depths": (2, 3), "widths": (4, 8), "seeds": 1, "steps": 10, "train": 32}}
-CNN_MAX_WIDTH = 2**9
-
-
-def _ntk_trace(weights, alpha, X, net):
-    """tr Θ₀ = Σ_i ‖∇_θ h(a_i)‖² per network, one backward pass per input and no Jacobian stored
-    (at width 2¹² and depth 10 the Jacobian of 362 inputs would take a terabyte). η = 1/tr Θ₀
-    ≤ 1/λ_max(Θ₀) is a safe NTK-normalised step."""
-    ws = [w.detach().clone().requires_grad_(True) for w in weights]
-    out = net(ws, alpha, X)
-    total = torch.zeros(out.shape[0], dtype=out.dtype, device=out.device)
-    for i in range(out.shape[1]):
-        grads = torch.autograd.grad(out[:, i].sum(), ws, retain_graph=i + 1 < out.shape[1])
-        total = total + sum((g.reshape(g.shape[0], -1) ** 2).sum(-1) for g in grads)
-    return total
-
-
-def _trained_sweep(algorithm, device, scale, arch, scheme):
-    """P/ε after GD training (η = 1/tr Θ₀, ``steps`` steps) on digits 3-vs-7
-    (±1 targets), per (depth, width): (MC, SE, closed form, train accuracy), one entry per seed."""
-    cfg = dict(SCALES[scale])
-    if arch == "cnn":
-        cfg["widths"] = tuple(w for w in cfg["widths"] if w <= CNN_MAX_WIDTH)
-    X_all, y_all = digits()
-    idx = np.flatnonzero((y_all == 3) | (y_all == 7))[: cfg["train"]]
-    X = torch.tensor(X_all[idx], device=device)
-    y = torch.tensor(np.where(y_all[idx] == 3, 1.0, -1.0), device=device)
-    net = algorithm("conv_relu_network" if arch == "cnn" else "relu_network")
-    out = {}
-    for L in cfg["depths"]:
-        for w in cfg["widths"]:
-            s = derived_seed("robust.trained-sweep", arch, scheme, L, w)
-            if arch == "cnn":
-                draw = he_conv_init(L, w, batch=cfg["seeds"], seed=s, device=device, lecun=scheme == "lecun")
-            else:
-                draw = algorithm(f"init_{scheme}")(64, w, L, batch=cfg["seeds"], seed=s, device=device)
-            trace = _ntk_trace(draw.weights, draw.alpha, X, net)
-            res = algorithm("full_batch_gradient_descent")(draw.weights, draw.alpha, X, y, 1 / trace, cfg["steps"],
-                                                           keep_snapshots=False, forward=net)
-            acc = (torch.sign(net(res["weights"], draw.alpha, X)) == y).double().mean(-1).cpu().numpy()
-            out[L, w] = (*_stability(algorithm, res["weights"], draw.alpha, X[:32], s, net), acc)
-    return cfg, out
-
-
-def _report_sweep(evidence, cfg, out, tag):
-    P = np.array([[out[L, w][0] for w in cfg["widths"]] for L in cfg["depths"]])  # (depths, widths, seeds)
-    evidence.tight("P/eps (MC) = c_p E||grad h||", np.array([v[0] for v in out.values()]),
-                   np.array([v[2] for v in out.values()]), abs=Z * np.array([v[1] for v in out.values()]))
-    evidence.parameters(**cfg)
-    evidence.record("P/eps [depth][width] (mean over seeds)", P.mean(-1))
-    evidence.record("train accuracy [depth][width]", np.array([[out[L, w][3].mean() for w in cfg["widths"]]
-                                                              for L in cfg["depths"]]))
-    evidence.record("argmax width per depth", [cfg["widths"][int(i)] for i in P.mean(-1).argmax(1)])
-
-    def draw(fig):
-        ax = fig.add_subplot(111)
-        for i, L in enumerate(cfg["depths"]):
-            ax.loglog(cfg["widths"], P.mean(-1)[i], "o-", label=f"L={L}")
-        ax.set_xlabel("width")
-        ax.set_ylabel("P/eps after training")
-        ax.legend(fontsize=7)
-
-    evidence.figure(tag, draw, f"Perturbation stability after training vs width per depth ({tag}).")
-    return P
-
-
-@pytest.mark.gpu
-@pytest.mark.claim("robust.cnn-width-depth", uses=["conv_relu_network", "full_batch_gradient_descent",
-                                                   "input_gradients", "perturbation_stability"])
-def test_cnn_stability_width_depth(evidence, algorithm, device, scale):
-    """CNN (3×3 convolutions, He init) trained by GD (η = 1/tr Θ₀) on digits 3-vs-7: P/ε after
-    training vs width (2⁴…2⁹ channels) and depth (4…10), 3 seeds. Tutorial (slide 66): stability
-    grows strongly with depth at every width; width up-then-down. Asserted: MC = closed form; at full scale log P
-    increasing in depth at every width and seed; the width shape is reported (inconclusive
-    when monotone). At ``scale="tiny"`` (CPU) trends are recorded, not decided."""
-    with _one_thread():
-        cfg, out = _trained_sweep(algorithm, device, scale, "cnn", "he")
-    P = _report_sweep(evidence, cfg, out, f"cnn-{scale}")
-    if scale == "full":
-        evidence.monotone("log P increases with depth at every width and seed", np.log(P), decreasing=False,
-                          headline=True)
-        if all(int(i) in (0, len(cfg["widths"]) - 1) for i in P.mean(-1).argmax(1)):
-            evidence.inconclusive("the width curve is monotone at this scale: no interior maximum (up-then-down)")
-    else:
-        evidence.inconclusive("tiny CPU scale (depths 2-3, widths 4-8): trends recorded, not decided")
-
-
-@pytest.mark.gpu
-@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["full_batch_gradient_descent", "init_{scheme}", "input_gradients",
-                                                   "perturbation_stability", "relu_network"])
-@pytest.mark.parametrize("scheme", ["lecun", "he", "ntk"])
-def test_fcnn_stability_depth_after_training(evidence, algorithm, device, scale, scheme):
-    """The table's depth trends on P/ε after (lazy, NTK-normalised) GD training of L-layer FCNNs
-    (widths 2⁴…2¹², depths 4…10, 3 seeds): LeCun ↘ asserted; He/NTK ↗: verified if log P
-    increases with depth at every width, otherwise the measured P contradicts "depth hurts"
-    (refuted as a statement about P; the bound's trend is checked symbolically)."""
-    with _one_thread():
-        cfg, out = _trained_sweep(algorithm, device, scale, "fcnn", scheme)
-    P = _report_sweep(evidence, cfg, out, f"fcnn-{scheme}-{scale}")
-    if scale != "full":
-        evidence.inconclusive("tiny CPU scale: trends recorded, not decided")
-    elif scheme == "lecun":
-        evidence.monotone("LeCun: log P decreases with depth at every width", np.log(P).mean(-1), headline=True)
-    elif not np.all(np.diff(np.log(P).mean(-1), axis=0) > 0):
-        evidence.refutes(f"{scheme}: P/eps after lazy training does not increase with depth at every width")
+    evidence.figure("nonlazy", draw, "Perturbation stability in the non-lazy regime (c = 1.6) against the bound's "
+                    "rate: it decays more slowly at initialisation and not at all after training.")

@@ -145,20 +145,25 @@ def _draw_constants(fig):
 
 # ------------------------------------------------------------------- robust.zhu-lazy-bounds
 def zhu_constant() -> float:
-    """The constant our closed form implies for the table's bounds: by Jensen P/ε ≤ c_p
-    √(E‖∇h‖²), and c_p ≤ √(2/(πp)); He: c_p√2 ≤ (2/√π)√(1/p); NTK: c_p√p ≤ √(2/π) ≤ 1;
-    LeCun: c_p 2^{−(L−1)/2} ≤ (1/√π)(√2/2)^{L−2}√(1/p). So C = 2/√π covers all three rows
-    (the theorem itself is stated up to universal constants)."""
+    """The theorem is "P/ε ≲ B": P/ε ≤ C·B(m, L, p) for one universal C. C is derived here
+    analytically, over ALL (m, L, p), not fitted to a grid: P/ε = c_p E‖∇h‖ ≤ c_p √(E‖∇h‖²)
+    (Jensen), E‖∇h‖² exact (signal propagation), and c_p √p < √(2/π) for every p (Gautschi's
+    inequality, c_p → √(2/(πp))). Then He: c_p√2 ≤ (2/√π)√(1/p) ≤ (2/√π)B; NTK: c_p√p ≤ √(2/π)
+    ≤ B; LeCun: c_p 2^{−(L−1)/2} ≤ (1/√π)(√2/2)^{L−2}√(1/p) ≤ B. So C = 2/√π, approached only as
+    m/L³ → ∞ and p → ∞ (He). The checks below measure fresh networks against it."""
     return 2 / math.sqrt(math.pi)
 
 
 @pytest.mark.claim("robust.zhu-lazy-bounds", uses=["stability_bound"])
+@pytest.mark.no_near_miss("sympy identities (critical point exactly at m = L^3/2, dB/dL factorisation) and sign "
+                          "checks on a grid: exact, no tolerance to approach; the mistyped-exponent bug is rejected")
 def test_zhu_bound_trends_symbolic(evidence, algorithm):
     """The printed bounds' trends (sympy): √(L³m/p)e^{−m/L³} rises then falls in m with its peak
     at m = L³/2 (the ↗↘); for He and NTK ∂B/∂L = (3/(2L) + 3m/L⁴)·(first term) > 0 for all m, L
     (↗ in depth); LeCun's bound decreases in L wherever the first term is ≤ 10% of √(1/p)
     at both L and L+1 (over-parameterised region, where B(L+1)/B(L) ≤ 1.1·√2/2 < 1; ↘ in depth),
-    checked on L ∈ 2..20, m ∈ 2^4..2^16, p ∈ {16, 64}."""
+    checked on L ∈ 2..20, m ∈ 2^4..2^16, p ∈ {16, 64}. These are the BOUND's trends; the trends of P
+    itself are measured in ``test_18_zhu_trends``."""
     bound = algorithm("stability_bound")
     m, L, p = sp.symbols("m L p", positive=True)
     for name in ("zhu_lecun", "zhu_he", "zhu_ntk"):
@@ -187,109 +192,86 @@ def test_zhu_bound_trends_symbolic(evidence, algorithm):
 @pytest.mark.claim("robust.zhu-lazy-bounds", uses=["init_he", "init_lecun", "init_ntk", "perturbation_stability",
                                                    "relu_network", "stability_bound"])
 def test_zhu_bounds_hold_at_init(evidence, algorithm, device):
-    """At initialisation (the lazy regime's P averages over x(0)) P/ε ≤ C·B(m, L, p), C = 2/√π
-    (the constant the closed form implies, see ``zhu_constant``): (i) the closed form
-    c_p √(E‖∇h‖²) on L ∈ 2..10, m ∈ 16..1024, p ∈ {16, 64}; (ii) Monte Carlo P/ε of registry
-    networks on L ∈ {2, 6}, m ∈ {16, 256}, p = 16 (8 nets, 16 inputs × 16 perturbations;
-    upper bound + 4.4 SE)."""
+    """At initialisation (the lazy regime's P averages over x(0)) P/ε ≤ C·B(m, L, p) with the
+    analytic C = 2/√π (``zhu_constant``): (i) the exact-moment bound c_p √(E‖∇h‖²) ≤ C B on
+    L ∈ 2..12, m ∈ 2⁴..2¹⁶, p ∈ 4..1024 — a consistency check of the derivation (it cannot fail
+    unless B or the moments are mis-transcribed); (ii) the claim proper: Monte Carlo P/ε of
+    fresh registry networks, L ∈ {2, 6}, m ∈ {16, 512}, p ∈ {4, 256} (two decades of p: the
+    uniformity in p is what a mistyped exponent would break), 8 nets × 16 inputs × 16
+    perturbations, ≤ C B + 4.4 SE. Resolution: a bound whose √(1/p) were p^{−0.6} is violated
+    (near-miss control); the implied constants sup P/(εB) are recorded."""
     bound, C = algorithm("stability_bound"), zhu_constant()
     names = {"lecun": "zhu_lecun", "he": "zhu_he", "ntk": "zhu_ntk"}
     closed, bounds, keys = [], [], []
     for scheme, name in names.items():
-        for pv in (16, 64):
-            for L in range(2, 11):
-                for mv in (16, 64, 256, 1024):
+        for pv in (4, 16, 64, 256, 1024):
+            for L in range(2, 13):
+                for mv in 2 ** np.arange(4, 17, 2):
                     closed.append(ball_projection_constant(pv) * math.sqrt(
-                        expected_input_gradient_sq(*table_variances(scheme, pv, mv), pv, mv, L)))
-                    bounds.append(float(bound(name, mv, L, pv)))
+                        expected_input_gradient_sq(*table_variances(scheme, pv, int(mv)), pv, int(mv), L)))
+                    bounds.append(float(bound(name, float(mv), L, pv)))
                     keys.append(scheme)
     closed, bounds = np.array(closed), np.array(bounds)
-    evidence.upper_bound("closed form c_p sqrt(E||grad||^2) <= C B", closed, C * bounds, rel=1e-12)
+    evidence.upper_bound("(i) exact-moment bound c_p sqrt(E||grad||^2) <= C B (derivation consistency)", closed,
+                         C * bounds, rel=1e-12)
     with np.errstate(divide="ignore"):
         implied = {s: float(max(c / b for c, b, k in zip(closed, bounds, keys) if k == s)) for s in names}
-    evidence.record("implied constants sup P/(eps B) (closed form)", implied)
-    measured = []
+    evidence.record("implied constants sup c_p sqrt(E||grad||^2)/B on the grid (analytic sup: He 2/sqrt(pi))",
+                    implied)
+    measured, ratios = [], {}
     for scheme, name in names.items():
-        for L in (2, 6):
-            for mv in (16, 256):
-                s = derived_seed("robust.zhu-lazy-bounds", scheme, L, mv)
-                d = algorithm(f"init_{scheme}")(16, mv, L, batch=8, seed=s, device=device)
-                x = torch.tensor(sphere_points(16, 16, s, min_angle_cos=1.0), device=device)
-                est = algorithm("perturbation_stability")(d.weights, d.alpha, x, 1.0, samples=16, seed=s,
-                                                          forward=algorithm("relu_network"))
-                P = est["P"].mean().item()
-                se = est["P"].std().item() / math.sqrt(8) + est["se"].max().item()
-                measured.append((P, float(C * bound(name, mv, L, 16)) + Z * se))
-    measured = np.array(measured)
-    evidence.upper_bound("Monte Carlo P/eps of registry nets <= C B (+ 4.4 SE)", measured[:, 0], measured[:, 1],
-                         headline=True)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["init_he", "init_lecun", "init_ntk", "perturbation_stability",
-                                                   "relu_network"])
-def test_zhu_trends_measured_at_init(evidence, algorithm, device):
-    """The table's trends, measured on P/ε at initialisation (p = 64, L ∈ {2, 4, 6, 8},
-    m ∈ {32, 128, 512}; 8 nets × 32 inputs × 16 perturbations). LeCun: ↘ in depth, as
-    P/ε ∝ 2^{−(L−1)/2} (slope of log P in L within 0.1 of −(ln 2)/2). He and NTK: the table
-    says ↗ in depth and ↗↘ in width; at initialisation E‖∇h‖² is exactly depth- and
-    width-independent (2 and p), so P/ε can only move through the Jensen gap — measured flat
-    or slightly decreasing. Those two trends belong to the bound, not to P at this scale:
-    inconclusive here; the gpu sweep (after training, widths 2⁴…2¹²) is the place to settle them."""
-    depths, widths, p = (2, 4, 6, 8), (32, 128, 512), 64
-    table = {}
-    with threads(1):  # hundreds of small forward passes: one thread (see algorithms.networks)
-        for scheme in ("lecun", "he", "ntk"):
-            if scheme == "he":  # LeCun's predicate first: a broken LeCun run fails before the rest is paid for
-                evidence.tight("LeCun: log P/eps falls by (ln 2)/2 per layer",
-                               [float(np.polyfit(depths, np.log([table["lecun", L, mv] for L in depths]), 1)[0])
-                                for mv in widths], -math.log(2) / 2, abs=0.1, headline=True)
-            for L in depths:
-                for mv in widths:
-                    s = derived_seed("robust.zhu-trends", scheme, L, mv)
-                    d = algorithm(f"init_{scheme}")(p, mv, L, batch=8, seed=s, device=device)
-                    x = torch.tensor(sphere_points(32, p, s, min_angle_cos=1.0), device=device)
+        for pv in (4, 256):
+            for L in (2, 6):
+                for mv in (16, 512):
+                    s = derived_seed("robust.zhu-lazy-bounds", scheme, L, mv, pv)
+                    d = algorithm(f"init_{scheme}")(pv, mv, L, batch=8, seed=s, device=device)
+                    x = torch.tensor(sphere_points(16, pv, s, min_angle_cos=1.0), device=device)
                     est = algorithm("perturbation_stability")(d.weights, d.alpha, x, 1.0, samples=16, seed=s,
                                                               forward=algorithm("relu_network"))
-                    table[scheme, L, mv] = est["P"].mean().item()
-    depth_slopes = {(sch, mv): float(np.polyfit(depths, np.log([table[sch, L, mv] for L in depths]), 1)[0])
-                    for sch in ("lecun", "he", "ntk") for mv in widths}
-    evidence.parameters(p=p, depths=depths, widths=widths)
-    evidence.record("P/eps at init [scheme][L][m]", {f"{k[0]} L={k[1]} m={k[2]}": v for k, v in table.items()})
-    evidence.record("slope of log P in L per (scheme, m)", {f"{k[0]} m={k[1]}": v for k, v in depth_slopes.items()})
-    evidence.upper_bound("He/NTK: no growth with depth at init (slope <= 0.05)",
-                         [depth_slopes[s, mv] for s in ("he", "ntk") for mv in widths], 0.05)
-    evidence.inconclusive("at initialisation P/eps under He/NTK is flat or slightly decreasing in depth and "
-                          "rises monotonically toward c_p sqrt(E||grad||^2) in width (no fall): the table's "
-                          "'depth hurts' and width up-then-down are trends of the upper bound, not visible in P "
-                          "at CPU scale; the gpu sweep after training is the place to settle them.")
-
-    def draw(fig):
-        ax = fig.add_subplot(111)
-        for sch, col in (("lecun", "C0"), ("he", "C1"), ("ntk", "C2")):
-            for mv, ls in zip(widths, ("-", "--", ":")):
-                ax.semilogy(depths, [table[sch, L, mv] for L in depths], ls, color=col, marker="o", ms=3,
-                            label=f"{sch} m={mv}")
-        ax.set_xlabel("depth L")
-        ax.set_ylabel("P(h, eps)/eps at init")
-        ax.legend(fontsize=6, ncol=3)
-
-    evidence.figure("trends-at-init", draw, "Perturbation stability at initialisation vs depth and width.")
+                    P = est["P"].mean().item()
+                    se = est["P"].std().item() / math.sqrt(8) + est["se"].max().item()
+                    b = float(bound(name, float(mv), L, pv))
+                    measured.append((P, C * b + Z * se))
+                    ratios[f"{scheme} p={pv} L={L} m={mv}"] = P / b
+    measured = np.array(measured)
+    evidence.record("measured P/(eps B) per cell", ratios)
+    evidence.upper_bound("(ii) Monte Carlo P/eps of fresh registry nets <= C B (+ 4.4 SE), p = 4 and 256",
+                         measured[:, 0], measured[:, 1], headline=True)
+    evidence.resolution("rejects a bound with p^-0.6 in place of the printed sqrt(1/p) (near-miss control)")
 
 
 # -------------------------------------------------------------------- robust.zhu-vs-prior-bounds
 @pytest.mark.claim("robust.zhu-vs-prior-bounds", uses=["stability_bound"])
 def test_zhu_vs_prior_bounds(evidence, algorithm):
-    """NTK init: Zhu et al.'s √(L³m/p)e^{−m/L³} + 1 → 1 as m → ∞ (sympy); Huang et al.'s
-    2^{(3L−5)/2}√L ≥ 2 for every L ≥ 2; Wu et al.'s L²m^{1/3}√(log m) + √m L → ∞; and on a log
-    grid (p ∈ {64, 784}, L ∈ 2..20, m ∈ 1..10⁶) Zhu's bound is below both priors everywhere."""
+    """"Our theoretical developments improve the results by [Huang et al.; Wu et al.]": all three
+    are bounds up to unknown constants, so a pointwise comparison with every constant set to 1
+    says nothing (issue 14). The constant-free content is asymptotic order, checked in sympy:
+    (i) for every depth L ∈ 2..20 and input dimension p, lim_{m→∞} Zhu/Wu = 0 (Zhu's NTK bound
+    → 1, Wu's L²m^{1/3}√(log m) + √m L → ∞), so for ANY constants C₁, C₂ there is m₀ beyond which
+    C₁·Zhu < C₂·Wu; (ii) for every width m (symbolic), lim_{L→∞} Zhu/Huang = 0 (Zhu grows like
+    L^{3/2}, Huang's 2^{(3L−5)/2}√L exponentially), so beyond some L₀, C₁·Zhu < C₂·Huang;
+    (iii) "Hurts! [80, 42]": Wu's bound increases in m (m ≥ 2) and L, Huang's in L (sympy
+    derivative signs). Where neither limit applies (fixed small m and L) the order of the bounds
+    depends on the constants and nothing is asserted; the constants-1 grid is only recorded."""
     bound = algorithm("stability_bound")
     m, L, p = sp.symbols("m L p", positive=True)
-    evidence.holds("Zhu (NTK) -> 1 as m -> inf", sp.limit(bound("zhu_ntk", m, 4, 64), m, sp.oo) == 1)
-    evidence.holds("Wu et al. -> inf as m -> inf", sp.limit(bound("wu2021", m, 4), m, sp.oo) == sp.oo)
+    vs_wu = [sp.limit(bound("zhu_ntk", m, Lv, p) / bound("wu2021", m, Lv), m, sp.oo) for Lv in range(2, 21)]
+    evidence.holds("(i) lim_{m->inf} Zhu/Wu = 0 for every L in 2..20 (any p)", [v == 0 for v in vs_wu],
+                   f"limits {sorted(set(map(str, vs_wu)))}", headline=True)
+    vs_huang = sp.limit(bound("zhu_ntk", m, L, p) / bound("huang2021", m, L), L, sp.oo)
+    evidence.holds("(ii) lim_{L->inf} Zhu/Huang = 0 for every m, p", vs_huang == 0, f"limit {vs_huang}")
+    wu_m = sp.diff(bound("wu2021", m, L), m)
+    wu_L = sp.diff(bound("wu2021", m, L), L)
+    huang_L = sp.diff(bound("huang2021", m, L), L)
+    grid_m, grid_L = np.logspace(np.log10(2), 6, 49), np.arange(2, 21)
+    signs = []
+    for expr in (wu_m, wu_L, huang_L):
+        f = sp.lambdify((m, L), expr, "numpy")
+        MM, LL = np.meshgrid(grid_m, grid_L.astype(float), indexing="ij")
+        signs.append(np.broadcast_to(np.asarray(f(MM, LL), dtype=float), MM.shape) > 0)
+    evidence.holds("(iii) 'Hurts': dWu/dm > 0, dWu/dL > 0, dHuang/dL > 0 (m in 2..1e6, L in 2..20)",
+                   np.stack(signs), "sign of the sympy derivatives on the grid")
     Ls = np.arange(2, 21)
-    huang = np.asarray(bound("huang2021", 1.0, Ls.astype(float)), dtype=float)
-    evidence.lower_bound("Huang et al. >= 2 for L >= 2", huang, 2.0, rel=1e-12)
     ms = np.logspace(0, 6, 121)
     margins = []
     for pv in (64, 784):
@@ -298,9 +280,9 @@ def test_zhu_vs_prior_bounds(evidence, algorithm):
         prior = np.minimum(np.asarray(bound("wu2021", MM, LL), dtype=float),
                            np.asarray(bound("huang2021", MM, LL), dtype=float))
         margins.append(ours / prior)
-    margins = np.array(margins)
-    evidence.upper_bound("Zhu (NTK) < min(Wu, Huang) on the grid", margins.max(), 1.0, headline=True)
-    evidence.record("largest ratio ours / best prior", margins.max())
+    evidence.record("largest ratio ours / best prior with every constant set to 1 (not a claim)",
+                    float(np.max(margins)))
+    evidence.resolution("rejects a prior bound of the same order as Zhu's in m (near-miss control)")
 
     def draw(fig):
         ax = fig.add_subplot(111)

@@ -10,9 +10,10 @@ import pytest
 import torch
 
 import checks.test_02_sgd as sgd_checks
+import checks.test_02_sgd_complexity as complexity_checks
 import checks.test_02_sgd_convergence as convergence_checks
 import checks.test_02_sgd_saddles as saddle_checks
-from algorithms.sgd import polynomial_step, unit_sphere_like
+from algorithms.sgd import PerturbedSGD, polynomial_step, unit_sphere_like
 from checks.support import rejects
 
 
@@ -143,7 +144,7 @@ def test_interpolation_check_rejects_dither():
 
 @pytest.mark.claim("sgd.q3-constant-step-eps-close")
 def test_eps_close_check_rejects_momentum():
-    rejects(sgd_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, "sgd", SGDWithMomentum)
+    rejects(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, "sgd", SGDWithMomentum)
 
 
 @pytest.mark.claim("sgd.q3-thm4-rate")
@@ -189,3 +190,165 @@ def test_thm1_check_rejects_frozen_step():
 @pytest.mark.claim("sgd.cooldown-helps")
 def test_cooldown_check_rejects_frozen_step():
     rejects(convergence_checks.test_cooldown_proxy_on_digits, "sgd", SGDWithFrozenStep)
+
+
+# ------------------------------------------------------ near misses and wrong worlds
+from checks.quality.test_02_update_rules_controls import SGLDNoiseVariance10PercentHigh  # noqa: E402
+from checks.support import fails  # noqa: E402
+
+
+class PSGDRadiusOff(PerturbedSGD):
+    """PSGD whose perturbation has radius 1 + 1e-9."""
+
+    def __init__(self, params, lr=1e-2, *, radius=1.0, generator=None):
+        super().__init__(params, lr, radius=radius * (1 + 1e-9), generator=generator)
+
+
+class SGDStep5PercentLarge(_Plain):
+    """SGD applying 1.05 times the requested step."""
+
+    def update(self, p, state, group):
+        p.add_(p.grad, alpha=-1.05 * group["lr"])
+
+
+def schedule_exponent_0_9(k, *, gamma, m=1.0, p=1.0):
+    """The schedule gamma/(k + m)^(0.9 p): a step-size rule 0.1 off in its exponent."""
+    return polynomial_step(k, gamma=gamma, m=m, p=0.9 * p)
+
+
+@pytest.mark.claim("sgd.update-rules")
+@pytest.mark.control("near_miss", of=sgd_checks.test_sgld_variance, margin="Langevin noise variance x 1.1")
+def test_sgld_variance_check_rejects_variance_10_percent_off():
+    rejects(sgd_checks.test_sgld_variance, "sgld", SGLDNoiseVariance10PercentHigh)
+
+
+@pytest.mark.claim("sgd.update-rules")
+@pytest.mark.control("near_miss", of=sgd_checks.test_psgd_perturbation_on_unit_sphere,
+                     margin="perturbation radius 1 + 1e-9")
+def test_psgd_sphere_check_rejects_radius_off_by_1e_9():
+    rejects(sgd_checks.test_psgd_perturbation_on_unit_sphere, "psgd", PSGDRadiusOff)
+
+
+@pytest.mark.claim("sgd.q1-gd-constant-step")
+@pytest.mark.control("near_miss", of=sgd_checks.test_gd_constant_step_descent,
+                     margin="alpha = 2.05/L, 2.5 % past the threshold 2/L")
+def test_gd_descent_check_rejects_step_past_threshold():
+    fails(sgd_checks.test_gd_constant_step_descent, f=sgd_checks.QUADRATIC_AS_COSINE_SUM, fraction=1.025)
+
+
+@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
+@pytest.mark.control("near_miss", of=sgd_checks.test_constant_step_noise_floor, margin="SGD step x 1.05")
+def test_noise_floor_check_rejects_step_5_percent_off():
+    rejects(sgd_checks.test_constant_step_noise_floor, "sgd", SGDStep5PercentLarge)
+
+
+@pytest.mark.claim("sgd.q3-constant-step-eps-close")
+@pytest.mark.control("near_miss", of=complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared,
+                     margin="curvature lam(eps) ~ eps^1.1: iterations ~ eps^-2.1")
+def test_eps_close_check_rejects_exponent_2_1():
+    fails(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, curvature_exponent=1.1)
+
+
+@pytest.mark.claim("sgd.q3-constant-step-eps-close")
+@pytest.mark.control("wrong_world", of=complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared,
+                     margin="curvature lam(eps) ~ eps^1.2 (minimisers that are not uniformly Hurwicz)")
+def test_eps_close_check_rejects_degenerating_curvature():
+    fails(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, curvature_exponent=1.2)
+
+
+@pytest.mark.claim("sgd.q3-thm4-rate")
+@pytest.mark.control("near_miss", of=sgd_checks.test_thm4_corrected_rate, margin="schedule exponent 0.9 for 1")
+def test_thm4_corrected_check_rejects_schedule_exponent_0_9():
+    rejects(sgd_checks.test_thm4_corrected_rate, "polynomial_step", schedule_exponent_0_9)
+
+
+@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
+@pytest.mark.control("wrong_world", of=saddle_checks.test_gd_avoids_strict_saddles,
+                     margin="a non-strict saddle (Hessian diag(1, 0)): its basin y < 0 has positive measure")
+def test_saddle_check_rejects_a_degenerate_saddle():
+    fails(saddle_checks.test_gd_avoids_strict_saddles, fraction=0.99, coupling=0.0, world="degenerate")
+
+
+class SGDDoubleStep(_Plain):
+    """SGD applying twice the requested step."""
+
+    def update(self, p, state, group):
+        p.add_(p.grad, alpha=-2.0 * group["lr"])
+
+
+def schedule_exponent_0_1(k, *, gamma, m=1.0, p=1.0):
+    """gamma/(k + m)^0.1 whatever p is asked: a schedule that barely decays."""
+    return polynomial_step(k, gamma=gamma, m=m, p=0.1)
+
+
+@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
+@pytest.mark.control("near_miss", of=saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle,
+                     margin="alpha_k = 3/(k + 10)^1.3: summable, 0.3 outside kappa in (0, 1]")
+def test_thm3_check_rejects_summable_steps():
+    fails(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, kappa=1.3)
+
+
+@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
+@pytest.mark.control("wrong_world", of=saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle,
+                     margin="noise only along x: not exciting in the unstable direction")
+def test_thm3_check_rejects_unexciting_noise():
+    rejects(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, "psgd", PSGDNoiseOnlyAlongX, kappa=1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("sgd.q1-vanishing-step-bounded")
+@pytest.mark.control("near_miss", of=convergence_checks.test_robbins_monro_convergence, margin="SGD step x 2 (p = 0.6)")
+def test_robbins_monro_check_rejects_double_step():
+    rejects(convergence_checks.test_robbins_monro_convergence, "sgd", SGDDoubleStep, p=0.6)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("sgd.q1-thm1-no-boundedness")
+@pytest.mark.control("near_miss", of=convergence_checks.test_thm1_without_boundedness,
+                     margin="a schedule decaying like k^-0.1 (p = 0.9 asked)")
+def test_thm1_check_rejects_barely_decaying_schedule():
+    rejects(convergence_checks.test_thm1_without_boundedness, "polynomial_step", schedule_exponent_0_1, p=0.9)
+
+
+class PSGDDriftScaled(_Plain):
+    """PSGD whose gradient step is alpha (alpha/0.1)^e (equal to alpha at alpha = 0.1) while the
+    perturbation keeps alpha xi: escape takes ~ log/alpha^(1+e). e = 1.5: tau ~ alpha^-2.5, beyond the
+    corrected O~(1/alpha^2) bound (its wrong world); e = 1.2: tau ~ alpha^-2.2 (its near miss)."""
+
+    exponent = 1.5
+
+    def update(self, p, state, group):
+        alpha = group["lr"]
+        xi = unit_sphere_like(p, self.generator)
+        p.add_(p.grad, alpha=-alpha * (alpha / 0.1) ** self.exponent).add_(xi, alpha=-alpha)
+
+
+class PSGDDriftScaledNear(PSGDDriftScaled):
+    exponent = 1.2
+
+
+@pytest.mark.claim("sgd.q2-psgd-escape-time")
+@pytest.mark.control("wrong_world", of=saddle_checks.test_psgd_escape_time,
+                     margin="escape time ~ 1/alpha^2.5 (drift step alpha^2.5/0.1^1.5): beyond O~(1/alpha^2)")
+def test_escape_check_rejects_escape_time_exponent_2_5():
+    rejects(saddle_checks.test_psgd_escape_time, "psgd", PSGDDriftScaled)
+
+
+@pytest.mark.claim("sgd.q2-psgd-escape-time")
+@pytest.mark.control("near_miss", of=saddle_checks.test_psgd_escape_time,
+                     margin="escape time ~ 1/alpha^2.2 (drift step alpha^2.2/0.1^1.2)")
+def test_escape_check_rejects_escape_time_exponent_2_2():
+    rejects(saddle_checks.test_psgd_escape_time, "psgd", PSGDDriftScaledNear)
+
+
+class PSGDDriftScaledOmegaNear(PSGDDriftScaled):
+    """Escape time ~ log/alpha^1.6: just past the Omega check's exponent threshold 1.5."""
+
+    exponent = 0.6
+
+
+@pytest.mark.claim("sgd.q2-psgd-escape-time")
+@pytest.mark.control("near_miss", of=saddle_checks.test_psgd_escape_time_omega_as_printed,
+                     margin="escape time ~ 1/alpha^1.6 (drift step alpha^1.6/0.1^0.6), the check's threshold 1.5")
+def test_omega_reading_check_rejects_escape_exponent_1_6():
+    rejects(saddle_checks.test_psgd_escape_time_omega_as_printed, "psgd", PSGDDriftScaledOmegaNear)

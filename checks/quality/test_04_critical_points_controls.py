@@ -102,3 +102,35 @@ def labels_from_first_row(hessian_eigenvalues, tol):
 @pytest.mark.parametrize("bug", [labels_from_first_row, ignores_zero_eigenvalues])
 def test_batched_check_rejects(bug):
     rejects(cp.test_second_derivative_test_is_batched, NAME, bug)
+
+
+# ------------------------------------------------------------------ wrong worlds
+import sympy as sp  # noqa: E402
+
+from checks.support import fails  # noqa: E402
+from problems.optim.critical_points import MONKEY_SADDLE, NamedCriticalPoint, X, Y  # noqa: E402
+
+
+@pytest.mark.claim("crit.hessian-classification")
+@pytest.mark.control("wrong_world", of=cp.test_second_derivative_test_matches_certificate,
+                     margin="the rule with its strictness dropped: lambda_i >= 0 for all i => min")
+def test_classification_check_rejects_the_rule_without_strictness():
+    """The world where the slide's rule read 'λᵢ ≥ 0 ⇒ min': x² − y⁴ (a saddle, Hessian diag(2, 0)) falsifies
+    it, and the same check says so."""
+    rejects(cp.test_second_derivative_test_matches_certificate, NAME, psd_hessian_is_min)
+
+
+@pytest.mark.claim("crit.monkey-saddle")
+@pytest.mark.control("wrong_world", of=cp.test_monkey_saddle_hessian_is_zero,
+                     margin="f = x³ − 3xy² + (x² + y²)/1000: a strict min at 0, Hessian 2e-3 I")
+def test_monkey_saddle_check_rejects_a_convexified_saddle():
+    tilted = NamedCriticalPoint("monkey saddle + (x²+y²)/1000", MONKEY_SADDLE.expr + sp.Rational(1, 1000) * (X**2 + Y**2),
+                                (X, Y), (0, 0), "min", MONKEY_SADDLE.radius, "a strict minimum at 0")
+    fails(cp.test_monkey_saddle_hessian_is_zero, instance=tilted)
+
+
+@pytest.mark.claim("crit.gutter")
+@pytest.mark.control("wrong_world", of=cp.test_gutter_ring_of_minima,
+                     margin="f = (x² + y² − 1)² + (x² + y²)/1000: the ring of minima moves off the unit circle")
+def test_gutter_check_rejects_a_shifted_ring():
+    fails(cp.test_gutter_ring_of_minima, expr=(X**2 + Y**2 - 1) ** 2 + sp.Rational(1, 1000) * (X**2 + Y**2))

@@ -20,3 +20,15 @@ def test_toy_comparison_rejects_ddi_without_min_norm():
 def test_nonunique_check_rejects(bug):
     """Without random starts every restart gives the same δ; stepping down finds no adversarial loss."""
     rejects(adversarial.test_nonunique_perturbations_cpu_proxy, "pgd_linf", bug)
+
+
+def pgd_ascent_direction(gradients):
+    """BUG: PGD-AT's direction with the sign flipped (the parameters climb the adversarial loss)."""
+    return -registry.reference("pgd_direction")(gradients)
+
+
+@pytest.mark.claim("ddi.empirical-vs-pgd")
+@pytest.mark.slow
+def test_network_comparison_rejects_ascending_training():
+    rejects(adversarial.test_ddi_vs_pgd_adversarial_training_on_digits, "pgd_direction", pgd_ascent_direction,
+            seeds=2, iterations=10)

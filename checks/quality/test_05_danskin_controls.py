@@ -104,6 +104,63 @@ def test_toy_check_rejects_average():
     rejects(danskin.test_ddi_on_the_toy, "ddi_direction", single_attack_gradient)
 
 
+# ----------------------------------------------------------------- near misses
+def derivative_scaled(factor: float):
+    """The reference Danskin formula times ``factor``."""
+    def derivative(gradients, directions):
+        return factor * registry.reference("danskin_directional_derivative")(gradients, directions)
+
+    derivative.__name__ = f"danskin_times_{factor:.12g}"
+    return derivative
+
+
+def direction_scaled(name: str, factor: float):
+    def direction(gradients):
+        return factor * registry.reference(name)(gradients)
+
+    direction.__name__ = f"{name}_times_{factor:.12g}"
+    return direction
+
+
+def apg_without_momentum(gradients, iterations=100):
+    """The paper's simplex solver without its momentum: projected gradient, F(λ_k) − F* = O(1/k)."""
+    from algorithms.descent import project_simplex
+
+    g = np.asarray(gradients, float)
+    B, K, _ = g.shape
+    Q = np.einsum("bkn,bjn->bkj", g, g)
+    L = np.maximum(np.linalg.norm(Q, ord=2, axis=(1, 2)), np.finfo(float).tiny)[:, None]
+    lam = np.full((B, K), 1.0 / K)
+    for _ in range(iterations):
+        lam = project_simplex(lam - np.einsum("bkj,bj->bk", Q, lam) / L)
+    return -np.einsum("bk,bkn->bn", lam, g)
+
+
+NEAR_MISSES = [  # (check, registry name, near miss, claim, margin)
+    (danskin.test_danskin_formula_matches_finite_differences, "danskin_directional_derivative",
+     derivative_scaled(1 + 1e-4), "danskin.directional-derivative", "D_γ f x (1 + 1e-4)"),
+    (danskin.test_gradient_at_the_unique_maximiser, "danskin_directional_derivative", derivative_scaled(1 + 1e-4),
+     "danskin.unique-maximizer-gradient", "∇f x (1 + 1e-4)"),
+    (danskin.test_abs_value_counterexample, "danskin_directional_derivative", derivative_scaled(1 + 1e-12),
+     "danskin.abs-counterexample", "D_γ f x (1 + 1e-12)"),
+    (danskin.test_corrected_corollary, "danskin_directional_derivative", derivative_scaled(1 + 1e-9),
+     "at.madry-corollary-counterexample", "D_d f x (1 + 1e-9)"),
+    (danskin.test_ddi_direction_kkt_and_descent, "ddi_direction", direction_scaled("ddi_direction", 1 + 1e-8),
+     "ddi.min-norm-descent", "d x (1 + 1e-8)"),
+    (danskin.test_paper_solver_matches_qp, "ddi_direction_apg", apg_without_momentum, "ddi.min-norm-descent",
+     "the solver at the unaccelerated rate (no momentum)"),
+    (danskin.test_ddi_on_the_toy, "ddi_direction", direction_scaled("ddi_direction", 1 + 1e-9),
+     "ddi.min-norm-descent", "d x (1 + 1e-9)"),
+]
+
+
+@pytest.mark.parametrize("check, name, near", [
+    pytest.param(c, n, m, id=c.__name__, marks=[pytest.mark.claim(cl), pytest.mark.control("near_miss", of=c, margin=mg)])
+    for c, n, m, cl, mg in NEAR_MISSES])
+def test_danskin_check_rejects_near_miss(check, name, near):
+    rejects(check, name, near)
+
+
 @pytest.mark.slow  # 300 exact (sympy) examples without a counterexample: ~5 s CPU
 @pytest.mark.claim("at.madry-corollary-counterexample")
 @pytest.mark.control("wrong_world", of=danskin.test_madry_corollary_is_false,

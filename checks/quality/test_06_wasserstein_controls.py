@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_06_wasserstein as wasserstein
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def w1_with_squared_costs(x, y, a=None, b=None):
@@ -61,3 +61,77 @@ def test_critic_check_rejects_squared_costs():
 def test_spectral_normalisation_check_rejects_one_power_iteration():
     rejects(wasserstein.test_spectral_normalisation_is_1_lipschitz, "spectral_norm_estimate",
             one_power_iteration_no_warm_start)
+
+
+# ----------------------------------------------------------------- near misses
+def w1_with_cost_exponent(q: float):
+    """W with the cost |x − y|^q (q = 1 is W₁): a metric's triangle inequality fails for q > 1."""
+    def w(x, y, a=None, b=None):
+        import ot
+        from scipy.spatial.distance import cdist
+
+        x, y = np.atleast_2d(np.asarray(x, float)), np.atleast_2d(np.asarray(y, float))
+        a = np.full(len(x), 1 / len(x)) if a is None else np.asarray(a, float)
+        b = np.full(len(y), 1 / len(y)) if b is None else np.asarray(b, float)
+        return float(ot.emd2(a, b, cdist(x, y) ** q))
+
+    w.__name__ = f"w1_with_cost_exponent_{q:g}"
+    return w
+
+
+def w1_scaled(factor: float):
+    """The reference W₁ times ``factor``."""
+    def w(x, y, a=None, b=None):
+        return factor * registry.reference("wasserstein_1")(x, y, a, b)
+
+    w.__name__ = f"w1_times_{factor:.10g}"
+    return w
+
+
+def spectral_norm_underestimated(weight, iterations=None, u=None):
+    """σ̂ 1e-5 (relative) below the reference estimate."""
+    return (1 - 1e-5) * registry.reference("spectral_norm_estimate")(weight)
+
+
+@pytest.mark.claim("wass.slow-empirical-rate")
+@pytest.mark.control("near_miss", of=wasserstein.test_w1_lower_bound_holds_for_every_sample,
+                     margin="the n^(-1/p) bound's constant x 1.25 (p = 3), x 1.3 (p = 8)")
+@pytest.mark.parametrize("p", [3, 8])
+def test_lower_bound_check_rejects_a_larger_constant(p):
+    """The bound's constant scaled up to the check's stated resolution: a claimed rate that the grid
+    quantiser (the tightest cell) beats."""
+    fails(wasserstein.test_w1_lower_bound_holds_for_every_sample, p=p, bound_scale=wasserstein.RESOLUTION_SCALE[p])
+
+
+
+@pytest.mark.slow
+@pytest.mark.claim("wass.slow-empirical-rate")
+@pytest.mark.control("near_miss", of=wasserstein.test_w1_two_sample_slopes, margin="cost |x − y|^1.3: rate n^(−1.3/p)")
+def test_slope_check_rejects_cost_exponent_1_3():
+    rejects(wasserstein.test_w1_two_sample_slopes, "wasserstein_1", w1_with_cost_exponent(1.3))
+
+
+@pytest.mark.claim("wass.triangle-plugin")
+@pytest.mark.control("near_miss", of=wasserstein.test_triangle_inequality, margin="cost exponent 1 + 1e-6")
+def test_triangle_check_rejects_cost_exponent_1_plus_1e_6():
+    rejects(wasserstein.test_triangle_inequality, "wasserstein_1", w1_with_cost_exponent(1 + 1e-6))
+
+
+@pytest.mark.claim("wass.kr-duality")
+@pytest.mark.control("near_miss", of=wasserstein.test_kantorovich_rubinstein_duality, margin="W₁ x (1 + 1e-6)")
+def test_duality_check_rejects_w1_off_by_1e_6():
+    rejects(wasserstein.test_kantorovich_rubinstein_duality, "wasserstein_1", w1_scaled(1 + 1e-6))
+
+
+@pytest.mark.claim("wgan.minimax-form")
+@pytest.mark.control("near_miss", of=wasserstein.test_parametric_critic_gives_a_lower_bound, margin="W₁ x (1 + 1e-8)")
+def test_critic_check_rejects_w1_off_by_1e_8():
+    rejects(wasserstein.test_parametric_critic_gives_a_lower_bound, "wasserstein_1", w1_scaled(1 + 1e-8))
+
+
+@pytest.mark.claim("wgan.lipschitz-enforcement")
+@pytest.mark.control("near_miss", of=wasserstein.test_spectral_normalisation_is_1_lipschitz,
+                     margin="spectral-norm estimate x (1 - 1e-5)")
+def test_spectral_normalisation_check_rejects_estimate_1e_5_low():
+    rejects(wasserstein.test_spectral_normalisation_is_1_lipschitz, "spectral_norm_estimate",
+            spectral_norm_underestimated)

@@ -147,6 +147,57 @@ def test_popov_equivalence_check_rejects_eg():
     rejects(bilinear.test_popov_extrapolation_sequence_is_ogda, "past_extragradient", popov_with_current_point)
 
 
+# ----------------------------------------------------------------- near misses
+from checks.quality.near_misses import method_with_scaled_step  # noqa: E402
+
+NEAR = 1 + bilinear.STEP_RESOLUTION
+NEAR_MISSES = [  # (check, registry name the near miss stands in for, claim)
+    (bilinear.test_gda_growth_factor, "gradient_descent_ascent", "bilinear.gda-diverges"),
+    (bilinear.test_ppm_contraction, "proximal_point", "bilinear.ppm-converges"),
+    (bilinear.test_eg_rate, "extragradient", "bilinear.eg-converges"),
+    (bilinear.test_ogda_threshold, "optimistic_gda", "bilinear.ogda-converges"),
+    (bilinear.test_rfbs_threshold, "reflected_forward_backward", "bilinear.rfbs-converges"),
+    (bilinear.test_rfbs_equals_ogda_on_affine_only, "reflected_forward_backward", "bilinear.rfbs-converges"),
+    (bilinear.test_eg_and_ogda_approximate_ppm, "extragradient", "bilinear.eg-ogda-approximate-ppm"),
+    (bilinear.test_slide_formula_as_printed, "slide_third_formula", "bilinear.slide-formula-3"),
+    (bilinear.test_popov_extrapolation_sequence_is_ogda, "past_extragradient", "bilinear.slide-formula-3"),
+]
+
+
+@pytest.mark.parametrize("check, name", [
+    pytest.param(c, n, id=c.__name__, marks=[pytest.mark.claim(cl), pytest.mark.control(
+        "near_miss", of=c, margin=f"the method's step x (1 + {bilinear.STEP_RESOLUTION:g})")])
+    for c, n, cl in NEAR_MISSES])
+def test_bilinear_check_rejects_step_off_by_1e_6(check, name):
+    """The method with its step 1e-6 (relative) off: the same convergence behaviour, another map."""
+    rejects(check, name, method_with_scaled_step(name, NEAR))
+
+
+# --------------------------------------------------- worst cases over the class (PEP)
+import checks.test_08_bilinear_certificates as certificates  # noqa: E402
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check, name, bug", [
+    pytest.param(certificates.test_eg_worst_case_over_bilinear_games, "extragradient", eg_stale_second_step,
+                 id="eg", marks=pytest.mark.claim("bilinear.eg-converges")),
+    pytest.param(certificates.test_ogda_worst_case_over_bilinear_games, "optimistic_gda", ogda_without_factor_two,
+                 id="ogda", marks=pytest.mark.claim("bilinear.ogda-converges"))])
+def test_certificate_check_rejects_changed_method(check, name, bug):
+    rejects(check, name, bug)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check, name", [
+    pytest.param(c, n, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control(
+        "near_miss", of=c, margin=f"step x (1 + {certificates.STEP_RESOLUTION:g})")])
+    for c, n, cl in ((certificates.test_eg_worst_case_over_bilinear_games, "extragradient", "bilinear.eg-converges"),
+                     (certificates.test_ogda_worst_case_over_bilinear_games, "optimistic_gda",
+                      "bilinear.ogda-converges"))])
+def test_certificate_check_rejects_step_off_by_1e_6(check, name):
+    rejects(check, name, method_with_scaled_step(name, 1 + certificates.STEP_RESOLUTION))
+
+
 @pytest.mark.claim("bilinear.slide-formula-3")
 def test_not_eg_check_rejects_the_formula_read_as_eg():
     rejects(bilinear.test_slide_formula_as_printed_is_not_eg, "slide_third_formula", slide_formula_read_as_eg)

@@ -10,7 +10,7 @@ import pytest
 import checks.test_11_bias_corrected_segplus as bc
 import checks.test_11_stochastic_minimax as sm
 from algorithms import registry
-from checks.support import rejects
+from checks.support import fails, rejects
 from problems.stochastic_minimax.stochastic_games import PowerSchedule
 
 
@@ -85,16 +85,6 @@ bc_without_decay.__name__ = "bc_without_decay"
 bc_without_decay.__doc__ = "BC-SEG+ with correction weight 1 instead of (1 - alpha_k)."
 
 
-def alternating_as_simultaneous(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
-    """'Alternating' SEG+ whose y-half reads the old x (simultaneous extrapolation)."""
-    def step(k, z, _):
-        a, _b = schedule(k)
-        zeta = oracle.sample(rng, len(z))
-        z_bar = z - gamma * oracle(z, zeta)
-        return z - a * gamma * oracle(z_bar, oracle.sample(rng, len(z)))
-    return _loop(step, z0, num_steps, record)
-
-
 @pytest.mark.claim("seg.two-timescale")
 def test_two_timescale_check_rejects_equal_steps():
     rejects(sm.test_seg_two_timescale_converges_on_bilinear, "stochastic_extragradient", seg_equal_steps,
@@ -140,11 +130,6 @@ def test_bc_check_rejects_correction_without_decay():
     rejects(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus", bc_without_decay, game=sm.RUNNER)
 
 
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-def test_alternation_check_rejects_simultaneous():
-    rejects(sm.test_alternating_extrapolation_range, "alternating_seg_plus", alternating_as_simultaneous)
-
-
 def segplus_generator_ascends(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
     """SEG+ whose x (generator / min) coordinates move along +V: the minimiser ascends."""
     sign = np.where(np.arange(np.shape(z0)[-1]) < oracle.dim_x, -1.0, 1.0)
@@ -168,7 +153,6 @@ def test_gan_check_rejects_ascending_generator():
 
 # ============================================================ near misses and wrong worlds (issue 14)
 import checks.test_11_stochastic_minimax_runner as runner  # noqa: E402
-from checks.support import fails  # noqa: E402
 from problems.stochastic_minimax.stochastic_games import QuadraticGame  # noqa: E402
 
 NEAR, WRONG = "near_miss", "wrong_world"

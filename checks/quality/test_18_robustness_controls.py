@@ -1,5 +1,5 @@
-"""Planted bugs that the checks of checks/test_18_robustness.py and checks/test_18_robust_training.py
-must reject."""
+"""Planted bugs, wrong worlds and near misses that the checks of checks/test_18_robustness.py,
+test_18_robust_training.py, test_18_zhu_trends.py and test_18_cnn_stability.py must reject."""
 from __future__ import annotations
 
 import math
@@ -7,12 +7,14 @@ import math
 import pytest
 import torch
 
+import checks.test_18_cnn_stability as cnn
 import checks.test_18_robust_training as training
 import checks.test_18_robustness as robustness
+import checks.test_18_zhu_trends as zhu
 from algorithms import registry
 from algorithms.network_measurements import input_gradients, lipschitz_lower_bound, stability_bound
 from algorithms.networks import InitScheme
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def upper_bound_frobenius(weights, alpha, *, threat="l2"):
@@ -57,9 +59,6 @@ stability_on_sphere = _stability_with(_sphere)
 stability_on_sphere.__name__ = "stability_on_sphere"
 stability_gaussian = _stability_with(_gaussian)
 stability_gaussian.__name__ = "stability_gaussian_same_radius"
-stability_gaussian_per_coordinate = _stability_with(lambda shape, g, eps: eps * torch.randn(shape, generator=g,
-                                                                                            dtype=torch.float64))
-stability_gaussian_per_coordinate.__name__ = "stability_gaussian_per_coordinate"
 
 
 def bound_with_l_squared(name, m, L, p=None):
@@ -86,8 +85,6 @@ def huang_with_flipped_exponent(name, m, L, p=None):
 
 ntk_without_width_scaling = InitScheme("ntk", lambda p, m: 2, lambda p, m: 2, lambda p, m: 1, lambda p, m: 1,
                                        "planted bug: NTK init without the 1/m")
-lecun_with_he_variances = InitScheme("lecun", lambda p, m: 2 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
-                                     lambda p, m: 1, "planted bug: 'LeCun' drawing He variances")
 
 
 @pytest.mark.claim("robust.lipschitz-def")
@@ -115,19 +112,6 @@ def test_bounds_at_init_check_rejects(name, bug):
     rejects(robustness.test_zhu_bounds_hold_at_init, name, bug)
 
 
-@pytest.mark.slow
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-def test_measured_trend_check_rejects_lecun_with_he_variances():
-    rejects(robustness.test_zhu_trends_measured_at_init, "init_lecun", lecun_with_he_variances)
-
-
-@pytest.mark.gpu
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-def test_trained_fcnn_sweep_rejects_unnormalised_gaussian():
-    rejects(training.test_fcnn_stability_depth_after_training, "perturbation_stability",
-            stability_gaussian_per_coordinate, scale="tiny", scheme="he")
-
-
 @pytest.mark.claim("robust.zhu-vs-prior-bounds")
 def test_prior_bounds_check_rejects_flipped_huang_exponent():
     rejects(robustness.test_zhu_vs_prior_bounds, "stability_bound", huang_with_flipped_exponent)
@@ -147,14 +131,174 @@ def test_adversarial_check_rejects_descending_attack():
 
 @pytest.mark.slow
 @pytest.mark.claim("robust.nonlazy-bound")
-def test_nonlazy_bound_check_rejects_sphere_sampling():
-    rejects(training.test_nonlazy_stability_bound, "perturbation_stability", stability_on_sphere)
+def test_nonlazy_bound_check_rejects_gradients_without_relu_masks():
+    rejects(training.test_nonlazy_stability_bound, "input_gradients", gradients_of_the_linearised_network)
 
 
-@pytest.mark.gpu
+def gradients_of_the_linearised_network(weights, alpha, inputs, *, output_relu=False, forward=None):
+    """BUG: ∇h of the network with every ReLU replaced by the identity (the masks dropped)."""
+    ws = [w.detach() for w in weights]
+    g = ws[-1]
+    for X in reversed(ws[:-1]):
+        g = g @ X
+    a = torch.as_tensor(alpha, dtype=g.dtype)
+    out = (g / (a[:, None, None] if a.dim() == 1 else a)).expand(-1, inputs.shape[-2], -1)
+    return out.clone()
+
+
+@pytest.mark.slow
+@pytest.mark.claim("robust.nonlazy-bound")
+@pytest.mark.control("wrong_world", of=training.test_nonlazy_stability_bound,
+                     margin="c = 2.5 at initialisation: P/eps ~ m^-4.5 decays faster than the bound's m^-4.0")
+def test_nonlazy_bound_check_fails_where_the_bound_holds():
+    fails(training.test_nonlazy_stability_bound, c=2.5, train=False)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("robust.nonlazy-bound")
+@pytest.mark.control("near_miss", of=training.test_nonlazy_stability_bound,
+                     margin="c = 2.1: the bound holds at init by a factor m^-0.1 (slopes -3.7 vs -3.6)")
+def test_nonlazy_bound_check_fails_where_the_bound_barely_holds():
+    fails(training.test_nonlazy_stability_bound, c=2.1, train=False)
+
+
+# ------------------------------------------------------ robust.zhu-lazy-bounds: bound and quantity
+def he_bound_with_faster_p_decay(name, m, L, p=None):
+    """NEAR MISS: He's bound with p^-0.6 where sqrt(1/p) = p^-0.5 is printed."""
+    if name == "zhu_he":
+        return stability_bound(name, m, L, p) - (1 / p) ** 0.5 + p ** -0.6
+    return stability_bound(name, m, L, p)
+
+
+@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.control("near_miss", of=robustness.test_zhu_bounds_hold_at_init,
+                     margin="p-exponent -0.6 where -0.5 is printed (the bound 1.74x smaller at p = 256)")
+def test_bounds_at_init_check_rejects_faster_p_decay():
+    rejects(robustness.test_zhu_bounds_hold_at_init, "stability_bound", he_bound_with_faster_p_decay)
+
+
+he_with_doubled_hidden_variance = InitScheme("he", lambda p, m: 2 / p, lambda p, m: 4 / m, lambda p, m: 2 / m,
+                                             lambda p, m: 1, "planted bug: He hidden layers drawn with 4/m")
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.zhu-lazy-bounds")
+def test_init_trend_check_rejects_he_with_doubled_hidden_variance():
+    rejects(zhu.test_zhu_trends_of_the_quantity_at_init, "init_he", he_with_doubled_hidden_variance,
+            widths=(16, 64), depths=(2, 6, 10))
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.control("wrong_world", of=zhu.test_zhu_trends_of_the_quantity_at_init,
+                     margin="networks whose P grows by e^0.3 per layer (depth hurts)")
+def test_init_trend_check_fails_where_depth_hurts():
+    fails(zhu.test_zhu_trends_of_the_quantity_at_init, growth=0.3, widths=(16, 64), depths=(2, 6, 10))
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.control("near_miss", of=zhu.test_zhu_trends_of_the_quantity_at_init,
+                     margin="P grows by e^0.05 per layer where the check tolerates e^0.02")
+def test_init_trend_check_fails_where_depth_hurts_slightly():
+    # a smaller grid only widens the confidence bound: if the check does not refute at this size,
+    # it does not at the full size either (the refutation needs UCB <= 0.02)
+    fails(zhu.test_zhu_trends_of_the_quantity_at_init, growth=0.05, widths=(16, 64), depths=(2, 6, 10))
+
+
+def _gradients_growing_with_depth(rate):
+    def grads(weights, alpha, inputs, *, output_relu=False, forward=None):
+        return input_gradients(weights, alpha, inputs, output_relu=output_relu, forward=forward) \
+            * math.exp(rate * len(weights))
+    grads.__name__ = f"gradients_times_exp_{rate}_L"
+    return grads
+
+
+def gradient_descent_that_does_not_train(weights, alpha, inputs, targets, lr, num_steps, **kw):
+    """BUG: returns the initial weights (a step of zero)."""
+    return registry.reference("full_batch_gradient_descent")(weights, alpha, inputs, targets, 0.0 * lr, 1, **kw)
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.zhu-lazy-bounds")
+def test_trained_trend_check_rejects_untrained_networks():
+    rejects(zhu.test_zhu_depth_trend_after_lazy_training, "full_batch_gradient_descent",
+            gradient_descent_that_does_not_train, widths=(64,), depths=(2, 4), schemes=("he",))
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.control("wrong_world", of=zhu.test_zhu_depth_trend_after_lazy_training,
+                     margin="trained P growing by e^0.3 per layer (measurement scaled)")
+def test_trained_trend_check_fails_where_depth_hurts():
+    rejects(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", _gradients_growing_with_depth(0.3),
+            widths=(64,), depths=(2, 4, 6), schemes=("he",))
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.control("near_miss", of=zhu.test_zhu_depth_trend_after_lazy_training,
+                     margin="trained P growing by e^0.09 per layer on top of the measured trend (-0.04)")
+def test_trained_trend_check_fails_where_depth_hurts_slightly():
+    rejects(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", _gradients_growing_with_depth(0.09),
+            widths=(64,), depths=(2, 4, 6), schemes=("he",))
+
+
+# ------------------------------------------------------------------- robust.zhu-vs-prior-bounds
+def wu_of_the_same_order(name, m, L, p=None):
+    """NEAR MISS: a 'prior' bound of Zhu's order in m (L² + L, no growth in m)."""
+    if name == "wu2021":
+        return L**2 + L
+    return stability_bound(name, m, L, p)
+
+
+def zhu_growing_like_sqrt_m(name, m, L, p=None):
+    """WRONG WORLD: 'ours' growing like √m L² (faster than Wu's √m L): no improvement."""
+    if name == "zhu_ntk":
+        return stability_bound(name, m, L, p) + m**0.5 * L**2
+    return stability_bound(name, m, L, p)
+
+
+@pytest.mark.claim("robust.zhu-vs-prior-bounds")
+@pytest.mark.control("near_miss", of=robustness.test_zhu_vs_prior_bounds,
+                     margin="a prior bound of the same order as Zhu's in m")
+def test_prior_bounds_check_rejects_prior_of_the_same_order():
+    rejects(robustness.test_zhu_vs_prior_bounds, "stability_bound", wu_of_the_same_order)
+
+
+@pytest.mark.claim("robust.zhu-vs-prior-bounds")
+@pytest.mark.control("wrong_world", of=robustness.test_zhu_vs_prior_bounds,
+                     margin="Zhu's bound growing faster in m than Wu's")
+def test_prior_bounds_check_rejects_no_improvement():
+    rejects(robustness.test_zhu_vs_prior_bounds, "stability_bound", zhu_growing_like_sqrt_m)
+
+
+# ------------------------------------------------------------------------ robust.cnn-width-depth
+def conv1d_init_ignoring_kernel_size(length, channels, depth, *, batch=1, seed=0, device="cpu",
+                                     dtype=torch.float64, gain=2.0):
+    """BUG: fan-in taken as c_in, forgetting the kernel size 3: every layer multiplies E||grad||^2 by 3."""
+    draw = registry.reference("conv1d_init")(length, channels, depth, batch=batch, seed=seed, device=device,
+                                             dtype=dtype, gain=gain)
+    return type(draw)([w * math.sqrt(3.0) if w.dim() == 4 else w for w in draw.weights], draw.alpha)
+
+
+@pytest.mark.network
 @pytest.mark.claim("robust.cnn-width-depth")
-def test_cnn_sweep_rejects_unnormalised_gaussian():
-    # at p = 64 the sphere's constant differs from the ball's by 1.6%, below this sweep's Monte Carlo
-    # resolution; a N(0, eps^2 I) perturbation (radius ~ eps sqrt(p)) is the detectable sampler bug
-    rejects(training.test_cnn_stability_width_depth, "perturbation_stability", stability_gaussian_per_coordinate,
-            scale="tiny")
+def test_cnn_check_rejects_fan_in_without_kernel_size():
+    rejects(cnn.test_cnn_stability_width_depth, "conv1d_init", conv1d_init_ignoring_kernel_size, depths=(4, 8))
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.cnn-width-depth")
+@pytest.mark.control("wrong_world", of=cnn.test_cnn_stability_width_depth,
+                     margin="gain 4: P grows by sqrt(2) per layer (x4 from L = 4 to 8)")
+def test_cnn_check_fails_where_depth_hurts():
+    fails(cnn.test_cnn_stability_width_depth, gain=4.0, depths=(4, 8))
+
+
+@pytest.mark.network
+@pytest.mark.claim("robust.cnn-width-depth")
+@pytest.mark.control("near_miss", of=cnn.test_cnn_stability_width_depth,
+                     margin="trained P growing x2.5 from L = 4 to 8 where the check allows x2")
+def test_cnn_check_fails_where_depth_hurts_moderately():
+    fails(cnn.test_cnn_stability_width_depth, trained_growth=0.23, depths=(4, 8))

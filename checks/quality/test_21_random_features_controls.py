@@ -7,7 +7,7 @@ import pytest
 import checks.test_21_random_features as rf
 from algorithms import registry
 from algorithms.random_features import FeatureMap
-from checks.support import rejects
+from checks.support import fails, rejects
 
 
 def rff_without_phase(dim, num_features, bandwidth, rng, batch=()):
@@ -70,7 +70,45 @@ def test_ridge_curve_has_no_min_norm_peak():
     rejects(rf.test_sgd_curve_versus_min_norm_curve, "min_norm_least_squares", ridge_not_min_norm)
 
 
+@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.slow
+def test_curve_check_rejects_sgd_from_random_init():
+    rejects(rf.test_sgd_curve_versus_min_norm_curve, "sgd_least_squares", sgd_from_random_init)
+
+
+@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.slow
+@pytest.mark.control("wrong_world", of=rf.test_sgd_curve_versus_min_norm_curve,
+                     margin="50 epochs of SGD (the earlier design): no peak at m = n")
+def test_curve_check_fails_for_early_stopped_sgd():
+    fails(rf.test_sgd_curve_versus_min_norm_curve, epochs=50)
+
+
+@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.slow
+@pytest.mark.control("near_miss", of=rf.test_sgd_curve_versus_min_norm_curve,
+                     margin="1000 epochs: rel. distance 0.12 at m = 2n, peak 2.8x (criteria: 0.05, 3x)")
+def test_curve_check_fails_at_a_smaller_budget():
+    fails(rf.test_sgd_curve_versus_min_norm_curve, epochs=1000)
+
+
 @pytest.mark.claim("rf.risk-converges-order-one")
 @pytest.mark.slow
 def test_ridge_plateau_is_rejected():
     rejects(rf.test_risk_plateaus_at_kernel_risk, "min_norm_least_squares", ridge_not_min_norm)
+
+
+def sgd_from_slightly_off_init(features, targets, step, num_epochs, rng, theta0=None, average=False):
+    """NEAR MISS: SGD started at theta_0 = 1e-3 · N(0, I/m): a null-space component of about 1e-3 ||theta_MN||
+    survives (the check's tolerance is 1e-4)."""
+    f = np.asarray(features, float)
+    m = f.shape[-1]
+    start = 1e-3 * np.random.default_rng(1).standard_normal(f.shape[:-2] + f.shape[-1:]) / np.sqrt(m)
+    return registry.reference("sgd_least_squares")(f, targets, step, num_epochs, rng, theta0=start, average=average)
+
+
+@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.control("near_miss", of=rf.test_sgd_converges_to_min_norm,
+                     margin="theta_0 of size 1e-3 in null(F): limit off the min-norm solution by ~1e-3 (tol 1e-4)")
+def test_sgd_from_slightly_off_init_is_rejected():
+    rejects(rf.test_sgd_converges_to_min_norm, "sgd_least_squares", sgd_from_slightly_off_init)

@@ -1,0 +1,247 @@
+"""Near-miss and wrong-world controls of the rate-table checks (catalogue 2.2): each check is run
+in a world where its claim fails by a small stated margin (a step-size rule an exponent off, a
+constant 1 % small, a second moment 10 % high, averaging weights t^0.6 for t) or fails outright
+(Adam on Reddi's sequences, a fixed Nesterov chain), and must reject it."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import checks.test_03_adaptive as adaptive
+import checks.test_03_adaptive_slow as adaptive_slow
+import checks.test_03_sgd_rates as sgd_rates
+import checks.test_03_worst_cases as worst_cases
+from algorithms.adaptive import AcceleGrad, AdaGradNorm, AMSGrad, UniXGrad, _project_ball, _row_sq_norm
+from checks.quality.near_misses import optimizer_with_scaled_step
+from checks.quality.test_03_adaptive_controls import (AdamLabelledAMSGrad, AGDWithoutMomentum,
+                                                      AMSGradIgnoringSchedule, GDOverstep)
+from checks.support import fails, rejects
+
+
+
+class _StepScaledByIteration:
+    """Mixin: every step uses lr * k^power (k = 1, 2, ...): a step-size rule off by an exponent."""
+
+    power = 0.0
+
+    def step(self, closure=None):
+        self._k = getattr(self, "_k", 0) + 1
+        saved = [group["lr"] for group in self.param_groups]
+        for group in self.param_groups:
+            group["lr"] = group["lr"] * self._k ** self.power
+        try:
+            return super().step(closure)
+        finally:
+            for group, lr in zip(self.param_groups, saved):
+                group["lr"] = lr
+
+
+def _iteration_scaled(base, power: float, label: str):
+    return type(f"{base.__name__}{label}", (_StepScaledByIteration, base), {"power": power})
+
+
+ADAGRAD_NORM_SLOWER = _iteration_scaled(AdaGradNorm, -0.2, "StepDecayingK02")
+ADAGRAD_NORM_GROWING = _iteration_scaled(AdaGradNorm, 0.2, "StepGrowingK02")
+ADAGRAD_NORM_STALLED = _iteration_scaled(AdaGradNorm, -1.0, "StepDecayingK1")
+AMSGRAD_SLOWER = _iteration_scaled(AMSGrad, 0.1, "StepT04")  # alpha/sqrt(t) * t^0.1 = alpha/t^0.4
+ACCELEGRAD_GROWING = _iteration_scaled(AcceleGrad, 0.3, "StepGrowingT03")
+UNIXGRAD_GROWING = _iteration_scaled(UniXGrad, 0.15, "StepGrowingT03")  # two steps per iteration: t ~ k/2
+
+
+class AcceleGradWeights06(AcceleGrad):
+    """Averaging weights ((t + 1)/4)^0.6 instead of (t + 1)/4: the rate becomes T^-1.6."""
+
+    @staticmethod
+    def weight(t: int) -> float:
+        return 1.0 if t <= 2 else ((t + 1) / 4) ** 0.6
+
+
+class UniXGradWeights06(UniXGrad):
+    """UniXGrad with weights alpha_t = t^0.6 instead of t (in the averages and the step sizes)."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            D, R = 2 * group["radius"], group["radius"]
+            for p in group["params"]:
+                st = self.state[p]
+                if not st:
+                    y0 = _project_ball(p.detach().clone(), R)
+                    st.update(t=1, phase="M", y=y0, xsum=torch.zeros_like(p), asum=1.0,
+                              sq=torch.zeros_like(_row_sq_norm(p)), solution=y0.clone())
+                a = st["t"] ** 0.6
+                if st["phase"] == "M":
+                    st["M"] = p.grad.clone()
+                    st["eta"] = group["lr"] * 2 * D / (1 + st["sq"]).sqrt()
+                    st["x"] = _project_ball(st["y"] - a * st["eta"] * st["M"], R)
+                    st["solution"] = (st["xsum"] + a * st["x"]) / st["asum"]
+                    p.copy_(st["solution"])
+                    st["phase"] = "g"
+                else:
+                    st["y"] = _project_ball(st["y"] - a * st["eta"] * p.grad, R)
+                    st["sq"] = st["sq"] + a * a * _row_sq_norm(p.grad - st["M"])
+                    st["xsum"] += a * st["x"]
+                    st["t"] += 1
+                    a_next = st["t"] ** 0.6
+                    st["asum"] += a_next
+                    p.copy_((a_next * st["y"] + st["xsum"]) / st["asum"])
+                    st["phase"] = "M"
+
+
+def _near(check, margin):
+    return pytest.mark.control("near_miss", of=check, margin=margin)
+
+
+# ---- adaptive.gd-sgd-rates
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+@_near(adaptive.test_gd_deterministic_rates, "the bounds' constants x 0.99 (the nonconvex one is attained at k = 1)")
+def test_gd_rate_check_rejects_constants_1_percent_small():
+    fails(adaptive.test_gd_deterministic_rates, quad=adaptive.WORST_DIRECTION, f=adaptive.QUADRATIC_AS_COSINE_SUM,
+          bound_scale=0.99)
+
+
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+@_near(sgd_rates.test_sgd_convex_stochastic_rate, "E g^2 10 % above the assumed G^2 (average 1.05 x the bound)")
+def test_convex_stochastic_check_rejects_second_moment_10_percent_high():
+    fails(sgd_rates.test_sgd_convex_stochastic_rate, second_moment_factor=1.1)
+
+
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+@_near(sgd_rates.test_sgd_nonconvex_stochastic_rate, "noise variance 10 % above sigma^2")
+def test_nonconvex_stochastic_check_rejects_variance_10_percent_high():
+    fails(sgd_rates.test_sgd_nonconvex_stochastic_rate, second_moment_factor=1.1)
+
+
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+@_near(worst_cases.test_gd_worst_case_rate_over_three_decades, "GD step 0.95/L")
+def test_gd_worst_case_check_rejects_step_5_percent_off():
+    rejects(worst_cases.test_gd_worst_case_rate_over_three_decades, "gradient_descent",
+            optimizer_with_scaled_step("gradient_descent", 0.95))
+
+
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+def test_gd_worst_case_check_rejects_overstep():
+    rejects(worst_cases.test_gd_worst_case_rate_over_three_decades, "gradient_descent", GDOverstep)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.gd-sgd-rates")
+@_near(adaptive_slow.test_gd_worst_case_below_pep_certificate, "GD step 0.95/L (+4.5 % on the Drori-Teboulle instance)")
+def test_pep_sandwich_rejects_step_5_percent_off():
+    rejects(adaptive_slow.test_gd_worst_case_below_pep_certificate, "gradient_descent",
+            optimizer_with_scaled_step("gradient_descent", 0.95))
+
+
+# ---- adaptive.agd-rates
+@pytest.mark.claim("adaptive.agd-rates")
+@_near(adaptive.test_agd_upper_bound, "the bound's constant x 0.05")
+def test_agd_bound_check_rejects_a_smaller_constant():
+    fails(adaptive.test_agd_upper_bound, quad=adaptive.Quadratic.diagonal(adaptive.POWER_LAW.lam[:50],
+                                                                           adaptive.POWER_LAW.x_star[:50]),
+          bound_scale=0.05)
+
+
+@pytest.mark.claim("adaptive.agd-rates")
+@_near(adaptive.test_agd_on_nesterov_chains, "the upper bound's constant x 0.12 (the chains reach 0.16 of it)")
+def test_chain_check_rejects_a_smaller_upper_constant():
+    fails(adaptive.test_agd_on_nesterov_chains, upper_scale=0.12)
+
+
+@pytest.mark.claim("adaptive.agd-rates")
+@pytest.mark.control("wrong_world", of=adaptive.test_agd_on_nesterov_chains,
+                     margin="one fixed chain (n = 1281) for every k: not a lower-bound instance for k << n")
+def test_chain_check_rejects_a_fixed_chain():
+    fails(adaptive.test_agd_on_nesterov_chains, chain_size=1281)
+
+
+@pytest.mark.claim("adaptive.agd-rates")
+@_near(worst_cases.test_agd_worst_quadratic_rate, "AGD step 0.95/L")
+def test_agd_worst_quadratic_check_rejects_step_5_percent_off():
+    rejects(worst_cases.test_agd_worst_quadratic_rate, "accelerated_gradient",
+            optimizer_with_scaled_step("accelerated_gradient", 0.95))
+
+
+@pytest.mark.claim("adaptive.agd-rates")
+def test_agd_worst_quadratic_check_rejects_missing_momentum():
+    rejects(worst_cases.test_agd_worst_quadratic_rate, "accelerated_gradient", AGDWithoutMomentum)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.agd-rates")
+@_near(adaptive_slow.test_agd_worst_case_below_pep_certificate, "AGD step 0.95/L (+4.8 % over the certificate)")
+def test_agd_pep_sandwich_rejects_step_5_percent_off():
+    rejects(adaptive_slow.test_agd_worst_case_below_pep_certificate, "accelerated_gradient",
+            optimizer_with_scaled_step("accelerated_gradient", 0.95))
+
+
+# ---- adaptive.adagrad-rates
+@pytest.mark.claim("adaptive.adagrad-rates")
+@_near(adaptive.test_adagrad_online_regret_bound, "the regret bound's constant x 0.1")
+def test_regret_check_rejects_a_smaller_constant():
+    fails(adaptive.test_adagrad_online_regret_bound, dim=2, eta=2**0.5, drift=0.2, bound_scale=0.1)
+
+
+@pytest.mark.claim("adaptive.adagrad-rates")
+@_near(adaptive.test_adagrad_norm_adapts_to_smoothness, "a step decaying like k^-0.2 on top (rate T^-0.8)")
+def test_adaptivity_check_rejects_rate_t_minus_0_8():
+    rejects(adaptive.test_adagrad_norm_adapts_to_smoothness, "adagrad_norm", ADAGRAD_NORM_SLOWER)
+
+
+@pytest.mark.claim("adaptive.adagrad-rates")
+@_near(adaptive.test_adagrad_norm_nonconvex_deterministic, "steps decaying like 1/k (a stalled method)")
+def test_nonconvex_adagrad_check_rejects_stalled_steps():
+    rejects(adaptive.test_adagrad_norm_nonconvex_deterministic, "adagrad_norm", ADAGRAD_NORM_STALLED)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.adagrad-rates")
+@_near(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "a step growing like k^0.2 on top (floor ~ N^-0.3)")
+def test_stochastic_adagrad_check_rejects_growing_steps():
+    rejects(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", ADAGRAD_NORM_GROWING)
+
+
+# ---- adaptive.accelegrad-unixgrad-rates
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
+@pytest.mark.parametrize("name, bug, queries", [
+    pytest.param("accelegrad", AcceleGradWeights06, 1, id="accelegrad"),
+    pytest.param("unixgrad", UniXGradWeights06, 2, id="unixgrad")])
+@_near(adaptive.test_universal_methods_accelerate, "averaging weights t^0.6 for t (rate T^-1.6)")
+def test_universal_check_rejects_rate_t_minus_1_6(name, bug, queries):
+    rejects(adaptive.test_universal_methods_accelerate, name, bug, method=name, queries=queries)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
+@pytest.mark.parametrize("name, bug", [pytest.param("accelegrad", ACCELEGRAD_GROWING, id="accelegrad"),
+                                       pytest.param("unixgrad", UNIXGRAD_GROWING, id="unixgrad")])
+@_near(adaptive_slow.test_universal_methods_stochastic_rate, "a step growing like t^0.3 on top (floor ~ T^-0.2)")
+def test_stochastic_universal_check_rejects_growing_step(name, bug):
+    rejects(adaptive_slow.test_universal_methods_stochastic_rate, name, bug, method=name)
+
+
+# ---- adaptive.adam-counterexample
+@pytest.mark.claim("adaptive.adam-counterexample")
+@_near(adaptive.test_adam_fails_where_amsgrad_and_adagrad_converge, "the limiting regret 2(C - 2)/3 x 1.05")
+def test_counterexample_check_rejects_limit_5_percent_off():
+    fails(adaptive.test_adam_fails_where_amsgrad_and_adagrad_converge, C=3.0, limit_scale=1.05)
+
+
+# ---- adaptive.amsgrad-rates
+@pytest.mark.claim("adaptive.amsgrad-rates")
+@_near(adaptive.test_amsgrad_regret_is_sublinear, "a step decaying like t^-0.4 (regret slope ~0.55)")
+def test_amsgrad_regret_check_rejects_slower_step():
+    rejects(adaptive.test_amsgrad_regret_is_sublinear, "amsgrad", AMSGRAD_SLOWER)
+
+
+@pytest.mark.claim("adaptive.amsgrad-rates")
+@pytest.mark.control("wrong_world", of=adaptive.test_amsgrad_regret_is_sublinear,
+                     margin="Adam (no max) on the same sequences: linear regret")
+def test_amsgrad_regret_check_rejects_adam_world():
+    rejects(adaptive.test_amsgrad_regret_is_sublinear, "amsgrad", AdamLabelledAMSGrad)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("adaptive.amsgrad-rates")
+@_near(adaptive_slow.test_amsgrad_nonconvex_stochastic, "a constant step (the schedule's exponent 0 for 1/2)")
+def test_amsgrad_nonconvex_check_rejects_constant_step():
+    rejects(adaptive_slow.test_amsgrad_nonconvex_stochastic, "amsgrad", AMSGradIgnoringSchedule)

@@ -1,0 +1,71 @@
+"""Controls of the EG+/CEG+/CurvatureEG+ update-rule conformance (checks/test_10_update_rules.py):
+a planted bug per method (a changed rule with the same convergence story) and a near miss
+(a step parameter off by a relative 1e-8)."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import checks.test_10_update_rules as rules
+from algorithms import registry
+from checks.conformance import NEAR_MISS
+from checks.quality.near_misses import method_with_scaled_step
+from checks.support import rejects
+
+
+def eg_plus_damped_extrapolation(operator, z0, alpha, num_steps, *, z_prev=None, damping=0.5):
+    """EG+ with the damping on the extrapolation instead of the update: zbar = z - a g V(z), z+ = z - g V(zbar)."""
+    g = np.asarray(alpha, float)
+    g = g[:, None] if g.ndim == 1 else g
+    z, out = np.array(z0, float), [np.array(z0, float)]
+    for _ in range(num_steps):
+        z = z - g * operator(z - damping * g * operator(z))
+        out.append(z)
+    return np.stack(out)
+
+
+def ceg_plus_projected_update(operator, z0, alpha, num_steps, *, z_prev=None, damping=0.5, prox=None):
+    """CEG+ that also projects the update, z+ = P(z + a(H zbar - H z)) (feasible iterates, another method)."""
+    traj = [np.array(z0, float)]
+    for _ in range(num_steps):
+        step = registry.reference("constrained_extragradient_plus")(operator, traj[-1], alpha, 1, damping=damping,
+                                                                     prox=prox)[-1]
+        traj.append(step if prox is None else prox(step, alpha))
+    return np.stack(traj)
+
+
+def curvature_eg_plus_sigma_half(operator, z0, alpha, num_steps, **kwargs):
+    """CurvatureEG+ with sigma = -gamma/2 exactly instead of -0.99 gamma/2."""
+    kwargs["sigma_fraction"] = -0.5
+    return registry.reference("curvature_extragradient_plus")(operator, z0, alpha, num_steps, **kwargs)
+
+
+def curvature_eg_plus_relaxation_off(operator, z0, alpha, num_steps, *, relaxation=1.0, **kwargs):
+    """The near miss: the relaxation lambda times (1 + 1e-8) (the step cap need not bind)."""
+    return registry.reference("curvature_extragradient_plus")(operator, z0, alpha, num_steps,
+                                                              relaxation=relaxation * (1 + NEAR_MISS), **kwargs)
+
+
+CASES = [("extragradient_plus", rules.test_eg_plus_update_rule, eg_plus_damped_extrapolation,
+          method_with_scaled_step("extragradient_plus"), "wmvi.egplus-ddj"),
+         ("constrained_extragradient_plus", rules.test_ceg_plus_update_rule, ceg_plus_projected_update,
+          method_with_scaled_step("constrained_extragradient_plus"), "wmvi.cegplus-rho-1-2L"),
+         ("curvature_extragradient_plus", rules.test_curvature_eg_plus_update_rule, curvature_eg_plus_sigma_half,
+          curvature_eg_plus_relaxation_off, "wmvi.adaptive-handles-39")]
+
+
+@pytest.mark.parametrize("name, check, bug", [
+    pytest.param(n, c, b, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control("planted_bug", of=c)])
+    for n, c, b, _, cl in CASES])
+def test_update_rule_check_rejects_changed_rule(name, check, bug):
+    rejects(check, name, bug)
+
+
+@pytest.mark.parametrize("name, check, near", [
+    pytest.param(n, c, m, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control(
+        "near_miss", of=c, margin=f"step (gamma; CurvatureEG+: relaxation) x (1 + {NEAR_MISS:g})")])
+    for n, c, _, m, cl in CASES])
+def test_update_rule_check_rejects_step_off_by_1e_8(name, check, near):
+    rejects(check, name, near)
