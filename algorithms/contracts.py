@@ -176,6 +176,45 @@ def _check_call(contract: Contract, name: str, reference: Any, nargs: int, keywo
             f"reference's docstring) if the argument belongs to it.") from None
 
 
+class Checked:
+    """An implementation as the registry hands it out: each call is checked against ``name``'s
+    contract (a ContractViolation names the argument a caller passes outside it); attributes,
+    equality and hash are the implementation's own. One per implementation object (:func:`checked`),
+    so a memo keyed by ``id(engine)`` hits as it would on the bare object."""
+
+    __slots__ = ("_name", "_contract", "_reference", "_obj")
+
+    def __init__(self, name: str, contract: Contract, reference: Any, obj: Any):
+        self._name, self._contract, self._reference, self._obj = name, contract, reference, obj
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._contract.check_call(self._name, self._reference, args, kwargs)
+        return self._obj(*args, **kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._obj, attr)
+
+    def __eq__(self, other: Any) -> bool:
+        return self._obj == (other._obj if isinstance(other, Checked) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._obj)
+
+    def __repr__(self) -> str:
+        return f"{self._obj!r} (calls checked against the {self._contract.family} contract)"
+
+
+_CHECKED: dict[tuple[str, int], tuple[Any, Checked]] = {}
+
+
+def checked(name: str, contract: Contract, reference: Any, obj: Any) -> Checked:
+    """The one :class:`Checked` of ``obj`` as ``name`` (``obj`` is kept, so its id stays its own)."""
+    key = (name, id(obj))
+    if key not in _CHECKED or _CHECKED[key][0] is not obj:
+        _CHECKED[key] = (obj, Checked(name, contract, reference, obj))
+    return _CHECKED[key][1]
+
+
 # ---------------------------------------------------------------- the families
 def _contract(family: str, protocol: type, text: str, output=None) -> Contract:
     return Contract(family, text, protocol, output)

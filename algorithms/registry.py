@@ -134,11 +134,14 @@ def registration(name: str) -> Registration:
 
 def get(name: str) -> Any:
     """The implementation under test for ``name``: the user's substitute if one
-    is installed, else the reference implementation."""
+    is installed, else the reference implementation; its calls are checked against
+    the family's contract (``algorithms.contracts.Checked``)."""
+    from algorithms.contracts import checked
+
     reg = registration(name)
     if _RECORDERS:  # the innermost open log (a pytest session run inside a check records its own)
         _RECORDERS[-1].append(name)
-    return _SUBSTITUTE.get(name, reg.reference)
+    return checked(name, reg.contract, reg.reference, _SUBSTITUTE.get(name, reg.reference))
 
 
 def reference(name: str) -> Any:

@@ -187,7 +187,8 @@ def test_ceg_plus_on_global_forsaken(evidence, algorithm, damping):
 
 
 # ----------------------------------------------------- wmvi.adaptive-handles-39
-@pytest.mark.claim("wmvi.adaptive-handles-39", uses=["constrained_extragradient_plus", "curvature_extragradient_plus"])
+@pytest.mark.claim("wmvi.adaptive-handles-39", uses=["constrained_extragradient_plus",
+                                                     "curvature_extragradient_plus"])
 @pytest.mark.parametrize("step_cap", [np.inf], ids=["adaptive"])
 def test_curvature_eg_plus_on_forsaken(evidence, algorithm, step_cap):
     """CurvatureEG+ (nu = 0.99, tau = 0.5, sigma = -0.99 gamma/2, lambda = 1, projected

@@ -43,7 +43,8 @@ def test_takehome_spurious_attractors_have_no_min_analogue(evidence, algorithm, 
 
 
 # --------------------------------------------------- takehome.step-size-schedules
-@pytest.mark.claim("takehome.step-size-schedules", uses=["constrained_extragradient_plus", "curvature_extragradient_plus"])
+@pytest.mark.claim("takehome.step-size-schedules", uses=["constrained_extragradient_plus",
+                                                         "curvature_extragradient_plus"])
 @pytest.mark.parametrize("instance", [FORSAKEN], ids=["forsaken-0.45"])
 def test_takehome_some_schedules_converge(evidence, algorithm, instance):
     """'Possible to converge under some settings': on Forsaken (c = 0.45), constant-step

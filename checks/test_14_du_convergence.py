@@ -133,7 +133,8 @@ def test_du_geometric_rate_random_instances(evidence, algorithm, device, n, d, s
                          rel=ROUNDING, headline=True)
 
 
-@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent", "neuron_drift", "ntk_gram", "relu_network"])
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 @pytest.mark.no_near_miss("no instance of the theorem's class comes near the printed rate: (1 - eta)^k would need "
                           "lambda0 >= 2, and unit-norm inputs have lambda0 <= H_ii = 1/2")
 def test_du_rate_as_printed(evidence, algorithm, device, rate="printed"):

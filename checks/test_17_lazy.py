@@ -214,7 +214,8 @@ def draw_chizat(fig, kappa, slopes):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.chizat-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram", "relu_network"])
+@pytest.mark.claim("lazy.chizat-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram",
+                                                  "relu_network"])
 def test_chizat_condition_as_printed(evidence, algorithm, device, c=0.75):
     """As printed: v, x ~ N(0, β²) two-layer nets are lazy as long as mβ → ∞. With β the
     standard deviation m^{−c}, c = ¾ gives mβ = m^{1/4} → ∞, yet κ grows with m (slope

@@ -150,7 +150,8 @@ def _two_layer(m: int, c: float, nets: int, seed_tag, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-bound", uses=["full_batch_gradient_descent", "input_gradients", "ntk_gram", "perturbation_stability", "relu_network"])
+@pytest.mark.claim("robust.nonlazy-bound", uses=["full_batch_gradient_descent", "input_gradients", "ntk_gram",
+                                                 "relu_network"])
 def test_nonlazy_stability_bound(evidence, algorithm, device, c: float = NONLAZY_C, train: bool = True):
     """Theorem (non-lazy, two-layer; tutorial): with α = 1, β₁ = β₂ = β ~ m^{−c}, c > 1.5, m ≫ n²,
     perturbation stability ≤ Õ(n/m^{c+1.5}) w.h.p. Read like every Õ upper bound (the verdict policy):

@@ -134,7 +134,8 @@ def test_digits_separation(evidence, algorithm):
     evidence.figure("separation", draw, "ℓ∞ separation vs twice the typical perturbation radius.")
 
 
-@pytest.mark.claim("robust.separation-implies-robust-classifier", "robust.separation-table", uses=["k_nearest_neighbours"])
+@pytest.mark.claim("robust.separation-implies-robust-classifier", "robust.separation-table",
+                   uses=["k_nearest_neighbours"])
 @settings(max_examples=examples(10))
 @given(n=st.integers(2, 25), p=st.integers(1, 10), sep=st.floats(0.05, 1.0), seed=st.integers(0, 2**16))
 @example(n=20, p=2, sep=0.2, seed=0)

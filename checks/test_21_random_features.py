@@ -210,7 +210,8 @@ def _sample_major(features: np.ndarray) -> np.ndarray:
 CURVE_EPOCHS, CURVE_DRAWS, CURVE_N = 2500, 5, 200
 
 
-@pytest.mark.claim("rf.sgd-vs-minnorm", uses=["min_norm_least_squares", "random_fourier_features", "sgd_least_squares"])
+@pytest.mark.claim("rf.sgd-vs-minnorm", uses=["min_norm_least_squares", "random_fourier_features",
+                                              "sgd_least_squares"])
 @pytest.mark.slow
 def test_sgd_curve_versus_min_norm_curve(evidence, algorithm, epochs: int = CURVE_EPOCHS,
                                          ratios=CURVE_RATIOS, draws: int = CURVE_DRAWS):

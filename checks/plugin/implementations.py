@@ -1,6 +1,6 @@
 """The implementations under test: ``--impl NAME=module:attr``, and the ``algorithm`` fixture,
-through which a check looks up only the names it declares (``claim(..., uses=[...])``) and calls
-them only with the arguments of their family's contract (``algorithms.contracts``)."""
+through which a check looks up only the names it declares (``claim(..., uses=[...])``); the
+registry checks every call against the family's contract (``algorithms.contracts.Checked``)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -93,34 +93,6 @@ def algorithm(request: pytest.FixtureRequest) -> Callable[[str], Any]:
                 f"{item.nodeid} looks up {name!r} but does not declare it: add {name!r} to the uses=[...] of "
                 f"its @pytest.mark.claim (declared: {sorted(names) or 'none'}); --impl-only selects checks by "
                 f"these declarations")
-        reg = registry.registration(name)
-        return WithinContract(name, reg.contract, reg.reference, registry.get(name))
+        return registry.get(name)  # its calls checked against the family's contract
 
     return lookup
-
-
-class WithinContract:
-    """The implementation under test as a check sees it: each call is checked against ``name``'s
-    contract (a ContractViolation names the argument a check passes outside it); attributes,
-    equality and hash are the implementation's own, so a check's cache keyed by it hits as before."""
-
-    __slots__ = ("_name", "_contract", "_reference", "_obj")
-
-    def __init__(self, name: str, contract: Any, reference: Any, obj: Any):
-        self._name, self._contract, self._reference, self._obj = name, contract, reference, obj
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self._contract.check_call(self._name, self._reference, args, kwargs)
-        return self._obj(*args, **kwargs)
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._obj, attr)
-
-    def __eq__(self, other: Any) -> bool:
-        return self._obj == (other._obj if isinstance(other, WithinContract) else other)
-
-    def __hash__(self) -> int:
-        return hash(self._obj)
-
-    def __repr__(self) -> str:
-        return f"{self._obj!r} (calls checked against the {self._contract.family} contract)"
