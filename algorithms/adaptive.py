@@ -4,8 +4,9 @@ AdaGrad (diagonal) and AdaGrad-Norm, Adam and AMSGrad, AcceleGrad and UniXGrad.
 Gradient descent / SGD live in :mod:`algorithms.sgd`.
 
 Every method is a ``torch.optim.Optimizer`` (family ``optimizer``, see
-``algorithms.contracts``): the caller writes the gradient at the current
-parameter value into ``x.grad`` and calls ``step()``. A parameter of shape
+``algorithms.contracts``) built on :class:`algorithms.sgd.RowwiseOptimizer`, which holds
+torch's param-group loop: the caller writes the gradient at the current parameter value
+into ``x.grad`` and calls ``step()``; each class states its rule in ``update``. A parameter of shape
 (B, ...) holds B independent problems, one per row of the leading axis:
 per-coordinate methods (AdaGrad, Adam, AMSGrad) are row-independent anyway;
 the norm-based ones (AdaGrad-Norm, AcceleGrad, UniXGrad) take their norms per
@@ -18,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from algorithms.registry import register
+from algorithms.sgd import RowwiseOptimizer
 
 
 def _row_sq_norm(t: torch.Tensor) -> torch.Tensor:
@@ -40,7 +42,7 @@ def _positive(name: str, value: float) -> float:
     return float(value)
 
 
-class _ReportsAnotherPoint(torch.optim.Optimizer):
+class _ReportsAnotherPoint(RowwiseOptimizer):
     """Shared ``solution()``: the reported point kept in ``state[p]['solution']``."""
 
     def solution(self) -> list[torch.Tensor]:
@@ -63,27 +65,19 @@ class AcceleratedGradient(_ReportsAnotherPoint):
     def __init__(self, params, lr: float = 1e-2):
         super().__init__(params, dict(lr=_positive("lr", lr)))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["k"] = 0
-                    st["solution"] = p.detach().clone()  # x_0
-                st["k"] += 1
-                k = st["k"]
-                x_new = p - group["lr"] * p.grad
-                momentum = (k - 1) / (k + 2)
-                p.copy_(x_new + momentum * (x_new - st["solution"]))
-                st["solution"] = x_new
-        return loss
+    def update(self, p, grad, st, group):
+        if not st:
+            st["k"] = 0
+            st["solution"] = p.detach().clone()  # x_0
+        st["k"] += 1
+        k = st["k"]
+        x_new = p - group["lr"] * grad
+        momentum = (k - 1) / (k + 2)
+        p.copy_(x_new + momentum * (x_new - st["solution"]))
+        st["solution"] = x_new
 
 
-class AdaGrad(torch.optim.Optimizer):
+class AdaGrad(RowwiseOptimizer):
     """Diagonal AdaGrad (Duchi, Hazan, Singer, JMLR 2011), as torch.optim.Adagrad:
 
         s_k     = s_{k-1} + g_k * g_k                         (coordinatewise)
@@ -98,22 +92,14 @@ class AdaGrad(torch.optim.Optimizer):
     def __init__(self, params, lr: float = 1e-2, *, eps: float = 1e-10):
         super().__init__(params, dict(lr=_positive("lr", lr), eps=float(eps)))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["sum"] = torch.zeros_like(p)
-                st["sum"].addcmul_(p.grad, p.grad)
-                p.addcdiv_(p.grad, st["sum"].sqrt().add_(group["eps"]), value=-group["lr"])
-        return loss
+    def update(self, p, grad, st, group):
+        if not st:
+            st["sum"] = torch.zeros_like(p)
+        st["sum"].addcmul_(grad, grad)
+        p.addcdiv_(grad, st["sum"].sqrt().add_(group["eps"]), value=-group["lr"])
 
 
-class AdaGradNorm(torch.optim.Optimizer):
+class AdaGradNorm(RowwiseOptimizer):
     """AdaGrad-Norm (Ward, Wu, Bottou, ICML 2019; the scalar AdaGrad of Levy,
     Yurtsever, Cevher, NeurIPS 2018), one scalar b per row:
 
@@ -129,23 +115,15 @@ class AdaGradNorm(torch.optim.Optimizer):
             raise ValueError(f"b0 must be >= 0, got {b0!r}")
         super().__init__(params, dict(lr=_positive("lr", lr), b0=float(b0)))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["b2"] = torch.full_like(_row_sq_norm(p), group["b0"] ** 2)
-                st["b2"] = st["b2"] + _row_sq_norm(p.grad)
-                b = st["b2"].sqrt()
-                p.sub_(group["lr"] * p.grad / torch.where(b > 0, b, torch.ones_like(b)))
-        return loss
+    def update(self, p, grad, st, group):
+        if not st:
+            st["b2"] = torch.full_like(_row_sq_norm(p), group["b0"] ** 2)
+        st["b2"] = st["b2"] + _row_sq_norm(grad)
+        b = st["b2"].sqrt()
+        p.sub_(group["lr"] * grad / torch.where(b > 0, b, torch.ones_like(b)))
 
 
-class Adam(torch.optim.Optimizer):
+class Adam(RowwiseOptimizer):
     """Adam (Kingma & Ba, ICLR 2015), as torch.optim.Adam (no weight decay):
 
         m_k = beta1 m_{k-1} + (1 - beta1) g_k,     v_k = beta2 v_{k-1} + (1 - beta2) g_k^2,
@@ -162,24 +140,16 @@ class Adam(torch.optim.Optimizer):
             raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
         super().__init__(params, dict(lr=_positive("lr", lr), betas=(float(b1), float(b2)), eps=float(eps)))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["k"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
-                st["k"] += 1
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                m_hat = st["m"] / (1 - b1 ** st["k"])
-                v_hat = st["v"] / (1 - b2 ** st["k"])
-                p.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"])
-        return loss
+    def update(self, p, grad, st, group):
+        b1, b2 = group["betas"]
+        if not st:
+            st["k"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+        st["k"] += 1
+        st["m"].mul_(b1).add_(grad, alpha=1 - b1)
+        st["v"].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        m_hat = st["m"] / (1 - b1 ** st["k"])
+        v_hat = st["v"] / (1 - b2 ** st["k"])
+        p.addcdiv_(m_hat, v_hat.sqrt().add_(group["eps"]), value=-group["lr"])
 
 
 class AMSGrad(Adam):
@@ -192,22 +162,14 @@ class AMSGrad(Adam):
     which is what the O(sqrt(T)) regret bound needs (their Thm 4).
     """
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["m"], st["v"], st["vhat"] = (torch.zeros_like(p) for _ in range(3))
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                torch.maximum(st["vhat"], st["v"], out=st["vhat"])
-                p.addcdiv_(st["m"], st["vhat"].sqrt().add_(group["eps"]), value=-group["lr"])
-        return loss
+    def update(self, p, grad, st, group):
+        b1, b2 = group["betas"]
+        if not st:
+            st["m"], st["v"], st["vhat"] = (torch.zeros_like(p) for _ in range(3))
+        st["m"].mul_(b1).add_(grad, alpha=1 - b1)
+        st["v"].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        torch.maximum(st["vhat"], st["v"], out=st["vhat"])
+        p.addcdiv_(st["m"], st["vhat"].sqrt().add_(group["eps"]), value=-group["lr"])
 
 
 class AcceleGrad(_ReportsAnotherPoint):
@@ -235,32 +197,23 @@ class AcceleGrad(_ReportsAnotherPoint):
     def weight(t: int) -> float:
         return 1.0 if t <= 2 else (t + 1) / 4
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            D = 2 * group["radius"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    start = _project_ball(p.detach().clone(), group["radius"])
-                    st.update(t=0, z=start.clone(), y=start.clone(), ysum=torch.zeros_like(p), asum=0.0,
-                              denom=torch.full_like(_row_sq_norm(p), group["G"] ** 2))
-                a = self.weight(st["t"])
-                g = p.grad
-                st["denom"] = st["denom"] + a * a * _row_sq_norm(g)
-                eta = group["lr"] * 2 * D / st["denom"].sqrt()
-                st["z"] = _project_ball(st["z"] - a * eta * g, group["radius"])
-                st["y"] = p - eta * g
-                st["ysum"] += a * st["y"]
-                st["asum"] += a
-                st["solution"] = st["ysum"] / st["asum"]
-                st["t"] += 1
-                tau = 1.0 / self.weight(st["t"])
-                p.copy_(tau * st["z"] + (1 - tau) * st["y"])
-        return loss
+    def update(self, p, g, st, group):
+        D = 2 * group["radius"]
+        if not st:
+            start = _project_ball(p.detach().clone(), group["radius"])
+            st.update(t=0, z=start.clone(), y=start.clone(), ysum=torch.zeros_like(p), asum=0.0,
+                      denom=torch.full_like(_row_sq_norm(p), group["G"] ** 2))
+        a = self.weight(st["t"])
+        st["denom"] = st["denom"] + a * a * _row_sq_norm(g)
+        eta = group["lr"] * 2 * D / st["denom"].sqrt()
+        st["z"] = _project_ball(st["z"] - a * eta * g, group["radius"])
+        st["y"] = p - eta * g
+        st["ysum"] += a * st["y"]
+        st["asum"] += a
+        st["solution"] = st["ysum"] / st["asum"]
+        st["t"] += 1
+        tau = 1.0 / self.weight(st["t"])
+        p.copy_(tau * st["z"] + (1 - tau) * st["y"])
 
 
 class UniXGrad(_ReportsAnotherPoint):
@@ -284,37 +237,28 @@ class UniXGrad(_ReportsAnotherPoint):
     def __init__(self, params, lr: float = 1.0, *, radius: float = 1.0):
         super().__init__(params, dict(lr=_positive("lr", lr), radius=_positive("radius", radius)))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            D, R = 2 * group["radius"], group["radius"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    y0 = _project_ball(p.detach().clone(), R)
-                    st.update(t=1, phase="M", y=y0, xsum=torch.zeros_like(p), asum=1.0,
-                              sq=torch.zeros_like(_row_sq_norm(p)), solution=y0.clone())
-                t = st["t"]
-                if st["phase"] == "M":  # p.grad = M_t at zt_t
-                    st["M"] = p.grad.clone()
-                    st["eta"] = group["lr"] * 2 * D / (1 + st["sq"]).sqrt()
-                    st["x"] = _project_ball(st["y"] - t * st["eta"] * st["M"], R)
-                    st["solution"] = (st["xsum"] + t * st["x"]) / st["asum"]
-                    p.copy_(st["solution"])
-                    st["phase"] = "g"
-                else:  # p.grad = g_t at xb_t
-                    g = p.grad
-                    st["y"] = _project_ball(st["y"] - t * st["eta"] * g, R)
-                    st["sq"] = st["sq"] + t * t * _row_sq_norm(g - st["M"])
-                    st["xsum"] += t * st["x"]
-                    st["t"] = t + 1
-                    st["asum"] += t + 1
-                    p.copy_(((t + 1) * st["y"] + st["xsum"]) / st["asum"])
-                    st["phase"] = "M"
-        return loss
+    def update(self, p, grad, st, group):
+        D, R = 2 * group["radius"], group["radius"]
+        if not st:
+            y0 = _project_ball(p.detach().clone(), R)
+            st.update(t=1, phase="M", y=y0, xsum=torch.zeros_like(p), asum=1.0,
+                      sq=torch.zeros_like(_row_sq_norm(p)), solution=y0.clone())
+        t = st["t"]
+        if st["phase"] == "M":  # grad = M_t at zt_t
+            st["M"] = grad.clone()
+            st["eta"] = group["lr"] * 2 * D / (1 + st["sq"]).sqrt()
+            st["x"] = _project_ball(st["y"] - t * st["eta"] * st["M"], R)
+            st["solution"] = (st["xsum"] + t * st["x"]) / st["asum"]
+            p.copy_(st["solution"])
+            st["phase"] = "g"
+        else:  # grad = g_t at xb_t
+            st["y"] = _project_ball(st["y"] - t * st["eta"] * grad, R)
+            st["sq"] = st["sq"] + t * t * _row_sq_norm(grad - st["M"])
+            st["xsum"] += t * st["x"]
+            st["t"] = t + 1
+            st["asum"] += t + 1
+            p.copy_(((t + 1) * st["y"] + st["xsum"]) / st["asum"])
+            st["phase"] = "M"
 
 
 # Registered by call, not decorator: mutmut leaves decorated functions unmutated.

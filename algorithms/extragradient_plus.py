@@ -17,18 +17,9 @@ from typing import Any, Callable
 import numpy as np
 
 from algorithms.registry import register
+from problems.linalg import spectral_norm
 
 Array = np.ndarray
-
-
-def spectral_norm(m: Array) -> Array:
-    """||M||_2 over the last two axes; closed form for 2x2 (sigma_max^2 =
-    (|M|_F^2 + sqrt(|M|_F^4 - 4 det^2)) / 2; batched 2x2 SVDs are slow), SVD otherwise."""
-    if m.shape[-2:] != (2, 2):
-        return np.linalg.norm(m, 2, axis=(-2, -1))
-    fro2 = np.sum(m * m, axis=(-2, -1))
-    det = m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
-    return np.sqrt((fro2 + np.sqrt(np.maximum(fro2**2 - 4 * det**2, 0.0))) / 2)
 
 
 def _per_row(value: Any) -> Array:
@@ -138,12 +129,6 @@ def curvature_extragradient_plus(operator, z0, alpha, num_steps, *, z_prev=None,
         z = z + relaxation * a_k[:, None] * dh
         out[k + 1] = z
     return out
-
-
-# The weak-Minty measurement lives with the problems it measures (problems.minimax.minty_oracles);
-# importing it here registers it with the other weak-Minty names when the registry
-# imports algorithms/, so ``--impl weak_minty_rho=...`` finds it before any check runs.
-import problems.minimax.minty_oracles  # noqa: E402,F401  (registration side effect)
 
 
 # Registered by call, not decorator: mutmut leaves decorated functions unmutated.

@@ -5,10 +5,11 @@ misbehaviour becomes a :class:`ContractError` naming the contract rule broken,
 which the harness reports as the verdict ``error`` for the affected checks
 (while the other checks run on). Rules, for every family:
 
-* R1 raises:      the implementation raised an exception on a valid input;
+* R1 raises:      the implementation raised an exception on a valid input, or cannot
+                  take an argument of its contract (the message names the argument);
 * R2 non-finite:  it returned NaN or inf;
 * R3 shape/dtype: its output has the wrong shape or a non-floating dtype
-                  (family-specific: ``minimax`` returns (K + 1, *z0.shape));
+                  (the family's output check, ``algorithms.contracts``);
 * R4 mutation:    it modified an array it was given;
 * R5 time:        one call ran past the time limit (``--impl-timeout``, default 60 s).
 """
@@ -22,9 +23,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from algorithms.contracts import Contract, ContractError
 
-class ContractError(RuntimeError):
-    """An implementation under test broke its family's contract."""
+__all__ = ["ContractError", "guard"]
 
 
 TIME_LIMIT_S = 60.0
@@ -71,80 +72,84 @@ class _Timeout:
         return False
 
 
-def _check_output(name: str, family: str, out: Any, bound: inspect.BoundArguments) -> None:
-    arr = None
-    if isinstance(out, np.ndarray) or hasattr(out, "detach"):
-        arr = _snapshot(out)
-    if arr is not None:
-        if not np.issubdtype(arr.dtype, np.floating) and family in ("minimax", "stochastic_minimax"):
-            raise ContractError(f"R3 shape/dtype: {name} returned dtype {arr.dtype}; the {family} "
-                                f"contract asks for floating point (float64)")
-        if np.issubdtype(arr.dtype, np.number) and not np.all(np.isfinite(arr)):
-            bad = int(np.size(arr) - np.isfinite(arr).sum())
-            raise ContractError(f"R2 non-finite: {name} returned {bad} NaN/inf value(s) of {arr.size}")
-    if family == "minimax":
-        z0 = bound.arguments.get("z0")
-        steps = bound.arguments.get("num_steps")
-        expected = (int(steps) + 1, *np.shape(z0)) if z0 is not None and steps is not None else None
-        if arr is None or (expected is not None and arr.shape != expected):
-            got = None if arr is None else arr.shape
-            raise ContractError(f"R3 shape/dtype: {name} returned shape {got}; the minimax contract "
-                                f"asks for (num_steps + 1, *z0.shape) = {expected}")
-
-
-def guard(name: str, family: str, impl: Any, time_limit: float | None = None) -> Any:
+def guard(name: str, contract: Contract, impl: Any, time_limit: float | None = None, *,
+          reference: Any = None) -> Any:
     """Wrap ``impl`` (a function, or a class such as a torch.optim.Optimizer) so
-    that a contract breach raises ContractError with the rule it broke."""
+    that a contract breach raises ContractError with the rule it broke. ``reference``
+    (the registered implementation) fixes the keyword parameters of the name's contract."""
     limit = TIME_LIMIT_S if time_limit is None else time_limit
     if inspect.isclass(impl):
-        return _guard_class(name, impl, limit)
+        return _guard_class(name, contract, impl, limit, reference)
     if not callable(impl):
         raise ContractError(f"{name}: the substitute {impl!r} is not callable")
-    try:
-        signature = inspect.signature(impl)
-    except (TypeError, ValueError):
-        signature = None
 
     @functools.wraps(impl)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        bound = None
-        if signature is not None:
-            try:
-                bound = signature.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise ContractError(f"R1 raises: {name} does not accept the {family} contract's "
-                                    f"arguments: {exc}") from None
-        inputs = _arrays(bound.arguments.items() if bound else enumerate(args))
+        _accepts(contract, name, impl, reference, args, kwargs)
+        inputs = _arrays(_named(contract, reference, args, kwargs))
         before = [(k, _snapshot(v)) for k, v in inputs]
-        try:
-            with _Timeout(limit, name):
-                out = impl(*args, **kwargs)
-        except ContractError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any exception of user code is a contract breach
-            raise ContractError(f"R1 raises: {name} raised {type(exc).__name__}: {exc}") from exc
+        out = _run(name, limit, impl, *args, **kwargs)
         for (key, snap), (_, value) in zip(before, inputs):
             if not _same(snap, value):
                 raise ContractError(f"R4 mutation: {name} modified its input {key!r}; "
                                     f"copy it before writing to it")
-        if bound is not None:
-            _check_output(name, family, out, bound)
+        _finite(name, out)
+        try:
+            contract.check_output(name, reference, out, args, kwargs)
+        except TypeError:  # a call outside the contract (the plugin refuses those in checks): nothing to check
+            pass
         return out
 
     guarded.__gbu_guarded__ = impl  # type: ignore[attr-defined]
     if inspect.isfunction(impl) or inspect.ismethod(impl) or inspect.isbuiltin(impl):
         return guarded
-    return _GuardedObject(impl, guarded)
+    proxy = CallProxy(impl, guarded)
+    object.__setattr__(proxy, "__gbu_guarded__", impl)
+    return proxy
 
 
-class _GuardedObject:
-    """A callable object under guard: calls go through the guard, every other
-    attribute (methods, constants) reaches the object itself."""
+def _run(what: str, limit: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` within the time limit (R5); any exception of user code is R1."""
+    try:
+        with _Timeout(limit, what):
+            return fn(*args, **kwargs)
+    except ContractError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any exception of user code is a contract breach
+        raise ContractError(f"R1 raises: {what} raised {type(exc).__name__}: {exc}") from exc
 
-    def __init__(self, impl: Any, guarded_call: Callable[..., Any]):
+
+def _accepts(contract: Contract, name: str, impl: Any, reference: Any, args: tuple, kwargs: dict) -> None:
+    """R1 before the call: a substitute that cannot take a call of its contract is told which argument."""
+    why = contract.lacks(impl, name, reference, args, kwargs)
+    if why is not None:
+        raise ContractError(f"R1 raises: {why}")
+
+
+def _named(contract: Contract, reference: Any, args: tuple, kwargs: dict) -> list[tuple[Any, Any]]:
+    """The call's arguments by their contract names (by position where the call is outside it)."""
+    try:
+        return list(contract.signature(reference).bind(*args, **kwargs).arguments.items())
+    except TypeError:
+        return list(enumerate(args)) + list(kwargs.items())
+
+
+def _finite(name: str, out: Any) -> None:
+    """R2 for every family: an array output holds no NaN/inf."""
+    if isinstance(out, np.ndarray) or hasattr(out, "detach"):
+        arr = _snapshot(out)
+        if np.issubdtype(arr.dtype, np.number) and not np.all(np.isfinite(arr)):
+            bad = int(np.size(arr) - np.isfinite(arr).sum())
+            raise ContractError(f"R2 non-finite: {name} returned {bad} NaN/inf value(s) of {arr.size}")
+
+
+class CallProxy:
+    """A callable object under guard: calls go through ``call``, every other attribute
+    (methods, constants) reaches the object itself."""
+
+    def __init__(self, impl: Any, call: Callable[..., Any]):
         object.__setattr__(self, "_impl", impl)
-        object.__setattr__(self, "_call", guarded_call)
-        object.__setattr__(self, "__gbu_guarded__", impl)
+        object.__setattr__(self, "_call", call)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(*args, **kwargs)
@@ -153,29 +158,17 @@ class _GuardedObject:
         return getattr(self._impl, attr)
 
 
-def _guard_class(name: str, cls: type, limit: float) -> Callable[..., Any]:
+def _guard_class(name: str, contract: Contract, cls: type, limit: float, reference: Any) -> Callable[..., Any]:
     """Guard a class (e.g. a torch.optim.Optimizer): construction and ``step``."""
 
     def construct(*args: Any, **kwargs: Any) -> Any:
-        try:
-            with _Timeout(limit, f"{name}(...)"):
-                obj = cls(*args, **kwargs)
-        except ContractError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise ContractError(f"R1 raises: constructing {name} ({cls.__name__}) raised "
-                                f"{type(exc).__name__}: {exc}") from exc
+        _accepts(contract, name, cls, reference, args, kwargs)
+        obj = _run(f"constructing {name} ({cls.__name__})", limit, cls, *args, **kwargs)
         step = getattr(obj, "step", None)
         if callable(step):
             @functools.wraps(step)
             def guarded_step(*a: Any, **k: Any) -> Any:
-                try:
-                    with _Timeout(limit, f"{name}.step"):
-                        out = step(*a, **k)
-                except ContractError:
-                    raise
-                except Exception as exc:  # noqa: BLE001
-                    raise ContractError(f"R1 raises: {name}.step raised {type(exc).__name__}: {exc}") from exc
+                out = _run(f"{name}.step", limit, step, *a, **k)
                 for group in getattr(obj, "param_groups", []):
                     for p in group.get("params", []):
                         if hasattr(p, "detach") and not bool(p.detach().isfinite().all()):

@@ -34,6 +34,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from algorithms.registry import register
+from problems.runtime import threads
 
 Tensor = torch.Tensor
 
@@ -133,24 +134,23 @@ def _sympy_two():
     return sympy.Integer(2)
 
 
-INIT_SCHEMES: dict[str, InitScheme] = {
-    "lecun": InitScheme("lecun", lambda p, m: 1 / p, lambda p, m: 1 / m, lambda p, m: 1 / m,
-                        lambda p, m: 1, "LeCun, Bottou, Orr, Müller 1998 [50]"),
-    "he": InitScheme("he", lambda p, m: 2 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
-                     lambda p, m: 1, "He, Zhang, Ren, Sun ICCV 2015 [37]"),
-    "ntk": InitScheme("ntk", lambda p, m: 2 / m, lambda p, m: 2 / m, lambda p, m: 1,
-                      lambda p, m: 1, "Allen-Zhu, Li, Song ICML 2019 [1]"),
-    "xavier": InitScheme("xavier", lambda p, m: 2 / (m + p), lambda p, m: 1 / m,
-                         lambda p, m: 2 / (m + 1), lambda p, m: 1, "Glorot & Bengio AISTATS 2010 [31]"),
-    "mean_field": InitScheme("mean_field", lambda p, m: 1, lambda p, m: 1, lambda p, m: 1,
-                             lambda p, m: m, "Mei, Montanari, Nguyen PNAS 2018 [61]"),
-    "e_et_al": InitScheme("e_et_al", lambda p, m: 1, lambda p, m: 1, lambda p, m: 1,
-                          lambda p, m: 1, "E, Ma, Wu 2020 [25] (beta_c = 1 here; a free parameter)"),
-    "jacot": InitScheme("jacot", lambda p, m: 1, lambda p, m: 1, lambda p, m: 1,
-                        lambda p, m: _sqrt(m), "Jacot, Gabriel, Hongler NeurIPS 2018 (parametrisation)"),
-}
-for _name, _scheme in INIT_SCHEMES.items():
-    register(f"init_{_name}", family="network")(_scheme)
+init_lecun = InitScheme("lecun", lambda p, m: 1 / p, lambda p, m: 1 / m, lambda p, m: 1 / m,
+                        lambda p, m: 1, "LeCun, Bottou, Orr, Müller 1998 [50]")
+init_he = InitScheme("he", lambda p, m: 2 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
+                     lambda p, m: 1, "He, Zhang, Ren, Sun ICCV 2015 [37]")
+init_ntk = InitScheme("ntk", lambda p, m: 2 / m, lambda p, m: 2 / m, lambda p, m: 1,
+                      lambda p, m: 1, "Allen-Zhu, Li, Song ICML 2019 [1]")
+init_xavier = InitScheme("xavier", lambda p, m: 2 / (m + p), lambda p, m: 1 / m,
+                         lambda p, m: 2 / (m + 1), lambda p, m: 1, "Glorot & Bengio AISTATS 2010 [31]")
+init_mean_field = InitScheme("mean_field", lambda p, m: 1, lambda p, m: 1, lambda p, m: 1,
+                             lambda p, m: m, "Mei, Montanari, Nguyen PNAS 2018 [61]")
+init_e_et_al = InitScheme("e_et_al", lambda p, m: 1, lambda p, m: 1, lambda p, m: 1,
+                          lambda p, m: 1, "E, Ma, Wu 2020 [25] (beta_c = 1 here; a free parameter)")
+init_jacot = InitScheme("jacot", lambda p, m: 1, lambda p, m: 1, lambda p, m: 1,
+                        lambda p, m: _sqrt(m), "Jacot, Gabriel, Hongler NeurIPS 2018 (parametrisation)")
+# the table by scheme name; each scheme is also reachable as algorithms.networks:init_<scheme>
+INIT_SCHEMES: dict[str, InitScheme] = {s.name: s for s in (init_lecun, init_he, init_ntk, init_xavier,
+                                                            init_mean_field, init_e_et_al, init_jacot)}
 
 
 def e_et_al_scheme(beta_c_sq: Callable[[Any], Any]) -> InitScheme:
@@ -170,15 +170,8 @@ def _threads_for(work: float, device: torch.device):
     slower than one (300 GD steps at m = 100: 12.6 s vs 1.8 s; a 20-input NTK Gram at m = 64:
     0.5 s vs 0.01 s). Workloads up to SMALL_WORK multiply-adds per forward pass (every
     network of this project's CPU tiers) run on one thread; the setting is restored after."""
-    if device.type != "cpu" or work >= SMALL_WORK:
+    with contextlib.nullcontext() if device.type != "cpu" or work >= SMALL_WORK else threads(1):
         yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def full_batch_gradient_descent(weights: Sequence[Tensor], alpha: Tensor, inputs: Tensor,
@@ -297,6 +290,8 @@ def he_conv_init(depth: int, width: int, *, batch: int = 1, seed: int = 0, devic
 
 
 # Registered by call, not decorator: mutmut leaves decorated functions unmutated.
+for _scheme in INIT_SCHEMES.values():
+    register(f"init_{_scheme.name}", family="network")(_scheme)
 register("relu_network", family="network")(relu_network)
 register("full_batch_gradient_descent", family="network")(full_batch_gradient_descent)
 register("conv_relu_network", family="network")(conv_relu_network)

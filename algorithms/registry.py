@@ -6,16 +6,65 @@ of that name runs against it (``--impl NAME=module:attr`` on the pytest command
 line, or :func:`substituted` from code).
 
 A name belongs to a *family*; the family's contract (``algorithms.contracts``)
-says what the callable takes and returns.
+says what the callable takes and returns. :data:`MODULES` says which module
+registers which names, so a lookup imports that module only (a min-max check does
+not pay for importing torch); ``checks/harness/test_registry.py`` keeps the table
+and the registrations in step.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib
-import pkgutil
-from pathlib import Path
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
+
+# module -> the names it registers (by a call at its end; see CONTRIBUTING.md)
+MODULES: dict[str, tuple[str, ...]] = {
+    "algorithms.adaptive": ("accelerated_gradient", "adagrad", "adagrad_norm", "adam", "amsgrad",
+                            "accelegrad", "unixgrad"),
+    "algorithms.attacks": ("pgd_linf", "pgd_l2"),
+    "algorithms.complexity": ("empirical_rademacher", "rademacher_exact_enumeration", "hoeffding_union_bound",
+                              "one_sided_uniform_convergence", "bias_variance_decomposition",
+                              "frobenius_distance_to_init", "parameter_frobenius_norm", "path_norm",
+                              "spectral_complexity", "spectral_orig", "resnet_parameter_count"),
+    "algorithms.batched_training": ("train_mlp_population",),
+    "algorithms.conv_networks": ("conv1d_relu_network", "conv1d_init"),
+    "algorithms.critical_points": ("second_derivative_test",),
+    "algorithms.descent": ("danskin_directional_derivative", "ddi_direction", "ddi_direction_apg",
+                           "pgd_direction"),
+    "algorithms.extragradient_plus": ("extragradient_plus", "constrained_extragradient_plus",
+                                      "curvature_extragradient_plus"),
+    "algorithms.kernel_methods": ("gaussian_kernel", "laplace_kernel", "relu_ntk_kernel",
+                                  "kernel_ridge_regression", "kernel_interpolation_high_precision"),
+    "algorithms.local_estimators": ("k_nearest_neighbours", "nadaraya_watson", "linear_interpolation",
+                                    "random_forest_classifier"),
+    "algorithms.minimax": ("gradient_descent_ascent", "alternating_gda", "proximal_point", "extragradient",
+                           "optimistic_gda", "reflected_forward_backward", "past_extragradient",
+                           "slide_third_formula"),
+    "algorithms.mixed_nash": ("entropic_mirror_descent", "projected_gradient_descent_ascent",
+                              "mirror_descent_langevin"),
+    "algorithms.network_measurements": ("lazy_training_ratio", "input_gradients", "perturbation_stability",
+                                        "lipschitz_upper_bound", "lipschitz_lower_bound", "ntk_gram",
+                                        "ntk_top_eigenvalue",
+                                        "neuron_drift", "activation_flip_fraction", "dataset_separation",
+                                        "stability_bound"),
+    "algorithms.networks": ("init_lecun", "init_he", "init_ntk", "init_xavier", "init_mean_field",
+                            "init_e_et_al", "init_jacot", "relu_network", "full_batch_gradient_descent",
+                            "conv_relu_network"),
+    "algorithms.random_features": ("random_fourier_features", "random_relu_features", "legendre_features",
+                                   "monomial_features", "min_norm_least_squares", "ridge_least_squares",
+                                   "gradient_descent_least_squares", "sgd_least_squares"),
+    "algorithms.sgd": ("sgd", "gradient_descent", "psgd", "sgld", "polynomial_step", "constant_step",
+                       "cooldown_step"),
+    "algorithms.small_networks": ("interpolating_relu_network", "two_layer_relu_gradient_descent",
+                                  "empirical_ntk", "train_mlp_classifier", "two_layer_network_regression"),
+    "algorithms.stochastic_minimax": ("stochastic_extragradient", "stochastic_extragradient_plus",
+                                      "bias_corrected_seg_plus", "alternating_seg_plus"),
+    "algorithms.wasserstein": ("wasserstein_1", "spectral_norm_estimate"),
+    "algorithms.weak_minty": ("weak_minty_rho",),
+}
+MODULE_OF: dict[str, str] = {name: module for module, names in MODULES.items() for name in names}
 
 
 @dataclass(frozen=True)
@@ -23,13 +72,24 @@ class Registration:
     name: str
     family: str
     reference: Any
-    module: str
+    module: str  # the module that registers the name (MODULES)
+
+    @property
+    def target(self) -> str:
+        """``"module:attr"`` that imports the reference (what ``--impl`` takes for a substitute)."""
+        return object_path(self.reference)
+
+    @property
+    def contract(self):
+        """The family's contract (``algorithms.contracts.Contract``)."""
+        from algorithms.contracts import CONTRACTS
+
+        return CONTRACTS[self.family]
 
 
 _REFERENCE: dict[str, Registration] = {}
 _SUBSTITUTE: dict[str, Any] = {}
-_LOOKUPS: list[str] = []  # names looked up, in order; read by the pytest plugin
-_ALL_IMPORTED = False
+_RECORDERS: list[list[str]] = []
 
 
 class UnknownAlgorithm(KeyError):
@@ -38,70 +98,50 @@ class UnknownAlgorithm(KeyError):
 
 
 def register(name: str, family: str) -> Callable[[Any], Any]:
-    """Class/function decorator: register ``obj`` as the reference ``name``."""
+    """``register(name, family)(obj)``: register ``obj`` as the reference ``name``."""
 
     def deco(obj: Any) -> Any:
-        if name in _REFERENCE and _REFERENCE[name].reference is not obj:
-            raise ValueError(
-                f"algorithm name {name!r} registered twice "
-                f"({_REFERENCE[name].module} and {obj.__module__})"
-            )
-        from algorithms.contracts import FAMILIES
+        from algorithms.contracts import CONTRACTS
 
-        if family not in FAMILIES:
-            raise ValueError(f"{name!r}: unknown family {family!r}; known: {sorted(FAMILIES)}")
-        _REFERENCE[name] = Registration(name, family, obj, obj.__module__)
+        caller = inspect.currentframe().f_back.f_globals.get("__name__")  # the registering module
+        if MODULE_OF.get(name) != caller:
+            raise ValueError(f"{caller} registers {name!r}, but algorithms.registry.MODULES "
+                             f"{'says ' + MODULE_OF[name] + ' does' if name in MODULE_OF else 'does not list it'}: "
+                             f"list each name under the module that registers it")
+        if name in _REFERENCE and object_path(_REFERENCE[name].reference) != object_path(obj):
+            raise ValueError(f"algorithm name {name!r} registered twice "
+                             f"({object_path(_REFERENCE[name].reference)} and {object_path(obj)})")
+        # (the same path again is its module imported anew, e.g. by a pytest run inside a check)
+        if family not in CONTRACTS:
+            raise ValueError(f"{name!r}: unknown family {family!r}; known: {sorted(CONTRACTS)}")
+        _REFERENCE[name] = Registration(name, family, obj, MODULE_OF[name])
         return obj
 
     return deco
 
 
-def _import_all() -> None:
-    """Import every module of ``algorithms`` so that its registrations run."""
-    global _ALL_IMPORTED
-    if _ALL_IMPORTED:
-        return
-    import algorithms
-
-    for mod in pkgutil.iter_modules(algorithms.__path__):
-        if mod.name not in {"registry", "contracts"}:
-            importlib.import_module(f"algorithms.{mod.name}")
-    _ALL_IMPORTED = True
-
-
-def _import_defining_module(name: str) -> None:
-    """Import only the module whose source registers ``name`` (a text scan), so that a
-    check of the min-max family does not pay for importing torch."""
-    import algorithms
-    import re
-
-    pattern = re.compile(r"register\(\s*[\"']" + re.escape(name) + r"[\"']")
-    for folder in algorithms.__path__:
-        for path in sorted(Path(folder).glob("*.py")):
-            if path.stem not in {"registry", "contracts", "__init__"} and pattern.search(
-                    path.read_text(encoding="utf-8")):
-                importlib.import_module(f"algorithms.{path.stem}")
-                return
-
-
 def registration(name: str) -> Registration:
+    """The registration of ``name``; imports the one module that registers it."""
     if name not in _REFERENCE:
-        _import_defining_module(name)
-    if name not in _REFERENCE:
-        _import_all()
-    if name not in _REFERENCE:
-        raise UnknownAlgorithm(
-            f"no algorithm registered under {name!r}; known names: {', '.join(names())}"
-        )
+        if name not in MODULE_OF:
+            raise UnknownAlgorithm(f"no algorithm registered under {name!r}; known names: {', '.join(names())}")
+        importlib.import_module(MODULE_OF[name])
+        if name not in _REFERENCE:
+            raise RuntimeError(f"algorithms.registry.MODULES says {MODULE_OF[name]} registers {name!r}, "
+                               f"but importing it did not")
     return _REFERENCE[name]
 
 
 def get(name: str) -> Any:
     """The implementation under test for ``name``: the user's substitute if one
-    is installed, else the reference implementation."""
+    is installed, else the reference implementation; its calls are checked against
+    the family's contract (``algorithms.contracts.Checked``)."""
+    from algorithms.contracts import checked
+
     reg = registration(name)
-    _LOOKUPS.append(name)
-    return _SUBSTITUTE.get(name, reg.reference)
+    if _RECORDERS:  # the innermost open log (a pytest session run inside a check records its own)
+        _RECORDERS[-1].append(name)
+    return checked(name, reg.contract, reg.reference, _SUBSTITUTE.get(name, reg.reference))
 
 
 def reference(name: str) -> Any:
@@ -110,8 +150,34 @@ def reference(name: str) -> Any:
 
 
 def names(family: str | None = None) -> list[str]:
-    _import_all()
-    return sorted(n for n, r in _REFERENCE.items() if family is None or r.family == family)
+    """Every registered name (of ``family``; filtering by family imports every module)."""
+    if family is None:
+        return sorted(MODULE_OF)
+    return sorted(n for n in MODULE_OF if registration(n).family == family)
+
+
+class LookupLog(list):
+    """The names :func:`get` returned while the log was the innermost open one (in order, repeats
+    kept)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        _RECORDERS.append(self)
+
+    def close(self) -> None:
+        if any(log is self for log in _RECORDERS):
+            _RECORDERS[:] = [log for log in _RECORDERS if log is not self]
+
+    def __enter__(self) -> "LookupLog":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def record_lookups() -> LookupLog:
+    """Start recording lookups; ``with record_lookups() as log: ...`` or ``log.close()``."""
+    return LookupLog()
 
 
 def substitute(name: str, obj: Any, *, time_limit: float | None = None) -> None:
@@ -121,7 +187,12 @@ def substitute(name: str, obj: Any, *, time_limit: float | None = None) -> None:
     from algorithms.guard import guard
 
     reg = registration(name)  # unknown names fail here, before any check runs
-    _SUBSTITUTE[name] = guard(name, reg.family, obj, time_limit)
+    _SUBSTITUTE[name] = guard(name, reg.contract, obj, time_limit, reference=reg.reference)
+
+
+def remove_substitute(name: str) -> None:
+    """The reference implementation is under test for ``name`` again."""
+    _SUBSTITUTE.pop(name, None)
 
 
 def clear_substitutes() -> None:
@@ -156,3 +227,18 @@ def load_object(spec: str) -> Any:
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def object_path(obj: Any) -> str:
+    """``"module:qualname"`` of a function or class, or of a module-level instance (found by
+    identity among its module's attributes); ``load_object`` of it returns ``obj``."""
+    import sys
+
+    module = getattr(obj, "__module__", None) or type(obj).__module__
+    qualname = getattr(obj, "__qualname__", None)
+    if isinstance(qualname, str) and "<" not in qualname:
+        return f"{module}:{qualname}"
+    for attr, value in vars(sys.modules.get(module) or importlib.import_module(module)).items():
+        if value is obj and not attr.startswith("_"):
+            return f"{module}:{attr}"
+    raise LookupError(f"{obj!r} is not a module-level attribute of {module}: register module-level objects only")

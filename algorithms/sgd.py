@@ -34,6 +34,12 @@ def _check_lr(lr: float) -> float:
     return float(lr)
 
 
+def _non_negative(name: str, value: float) -> float:
+    if not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return float(value)
+
+
 def unit_sphere_like(p: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """xi uniform on the unit sphere, one independent draw per row of ``p``
     (the sphere of the trailing axes; a 0/1-D tensor is one row):
@@ -45,7 +51,26 @@ def unit_sphere_like(p: torch.Tensor, generator: torch.Generator | None) -> torc
     return z / norms
 
 
-class SGD(torch.optim.Optimizer):
+class RowwiseOptimizer(torch.optim.Optimizer):
+    """torch's param-group loop, written once: ``step()`` calls ``update(p, grad, state, group)``
+    for every parameter p that has a gradient, with its per-parameter ``state`` and its group's
+    hyper-parameters. A parameter (B, ...) holds B independent problems, one per row; each
+    subclass writes only its update rule, next to the docstring that states it."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self.update(p, p.grad, self.state[p], group)
+        return loss
+
+    def update(self, p: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class SGD(RowwiseOptimizer):
     """Stochastic gradient descent (Robbins & Monro 1951):
 
         x_{k+1} = x_k - gamma_k g_k,
@@ -59,17 +84,11 @@ class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr: float = 1e-2):
         super().__init__(params, dict(lr=_check_lr(lr)))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.add_(p.grad, alpha=-group["lr"])
-        return loss
+    def update(self, p, grad, state, group):
+        p.add_(grad, alpha=-group["lr"])
 
 
-class PerturbedSGD(torch.optim.Optimizer):
+class PerturbedSGD(RowwiseOptimizer):
     """Perturbed SGD (Ge, Huang, Jin, Yuan, COLT 2015; tutorial slide "Perturbed
     Stochastic Gradient Descent"):
 
@@ -81,24 +100,15 @@ class PerturbedSGD(torch.optim.Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, *, radius: float = 1.0,
                  generator: torch.Generator | None = None):
-        if not radius >= 0:
-            raise ValueError(f"radius must be >= 0, got {radius!r}")
-        super().__init__(params, dict(lr=_check_lr(lr), radius=float(radius)))
+        super().__init__(params, dict(lr=_check_lr(lr), radius=_non_negative("radius", radius)))
         self.generator = generator
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                xi = unit_sphere_like(p, self.generator)
-                p.add_(p.grad + group["radius"] * xi, alpha=-group["lr"])
-        return loss
+    def update(self, p, grad, state, group):
+        xi = unit_sphere_like(p, self.generator)
+        p.add_(grad + group["radius"] * xi, alpha=-group["lr"])
 
 
-class SGLD(torch.optim.Optimizer):
+class SGLD(RowwiseOptimizer):
     """Stochastic gradient Langevin dynamics (Welling & Teh, ICML 2011; tutorial
     slide "Stochastic Gradient Langevin Dynamics", whose "x_l" is a typo for x_k):
 
@@ -111,22 +121,12 @@ class SGLD(torch.optim.Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, *, temperature: float = 1.0,
                  generator: torch.Generator | None = None):
-        if not temperature >= 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
-        super().__init__(params, dict(lr=_check_lr(lr), temperature=float(temperature)))
+        super().__init__(params, dict(lr=_check_lr(lr), temperature=_non_negative("temperature", temperature)))
         self.generator = generator
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else closure()
-        for group in self.param_groups:
-            scale = (2.0 * group["lr"] * group["temperature"]) ** 0.5
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                xi = torch.randn(p.shape, generator=self.generator, dtype=p.dtype, device=p.device)
-                p.add_(p.grad, alpha=-group["lr"]).add_(xi, alpha=scale)
-        return loss
+    def update(self, p, grad, state, group):
+        xi = torch.randn(p.shape, generator=self.generator, dtype=p.dtype, device=p.device)
+        p.add_(grad, alpha=-group["lr"]).add_(xi, alpha=(2.0 * group["lr"] * group["temperature"]) ** 0.5)
 
 
 # ------------------------------------------------------------------ schedules

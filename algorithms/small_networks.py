@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from algorithms.registry import register
+from problems.runtime import threads
 
 
 # ------------------------------------------------ Zhang et al.'s 2n + d construction
@@ -102,54 +103,54 @@ def train_mlp_classifier(x, y, x_test, widths, *, epochs, lr=1e-3, batch_size=12
     (numpy, shape (out, in)) and the final train loss."""
     import torch
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    gen = torch.Generator().manual_seed(int(seed) % 2**63)
-    xt = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
-    yt = torch.as_tensor(np.asarray(y), dtype=torch.long, device=device)
-    xe = torch.as_tensor(np.asarray(x_test), dtype=torch.float32, device=device)
-    classes = int(max(np.max(y), 0)) + 1
-    dims = [xt.shape[1], *widths, max(classes, 10)]
-    layers = []
-    for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
-        lin = torch.nn.Linear(a, b, bias=bias)
-        with torch.no_grad():  # PyTorch's default (Kaiming-uniform) init, drawn from our generator
-            bound = 1.0 / np.sqrt(a)
-            lin.weight.copy_(torch.rand((b, a), generator=gen) * 2 * bound - bound)
-            if bias:
-                lin.bias.copy_(torch.rand(b, generator=gen) * 2 * bound - bound)
-        layers += [lin, torch.nn.ReLU()] if i < len(dims) - 2 else [lin]
-    model = torch.nn.Sequential(*layers).to(device)
-    init = [l.weight.detach().cpu().numpy().copy() for l in model if isinstance(l, torch.nn.Linear)]
-    opt = (torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay) if optimizer == "adam" else
-           torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay))
-    loss_fn = torch.nn.CrossEntropyLoss()
-    history, first = {"train_acc": [], "test_predictions": []}, None
-    n = xt.shape[0]
-    for epoch in range(1, int(epochs) + 1):
-        model.train()
-        perm = torch.randperm(n, generator=gen).to(device)
-        for s in range(0, n, batch_size):
-            idx = perm[s:s + batch_size]
-            opt.zero_grad()
-            loss_fn(model(xt[idx]), yt[idx]).backward()
-            opt.step()
-        model.eval()
+    with threads(min(2, torch.get_num_threads())):  # at most two: the batches are small
+        gen = torch.Generator().manual_seed(int(seed) % 2**63)
+        xt = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
+        yt = torch.as_tensor(np.asarray(y), dtype=torch.long, device=device)
+        xe = torch.as_tensor(np.asarray(x_test), dtype=torch.float32, device=device)
+        classes = int(max(np.max(y), 0)) + 1
+        dims = [xt.shape[1], *widths, max(classes, 10)]
+        layers = []
+        for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
+            lin = torch.nn.Linear(a, b, bias=bias)
+            with torch.no_grad():  # PyTorch's default (Kaiming-uniform) init, drawn from our generator
+                bound = 1.0 / np.sqrt(a)
+                lin.weight.copy_(torch.rand((b, a), generator=gen) * 2 * bound - bound)
+                if bias:
+                    lin.bias.copy_(torch.rand(b, generator=gen) * 2 * bound - bound)
+            layers += [lin, torch.nn.ReLU()] if i < len(dims) - 2 else [lin]
+        model = torch.nn.Sequential(*layers).to(device)
+        init = [l.weight.detach().cpu().numpy().copy() for l in model if isinstance(l, torch.nn.Linear)]
+        opt = (torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay) if optimizer == "adam" else
+               torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay))
+        loss_fn = torch.nn.CrossEntropyLoss()
+        history, first = {"train_acc": [], "test_predictions": []}, None
+        n = xt.shape[0]
+        for epoch in range(1, int(epochs) + 1):
+            model.train()
+            perm = torch.randperm(n, generator=gen).to(device)
+            for s in range(0, n, batch_size):
+                idx = perm[s:s + batch_size]
+                opt.zero_grad()
+                loss_fn(model(xt[idx]), yt[idx]).backward()
+                opt.step()
+            model.eval()
+            with torch.no_grad():
+                train_acc = float((model(xt).argmax(1) == yt).float().mean())
+                history["train_acc"].append(train_acc)
+                if record_test_every and epoch % record_test_every == 0:
+                    history["test_predictions"].append(model(xe).argmax(1).cpu().numpy())
+            if train_acc == 1.0 and first is None:
+                first = epoch
+                if stop_at_interpolation:
+                    break
         with torch.no_grad():
-            train_acc = float((model(xt).argmax(1) == yt).float().mean())
-            history["train_acc"].append(train_acc)
-            if record_test_every and epoch % record_test_every == 0:
-                history["test_predictions"].append(model(xe).argmax(1).cpu().numpy())
-        if train_acc == 1.0 and first is None:
-            first = epoch
-            if stop_at_interpolation:
-                break
-    with torch.no_grad():
-        logits_test = model(xe).cpu().numpy()
-        train_loss = float(loss_fn(model(xt), yt))
-    weights = [l.weight.detach().cpu().numpy().astype(float) for l in model if isinstance(l, torch.nn.Linear)]
-    return {"history": history, "epochs_to_interpolate": first, "test_logits": logits_test,
-            "train_accuracy": history["train_acc"][-1], "train_loss": train_loss,
-            "weights": weights, "initial_weights": [w.astype(float) for w in init]}
+            logits_test = model(xe).cpu().numpy()
+            train_loss = float(loss_fn(model(xt), yt))
+        weights = [l.weight.detach().cpu().numpy().astype(float) for l in model if isinstance(l, torch.nn.Linear)]
+        return {"history": history, "epochs_to_interpolate": first, "test_logits": logits_test,
+                "train_accuracy": history["train_acc"][-1], "train_loss": train_loss,
+                "weights": weights, "initial_weights": [w.astype(float) for w in init]}
 
 
 def two_layer_network_regression(x_train, targets, x_test, width, *, steps=3000, lr=1e-2, networks=4, seed=0,

@@ -35,7 +35,7 @@ def _log(check: Callable[..., Any]) -> None:
 def examples(n: int) -> int:
     """The example count for a hypothesis check: ``n`` in CI (explicit and
     derandomised), more under the ``nightly`` profile."""
-    return max(1, int(round(n * _SCALE.get(settings._current_profile, 1.0))))  # noqa: SLF001
+    return max(1, int(round(n * _SCALE.get(settings.get_current_profile_name(), 1.0))))
 
 
 def rejects(check: Callable[..., Any], algorithm_name: str, bug: Any, /, **arguments: Any) -> Exception:
@@ -113,7 +113,9 @@ def _expect_rejection(check: Callable[..., Any], arguments: dict[str, Any]) -> E
     kwargs = {k: v for k, v in supplied.items() if k in params and k not in arguments}
     kwargs.update(arguments)
     # A control only needs *a* failing example: skip hypothesis's shrinking (seconds per control).
-    # hypothesis has no public way to re-set an already-decorated test's settings.
+    # Private API, on purpose: Hypothesis has no public way to change the settings of a test that
+    # @settings/@given already decorated (a second @settings raises, a profile loaded now does not
+    # reach settings fixed at decoration), so the attribute @settings writes is swapped and restored.
     inner = getattr(check, "_hypothesis_internal_use_settings", None)
     if inner is not None:
         check._hypothesis_internal_use_settings = settings(

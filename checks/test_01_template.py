@@ -37,7 +37,7 @@ def _l2_gap_bound(eps: float, alpha: float, steps: int) -> float:
 
 
 # -------------------------------------------------------------- template.formulations
-@pytest.mark.claim("template.formulations")
+@pytest.mark.claim("template.formulations", uses=["pgd_l2", "pgd_linf"])
 @settings(max_examples=examples(10))
 @given(norm=st.sampled_from(("linf", "l2")), n=st.integers(1, 5), p=st.integers(1, 4),
        eps=st.floats(0.01, 1.0), seed=st.integers(0, 2**32 - 1))
@@ -86,7 +86,7 @@ def _ball_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
     return delta.flatten(1).abs().amax(1) if norm == "linf" else delta.flatten(1).norm(dim=1)
 
 
-@pytest.mark.claim("template.formulations")
+@pytest.mark.claim("template.formulations", uses=["pgd_l2", "pgd_linf"])
 @settings(max_examples=examples(10))
 @given(norm=st.sampled_from(("linf", "l2")), B=st.integers(1, 6), p=st.integers(1, 8),
        eps=st.floats(0.01, 1.0), clip=st.booleans(), seed=st.integers(0, 2**32 - 1))

@@ -40,7 +40,7 @@ def _generator(seed: int) -> torch.Generator:
 UNIT = Quadratic.from_spectrum([1.0], seed=0)
 
 
-@pytest.mark.claim("sgd.update-rules")
+@pytest.mark.claim("sgd.update-rules", uses=["sgld"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=4, lam_range=(0.5, 5.0)), fraction=st.floats(0.05, 0.95),
        sigma=st.floats(0.0, 2.0))
@@ -84,7 +84,7 @@ def test_sgld_variance(evidence, algorithm, quad, fraction, sigma):
     evidence.record("stationary variance v_inf per eigen-direction", v_inf)
 
 
-@pytest.mark.claim("sgd.update-rules")
+@pytest.mark.claim("sgd.update-rules", uses=["psgd"])
 @settings(max_examples=examples(3))
 @given(dim=st.integers(1, 5), alpha=st.floats(0.01, 1.0))
 @example(dim=2, alpha=0.5)
@@ -114,7 +114,7 @@ def test_psgd_perturbation_on_unit_sphere(evidence, algorithm, dim, alpha):
 QUADRATIC_AS_COSINE_SUM = CosineSum.random(2, 0, 1.0, seed=0)  # f = ||x||^2/2: L = 1, curvature L
 
 
-@pytest.mark.claim("sgd.q1-gd-constant-step")
+@pytest.mark.claim("sgd.q1-gd-constant-step", uses=["gradient_descent"])
 @settings(max_examples=examples(4))
 @given(f=cosine_sums(), fraction=st.floats(0.05, 0.95))
 @example(f=QUADRATIC_AS_COSINE_SUM, fraction=0.95)
@@ -143,7 +143,7 @@ def test_gd_constant_step_descent(evidence, algorithm, f, fraction):
 
 
 # ----------------------------------------- sgd.q1-constant-step-no-convergence
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
+@pytest.mark.claim("sgd.q1-constant-step-no-convergence", uses=["sgd"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=3, lam_range=(0.5, 3.0)), fraction=st.floats(0.1, 0.9), sigma=st.floats(0.1, 3.0))
 @example(quad=UNIT, fraction=0.25, sigma=1.0)
@@ -207,7 +207,7 @@ def _mean_square_law(m: dict) -> tuple[float, float]:
     return q, m["alpha"] ** 2 * m["a"] ** 2 / (1 - q)
 
 
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
+@pytest.mark.claim("sgd.q1-constant-step-no-convergence", uses=["sgd"])
 def test_interpolation_counterexample(evidence, algorithm, additive_min=0.0):
     """Counterexample to the statement as printed ("with probability 1, SGD does not converge
     with constant step-size"), found by hypothesis: it searches noise models of the slide's
@@ -288,7 +288,7 @@ def _pathwise_sgd_with_schedule(evidence, algorithm, c: float):
                    abs=1e-12)
 
 
-@pytest.mark.claim("sgd.q3-thm4-rate")
+@pytest.mark.claim("sgd.q3-thm4-rate", uses=["polynomial_step", "sgd"])
 def test_thm4_as_printed_fails_for_small_gamma(evidence, algorithm, gamma_lam_min=0.05):
     """Counterexample to "alpha_k = O(1/k) => E f(x_k) - f* = O(1/k)" as printed, found by
     hypothesis: it searches step constants gamma lam in [gamma_lam_min, 3] of the registry's
@@ -327,7 +327,7 @@ def test_thm4_as_printed_fails_for_small_gamma(evidence, algorithm, gamma_lam_mi
                         f"k^{slopes[found]:.3f}, not 1/k (hypothesis-shrunk)"))
 
 
-@pytest.mark.claim("sgd.q3-thm4-rate")
+@pytest.mark.claim("sgd.q3-thm4-rate", uses=["polynomial_step", "sgd"])
 def test_thm4_corrected_rate(evidence, algorithm):
     """Corrected Theorem 4 (p = 1): E f(x_k) - f* ~ k^-min(1, 2 gamma lam); for gamma lam > 1/2,
     k E x_k^2 -> gamma^2 sigma^2/(2 gamma lam - 1). Exact recursion (no Monte Carlo);

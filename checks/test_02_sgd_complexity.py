@@ -26,7 +26,7 @@ def first_hitting_time(lam: float, alpha: float, sigma: float, x0: float, eps: f
     return max(int(np.ceil(np.log((2 * eps / lam - v) / (x0**2 - v)) / np.log(rho2))), 0)
 
 
-@pytest.mark.claim("sgd.q3-constant-step-eps-close")
+@pytest.mark.claim("sgd.q3-constant-step-eps-close", uses=["sgd"])
 def test_constant_step_reaches_eps_in_o_one_over_eps_squared(evidence, algorithm, curvature_exponent=0.0):
     """On f = lam x^2/2 (a Hurwicz minimiser) with noise variance sigma^2, constant-step SGD with
     alpha = eps/sigma^2 has E f - f* = lam e_k/2 with the exact recursion e_k; its floor

@@ -12,6 +12,8 @@ predicts (c the curvature at the minimiser).
 from __future__ import annotations
 
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -43,7 +45,7 @@ def _shrink_check(evidence, label, dist_early, dist_late, e_early, e_late, sampl
 
 
 @pytest.mark.slow
-@pytest.mark.claim("sgd.q1-vanishing-step-bounded")
+@pytest.mark.claim("sgd.q1-vanishing-step-bounded", uses=["polynomial_step", "sgd"])
 @pytest.mark.parametrize("p", [0.6, 0.8, 1.0])
 def test_robbins_monro_convergence(evidence, algorithm, p):
     """SGD on the double well (x^2 - 1)^2/4 (bounded iterates in practice; gradient not globally
@@ -77,7 +79,7 @@ def test_robbins_monro_convergence(evidence, algorithm, p):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("sgd.q1-thm1-no-boundedness")
+@pytest.mark.claim("sgd.q1-thm1-no-boundedness", uses=["polynomial_step", "sgd"])
 @pytest.mark.parametrize("p", [0.4, 0.9])
 def test_thm1_without_boundedness(evidence, algorithm, p):
     """Theorem 1 of [62]: f = sum_i sqrt(1 + x_i^2) + 2 exp(-x_i^2) (coercive, Lipschitz, L = 5,
@@ -195,7 +197,7 @@ def _paired_t(gains: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("sgd.cooldown-helps")
+@pytest.mark.claim("sgd.cooldown-helps", uses=["cooldown_step", "sgd"])
 def test_cooldown_proxy_on_digits(evidence, algorithm):
     """CPU proxy of the ResNet/CIFAR-10 figure: L2-regularised softmax regression on scikit-learn's
     digits (a unique minimiser with non-vanishing minibatch noise, the regime of Theorem 4), 8 epochs
@@ -220,7 +222,7 @@ COOLDOWN_NET = {"seeds": 12, "epochs": 40, "width": 64, "batch": 32, "alpha": 0.
 
 
 @pytest.mark.slow
-@pytest.mark.claim("sgd.cooldown-helps")
+@pytest.mark.claim("sgd.cooldown-helps", uses=["cooldown_step", "sgd"])
 def test_cooldown_on_a_small_network(evidence, algorithm, device, alpha: float = COOLDOWN_NET["alpha"],
                                      seeds: int = COOLDOWN_NET["seeds"]):
     """"Using 1/k step-size decrease helps in practice": the figure's protocol on a small network.

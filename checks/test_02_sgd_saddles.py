@@ -35,7 +35,7 @@ def _generator(seed: int) -> torch.Generator:
 SADDLE_WORLDS = {"strict": CoupledSaddle, "degenerate": DegenerateSaddle}
 
 
-@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
+@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles", uses=["gradient_descent"])
 @pytest.mark.no_near_miss("a measure-zero property ('almost all' starts): the world next to it is a saddle that "
                           "is not strict (lambda_min = 0), whose basin has positive measure; that wrong world is "
                           "rejected (DegenerateSaddle); no numeric margin of 'almost all' exists")
@@ -107,7 +107,7 @@ def _escape_times(psgd, objective: str = "strict") -> dict[float, np.ndarray]:
     return taus
 
 
-@pytest.mark.claim("sgd.q2-psgd-escape-time")
+@pytest.mark.claim("sgd.q2-psgd-escape-time", uses=["psgd"])
 def test_psgd_escape_time(evidence, algorithm):
     """Corrected statement (Ge et al. 2015 bound it *above*): with probability 1 - zeta, PSGD with
     constant alpha started exactly at the strict saddle (0, 0) of x^2/2 + cos y escapes (tau = first
@@ -145,7 +145,7 @@ def test_psgd_escape_time(evidence, algorithm):
     evidence.figure("escape-time", draw, "PSGD escape time from the saddle of x^2/2 + cos y: ~ log(1/alpha)/alpha")
 
 
-@pytest.mark.claim("sgd.q2-psgd-escape-time")
+@pytest.mark.claim("sgd.q2-psgd-escape-time", uses=["psgd"])
 def test_psgd_escape_time_omega_as_printed(evidence, algorithm, objective="strict"):
     """As printed, "escapes strict saddles after Omega(log(1/zeta)/alpha^2) iterations", a lower
     bound: tau_q(alpha) >= c log(1/zeta)/alpha^2 for some c > 0 and all small alpha. It fails on
@@ -183,7 +183,7 @@ def test_psgd_escape_time_omega_as_printed(evidence, algorithm, objective="stric
 
 
 # ---------------------------------------------------- sgd.q2-thm3-avoid-saddles-as
-@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
+@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as", uses=["psgd"])
 @pytest.mark.parametrize("kappa", [0.5, 0.75, 1.0])
 def test_sgd_with_exciting_noise_leaves_the_saddle(evidence, algorithm, kappa):
     """SGD with bounded, uniformly exciting noise (the unit-sphere perturbation of

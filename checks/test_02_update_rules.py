@@ -29,7 +29,7 @@ from problems.runtime import seed as _seed
 from scipy import stats
 
 
-@pytest.mark.claim("sgd.update-rules")
+@pytest.mark.claim("sgd.update-rules", uses=["{name}"])
 @pytest.mark.parametrize("name", ["sgd", "gradient_descent"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states())
@@ -57,7 +57,7 @@ def _residuals(x: np.ndarray, grads: np.ndarray, lrs: np.ndarray) -> np.ndarray:
     return x[1:] - (x[:-1] - lrs[:, None, None] * grads)
 
 
-@pytest.mark.claim("sgd.update-rules")
+@pytest.mark.claim("sgd.update-rules", uses=["psgd"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states(max_rows=6), radius=st.one_of(st.just(1.0), st.floats(0.1, 2.0)))
 def test_psgd_update_rule(evidence, algorithm, state, radius):
@@ -82,7 +82,7 @@ SGLD_SAMPLES = 2**15  # standardised noise entries per example (rows x dim x ste
 SGLD_FALSE_ALARM = 1e-6  # per test (mean, variance) and per example
 
 
-@pytest.mark.claim("sgd.update-rules")
+@pytest.mark.claim("sgd.update-rules", uses=["sgld"])
 @settings(max_examples=examples(3))
 @given(state=optimizer_states(max_rows=1, max_dim=4), temperature=st.one_of(st.just(1.0), st.floats(0.2, 3.0)))
 def test_sgld_update_rule(evidence, algorithm, state, temperature):

@@ -48,7 +48,7 @@ QUADRATIC_AS_COSINE_SUM = CosineSum.random(1, 0, 1.0, seed=0)
 
 
 # ------------------------------------------------------- adaptive.gd-sgd-rates
-@pytest.mark.claim("adaptive.gd-sgd-rates")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["gradient_descent"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=5, lam_range=(0.01, 2.0), allow_zero=True), f=cosine_sums(mu_range=(0.0, 0.0)),
        bound_scale=st.just(1.0))
@@ -82,7 +82,7 @@ def test_gd_deterministic_rates(evidence, algorithm, quad, f, bound_scale):
 
 
 # --------------------------------------------------------- adaptive.agd-rates
-@pytest.mark.claim("adaptive.agd-rates")
+@pytest.mark.claim("adaptive.agd-rates", uses=["accelerated_gradient"])
 @settings(max_examples=examples(3))
 @given(quad=quadratics(max_dim=6, lam_range=(0.001, 1.0), allow_zero=True), bound_scale=st.just(1.0))
 @example(quad=Quadratic.diagonal(POWER_LAW.lam[:50], POWER_LAW.x_star[:50]), bound_scale=1.0)
@@ -110,7 +110,7 @@ def test_agd_upper_bound(evidence, algorithm, quad, bound_scale):
 CHAIN_K = (10, 40, 160, 640, 2560)  # 2.4 decades
 
 
-@pytest.mark.claim("adaptive.agd-rates")
+@pytest.mark.claim("adaptive.agd-rates", uses=["accelerated_gradient", "gradient_descent"])
 def test_agd_on_nesterov_chains(evidence, algorithm, upper_scale=1.0, chain_size=None):
     """On Nesterov's chain for k (dimension 2k+1, one instance per k), every Krylov method
     has f(x_k) - f* >= 3L||x0 - x*||^2/(32(k+1)^2) (checked for GD and AGD, k from 10 to 2560); AGD stays
@@ -148,7 +148,7 @@ def test_agd_on_nesterov_chains(evidence, algorithm, upper_scale=1.0, chain_size
 
 
 # ------------------------------------------------------- adaptive.adagrad-rates
-@pytest.mark.claim("adaptive.adagrad-rates")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad"])
 @settings(max_examples=examples(2))
 @given(dim=st.integers(1, 4), eta=st.floats(0.2, 2.0), drift=st.floats(0.0, 0.5), bound_scale=st.just(1.0))
 @example(dim=2, eta=2**0.5, drift=0.2, bound_scale=1.0)
@@ -177,7 +177,7 @@ def test_adagrad_online_regret_bound(evidence, algorithm, dim, eta, drift, bound
     evidence.resolution("rejects the bound's constant x 0.1 (the regret reaches ~0.3 of Duchi et al.'s bound)")
 
 
-@pytest.mark.claim("adaptive.adagrad-rates")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad_norm"])
 def test_adagrad_norm_adapts_to_smoothness(evidence, algorithm):
     """AdaGrad of Levy, Yurtsever, Cevher (2018): AdaGrad-Norm with eta = D/sqrt(2), b_0 = 0,
     projected on the unit ball (D = 2), output the average xbar_T, *one* setting for
@@ -205,7 +205,7 @@ def test_adagrad_norm_adapts_to_smoothness(evidence, algorithm):
     evidence.record("false_alarm_budget", 0.0, note="deterministic")
 
 
-@pytest.mark.claim("adaptive.adagrad-rates")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad_norm"])
 def test_adagrad_norm_nonconvex_deterministic(evidence, algorithm):
     """AdaGrad-Norm (eta = 1, b_0 = 0.1) on a cos-sum scaled by L in {1e-2, 1, 1e2}, same
     setting for all: min_{k<N} ||grad f(x_k)||^2 / L^2 decays at least like 1/N
@@ -232,7 +232,7 @@ def test_adagrad_norm_nonconvex_deterministic(evidence, algorithm):
 
 
 # ------------------------------------------- adaptive.accelegrad-unixgrad-rates
-@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates", uses=["{method}"])
 @pytest.mark.parametrize("method, queries", [("accelegrad", 1), ("unixgrad", 2)])
 def test_universal_methods_accelerate(evidence, algorithm, method, queries):
     """AcceleGrad / UniXGrad on the unit ball (D = 2), one setting (lr = 1, the papers')
@@ -269,7 +269,7 @@ def _reddi_run(algorithm, name: str, C: float, alpha: float, T: int) -> tuple[Re
     return problem, g, run["x"][:-1, :, 0]
 
 
-@pytest.mark.claim("adaptive.adam-counterexample")
+@pytest.mark.claim("adaptive.adam-counterexample", uses=["adagrad", "adam", "amsgrad"])
 @pytest.mark.parametrize("C", [3.0, pytest.param(5.0, marks=pytest.mark.slow)])
 def test_adam_fails_where_amsgrad_and_adagrad_converge(evidence, algorithm, C, limit_scale=1.0):
     """Reddi et al. (2018, Thm 1): f_t = C x (t = 1 mod 3), -x otherwise, on [-1, 1];
@@ -315,7 +315,7 @@ REGRET_T = 5000
 REDDI_FAMILY = ((3.0, 0.0), (5.0, 0.5))  # (C, beta1 / sqrt(beta2)): beta1 < sqrt(beta2) as the theorems need
 
 
-@pytest.mark.claim("adaptive.amsgrad-rates")
+@pytest.mark.claim("adaptive.amsgrad-rates", uses=["amsgrad"])
 def test_amsgrad_regret_is_sublinear(evidence, algorithm):
     """AMSGrad's regret is O(sqrt(T)) up to a log factor (Reddi et al. 2018, Thm 4: sqrt(T log T);
     constant beta1 < sqrt(beta2): Alacaoglu et al. 2020), checked on the worst-case family where plain

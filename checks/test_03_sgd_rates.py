@@ -18,7 +18,7 @@ CONVEX_SEEDS = 2**17
 CONVEX_FALSE_ALARM = (1e-3, 1e-4)  # (empirical Bernstein, the range event)
 
 
-@pytest.mark.claim("adaptive.gd-sgd-rates")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["sgd"])
 def test_sgd_convex_stochastic_rate(evidence, algorithm, second_moment_factor=1.0):
     """Projected SGD with alpha = D/(G sqrt(K)) and E||g||^2 <= G^2: E f(xbar_K) - f* <= DG/sqrt(K)
     (Nemirovski et al. 2009), via (1/K) sum_{k<K} E f(x_k) - f* <= (D^2 + alpha^2 G^2 K)/(2 alpha K) = DG/sqrt(K)
@@ -72,7 +72,7 @@ def test_sgd_convex_stochastic_rate(evidence, algorithm, second_moment_factor=1.
 NONCONVEX_SEEDS = 2**14
 
 
-@pytest.mark.claim("adaptive.gd-sgd-rates")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["sgd"])
 def test_sgd_nonconvex_stochastic_rate(evidence, algorithm, second_moment_factor=1.0):
     """Ghadimi and Lan (2013): for L-smooth f, alpha <= 1/L and E||g - grad f||^2 <= sigma^2,
     (1/K) sum_k E||grad f(x_k)||^2 <= 2(f(x_0) - f_inf)/(alpha K) + L alpha sigma^2 (O(1/sqrt(K)) with

@@ -29,7 +29,7 @@ BETA2 = st.floats(0.0, 0.999)
 EPS = st.one_of(st.just(1e-8), st.floats(1e-8, 1e-1))  # large eps: its placement shows
 
 
-@pytest.mark.claim("adaptive.agd-rates")
+@pytest.mark.claim("adaptive.agd-rates", uses=["accelerated_gradient"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states())
 def test_agd_update_rule(evidence, algorithm, state):
@@ -45,7 +45,7 @@ def test_agd_update_rule(evidence, algorithm, state):
              amplification=state.steps, headline=False)
 
 
-@pytest.mark.claim("adaptive.adagrad-rates")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states(), eps=EPS)
 def test_adagrad_update_rule(evidence, algorithm, state, eps):
@@ -57,7 +57,7 @@ def test_adagrad_update_rule(evidence, algorithm, state, eps):
     conforms(evidence, "iterates = printed AdaGrad", run["x"], ref["x"], dim=state.dim)
 
 
-@pytest.mark.claim("adaptive.adagrad-rates")
+@pytest.mark.claim("adaptive.adagrad-rates", uses=["adagrad_norm"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states(), b0=st.one_of(st.just(0.0), st.floats(0.01, 2.0)))
 def test_adagrad_norm_update_rule(evidence, algorithm, state, b0):
@@ -69,7 +69,7 @@ def test_adagrad_norm_update_rule(evidence, algorithm, state, b0):
     conforms(evidence, "iterates = printed AdaGrad-Norm", run["x"], ref["x"], dim=state.dim)
 
 
-@pytest.mark.claim("adaptive.adam-counterexample")
+@pytest.mark.claim("adaptive.adam-counterexample", uses=["adam"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states(), beta1=BETA1, beta2=BETA2, eps=EPS)
 def test_adam_update_rule(evidence, algorithm, state, beta1, beta2, eps):
@@ -87,7 +87,7 @@ def _amsgrad_forms(state, beta1, beta2, eps) -> dict[str, np.ndarray]:
             for form in ("as printed", "debiased")}
 
 
-@pytest.mark.claim("adaptive.amsgrad-rates")
+@pytest.mark.claim("adaptive.amsgrad-rates", uses=["amsgrad"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states(), beta1=BETA1, beta2=BETA2, eps=EPS)
 def test_amsgrad_update_rule(evidence, algorithm, state, beta1, beta2, eps):
@@ -107,7 +107,7 @@ def test_amsgrad_update_rule(evidence, algorithm, state, beta1, beta2, eps):
     conforms(evidence, "iterates = AMSGrad (Alg. 2, as printed or debiased)", run["x"], forms[form], dim=state.dim)
 
 
-@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates", uses=["accelegrad"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states(x_scale=0.5), radius=st.floats(0.8, 3.0), G=st.floats(0.1, 3.0))
 def test_accelegrad_update_rule(evidence, algorithm, state, radius, G):
@@ -121,7 +121,7 @@ def test_accelegrad_update_rule(evidence, algorithm, state, radius, G):
              headline=False)
 
 
-@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates")
+@pytest.mark.claim("adaptive.accelegrad-unixgrad-rates", uses=["unixgrad"])
 @settings(max_examples=examples(10))
 @given(state=optimizer_states(x_scale=0.5), radius=st.floats(0.8, 3.0))
 def test_unixgrad_update_rule(evidence, algorithm, state, radius):

@@ -24,7 +24,7 @@ AGD_HORIZONS = np.unique(np.geomspace(1, 2000, 14).astype(int))
 CURVATURES = np.geomspace(1e-9, 1.0, 4001)  # the worst curvature at step k is ~ 1/k^2
 
 
-@pytest.mark.claim("adaptive.gd-sgd-rates")
+@pytest.mark.claim("adaptive.gd-sgd-rates", uses=["gradient_descent"])
 def test_gd_worst_case_rate_over_three_decades(evidence, algorithm):
     """GD, step 1/L (L = 1), R = ||x_0 - x*|| = 1: on f_n = h_tau with tau = 1/(2n + 1) (row n of one batch),
     n steps end at exactly f_n(x_n) = 1/(4n + 2) (each step moves by tau on the linear part, which it never
@@ -67,7 +67,7 @@ def _printed_fista_on_modes(horizons: np.ndarray) -> np.ndarray:
     return np.stack([out[int(k)] for k in horizons])
 
 
-@pytest.mark.claim("adaptive.agd-rates")
+@pytest.mark.claim("adaptive.agd-rates", uses=["accelerated_gradient"])
 def test_agd_worst_quadratic_rate(evidence, algorithm):
     """AGD (step 1/L, L = 1) on the diagonal quadratic with the 4001 curvatures of the grid, each mode from
     x_0 = 1: the worst mode's gap max_lam lam x_k(lam)^2/2 is the worst case over 1-D quadratics with

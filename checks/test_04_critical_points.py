@@ -64,7 +64,7 @@ PIN_MAX = QuadraticPlusHigherOrder.build([Q_(-1, 2)], Q_(-1), seed=12)
 PIN_SADDLE = QuadraticPlusHigherOrder.build([Q_(3), Q_(3), Q_(3), Q_(-1, 10)], Q_(1), seed=13)
 
 
-@pytest.mark.claim("crit.hessian-classification")
+@pytest.mark.claim("crit.hessian-classification", uses=["second_derivative_test"])
 @pytest.mark.no_near_miss("the output is a label (min/max/saddle/inconclusive) and the certificate's signs carry a "
                           "rigorous rounding bound: there is no numeric margin to miss by; the wrong world (the "
                           "rule with its strictness dropped, lambda >= 0 => min) is rejected on x^2 - y^4")
@@ -141,7 +141,7 @@ def _sign_changes_on_circle(diff, radius: float, n: int = 720) -> int:
     return int((s != np.roll(s, 1)).sum())
 
 
-@pytest.mark.claim("crit.hessian-classification")
+@pytest.mark.claim("crit.hessian-classification", uses=["second_derivative_test"])
 @pytest.mark.no_near_miss("labels compared for equality row by row: a discrete output has no numeric near miss")
 @settings(max_examples=examples(20))
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 4), count=st.integers(2, 64))
@@ -160,7 +160,7 @@ def test_second_derivative_test_is_batched(evidence, algorithm, seed, n, count):
     evidence.parameters(seed=seed, n=n, rows=count)
 
 
-@pytest.mark.claim("crit.monkey-saddle")
+@pytest.mark.claim("crit.monkey-saddle", uses=["second_derivative_test"])
 @pytest.mark.no_near_miss("exact (sympy): the Hessian is the zero matrix or it is not; the wrong-world control "
                           "adds 1e-3 (x^2 + y^2) and is rejected exactly")
 def test_monkey_saddle_hessian_is_zero(evidence, algorithm, instance=MONKEY_SADDLE):
@@ -216,7 +216,7 @@ def test_monkey_saddle_hessian_is_zero(evidence, algorithm, instance=MONKEY_SADD
 
 
 # ------------------------------------------------------------------------- crit.gutter
-@pytest.mark.claim("crit.gutter")
+@pytest.mark.claim("crit.gutter", uses=["second_derivative_test"])
 @pytest.mark.no_near_miss("exact (sympy): critical set, Hessian eigenvalues {0, 8} and the factorisation are "
                           "identities; the wrong-world control tilts f by 1e-3 x and is rejected exactly")
 def test_gutter_ring_of_minima(evidence, algorithm, expr=GUTTER_EXPR):

@@ -50,7 +50,7 @@ def _toy_run(direction, gradients, steps: int = 50, length: float = 0.1) -> np.n
     return np.array(values)
 
 
-@pytest.mark.claim("ddi.empirical-vs-pgd")
+@pytest.mark.claim("ddi.empirical-vs-pgd", uses=["ddi_direction", "pgd_direction"])
 @pytest.mark.no_near_miss("exact arithmetic on a fixed toy: the first PGD-style step gives f = 2.01 to 1e-14 and DDi "
                           "reaches min f = 1 to 1e-12; there is no parameter to move by a small margin")
 def test_ddi_vs_pgd_on_the_toy(evidence, algorithm):
@@ -166,7 +166,7 @@ def check_nonunique(evidence, stats: dict, scale_note: str) -> None:
                               "nearly identical (0.03·ε√dim): the proxy cannot show both at once.")
 
 
-@pytest.mark.claim("at.nonunique-perturbations")
+@pytest.mark.claim("at.nonunique-perturbations", uses=["pgd_linf"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("inconclusive by construction on this proxy: the catalogue's two criteria trade off with "
                           "eps (distinct maximisers at eps = 0.3 spread 29% in loss; concentrated losses at eps = 0.1 "
@@ -253,7 +253,7 @@ def adversarial_training_curve(direction, attack, model, data, *, seed, eps, ite
     return np.array(curve)
 
 
-@pytest.mark.claim("ddi.empirical-vs-pgd")
+@pytest.mark.claim("ddi.empirical-vs-pgd", uses=["ddi_direction", "pgd_direction", "pgd_linf"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("decides nothing at this scale: DDi and PGD-AT coincide to 0.3 points, so no numeric "
                           "predicate of the claim is near its threshold; the planted bug checks the training path")

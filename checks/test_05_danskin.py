@@ -73,7 +73,7 @@ def check_danskin_formula(evidence, derivative, instance, gammas: np.ndarray) ->
 
 
 # ------------------------------------------------------ danskin.directional-derivative
-@pytest.mark.claim("danskin.directional-derivative")
+@pytest.mark.claim("danskin.directional-derivative", uses=["danskin_directional_derivative"])
 @settings(max_examples=examples(8))
 @given(instance=danskin_instances())
 @example(instance=ddi_toy())
@@ -107,7 +107,7 @@ def _unique_f(w, A, X):
     return np.sum(c * s[:, None] + c**2 / 4, axis=1)
 
 
-@pytest.mark.claim("danskin.unique-maximizer-gradient")
+@pytest.mark.claim("danskin.unique-maximizer-gradient", uses=["danskin_directional_derivative", "pgd_l2"])
 @settings(max_examples=examples(5))
 @given(n=st.integers(1, 4), m=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
 @example(n=2, m=3, seed=0)
@@ -150,7 +150,7 @@ def test_gradient_at_the_unique_maximiser(evidence, algorithm, n, m, seed):
 
 
 # ------------------------------------------------------------ danskin.abs-counterexample
-@pytest.mark.claim("danskin.abs-counterexample")
+@pytest.mark.claim("danskin.abs-counterexample", uses=["danskin_directional_derivative"])
 def test_abs_value_counterexample(evidence, algorithm):
     """f(x) = max_{δ∈[−1,1]} xδ = |x|: S*(0) = [−1, 1]; with δ* = 1, −∇ₓΦ(0, 1) = −1, yet
     D₋₁f(0) = max_δ(−δ) = 1 > 0 and f(−t) = t > 0 = f(0): an ascent direction."""
@@ -193,7 +193,7 @@ def _pgd_step_ascends(direction_fn, inst: TwoPointRobustLoss) -> bool:
 TOY = TwoPointRobustLoss((0, 0), (0, 1), (1, 0), sp.Integer(1))  # the DDi toy, θ₀ = (1, 0)
 
 
-@pytest.mark.claim("at.madry-corollary-counterexample")
+@pytest.mark.claim("at.madry-corollary-counterexample", uses=["danskin_directional_derivative", "pgd_direction"])
 @pytest.mark.no_near_miss("exact arithmetic: the step raises f at every t of the grid or it does not")
 def test_madry_corollary_is_false(evidence, algorithm, angle="any"):
     """The tutorial: "the corollary in [58] is false" (Latorre et al. 2023 about Madry et al., ICLR 2018,
@@ -240,7 +240,7 @@ def test_madry_corollary_is_false(evidence, algorithm, angle="any"):
                   "verified; the corollary's correct form is verified by test_corrected_corollary.")
 
 
-@pytest.mark.claim("at.madry-corollary-counterexample")
+@pytest.mark.claim("at.madry-corollary-counterexample", uses=["danskin_directional_derivative", "pgd_direction"])
 @settings(max_examples=examples(25))
 @given(inst=two_point_robust_losses())
 @example(inst=TOY)
@@ -297,7 +297,7 @@ def _distance_to_hull(G: np.ndarray, v: np.ndarray) -> float:
     return float(res.fun)
 
 
-@pytest.mark.claim("ddi.min-norm-descent")
+@pytest.mark.claim("ddi.min-norm-descent", uses=["ddi_direction"])
 @settings(max_examples=examples(10))
 @given(case=gradient_sets())
 def test_ddi_direction_kkt_and_descent(evidence, algorithm, case):
@@ -337,7 +337,7 @@ def test_ddi_direction_kkt_and_descent(evidence, algorithm, case):
                         "1e-10 max‖g‖²)")
 
 
-@pytest.mark.claim("ddi.min-norm-descent")
+@pytest.mark.claim("ddi.min-norm-descent", uses=["ddi_direction", "ddi_direction_apg"])
 @settings(max_examples=examples(3))
 @given(case=gradient_sets())
 def test_paper_solver_matches_qp(evidence, algorithm, case):
@@ -359,7 +359,7 @@ def test_paper_solver_matches_qp(evidence, algorithm, case):
         evidence.record(name, max(float((err / scale).max()), evidence.values.get(name, {}).get("value", 0.0)))
 
 
-@pytest.mark.claim("ddi.min-norm-descent")
+@pytest.mark.claim("ddi.min-norm-descent", uses=["danskin_directional_derivative", "ddi_direction"])
 def test_ddi_on_the_toy(evidence, algorithm):
     """DDi toy at x₀ = (1, 0): g* = (2, 0), λ* = (½, ½), D_{−ĝ*}f = −2 and
     f(x₀ − 0.1ĝ*) − f(x₀) = −0.19 ([toy.py], catalogue)."""

@@ -35,7 +35,7 @@ ALPHA = 1e-6  # false-alarm budget per (p, ν) cell of the Hoeffding bound below
 RESOLUTION_SCALE = {3: 1.25, 8: 1.3}  # grid cell: measured/bound 1.03 (p = 3), 1.08 (p = 8), + 14 % MC margin
 
 
-@pytest.mark.claim("wass.slow-empirical-rate")
+@pytest.mark.claim("wass.slow-empirical-rate", uses=["wasserstein_1"])
 @pytest.mark.parametrize("p", [3, 8])
 def test_w1_lower_bound_holds_for_every_sample(evidence, algorithm, p, bound_scale=1.0):
     """For μ = U[0,1]^p and *any* ν on n points, W₁(μ, ν) ≥ E_a minᵢ‖a − xᵢ‖ ≥
@@ -90,7 +90,7 @@ def two_sample_slope(w1, p: int, reps: int, seed: int, ns=SLOPE_N) -> tuple[floa
     return float(slope), float(np.std(boot)), vals.mean(1)
 
 
-@pytest.mark.claim("wass.slow-empirical-rate")
+@pytest.mark.claim("wass.slow-empirical-rate", uses=["wasserstein_1"])
 @pytest.mark.slow
 def test_w1_two_sample_slopes(evidence, algorithm):
     """E W₁ ≍ n^(−1/p) for p ≥ 3, n^(−1/2)√log n for p = 2, n^(−1/2) for p = 1 (Dudley 1969;
@@ -137,7 +137,7 @@ def test_w1_two_sample_slopes(evidence, algorithm):
 COLLINEAR = tuple(DiscreteMeasure(np.array([[c]]), np.array([1.0])) for c in (0.0, 1.0, 2.0))
 
 
-@pytest.mark.claim("wass.triangle-plugin")
+@pytest.mark.claim("wass.triangle-plugin", uses=["wasserstein_1"])
 @settings(max_examples=examples(8))
 @given(triple=measure_triples())
 @example(triple=COLLINEAR)
@@ -153,7 +153,7 @@ def test_triangle_inequality(evidence, algorithm, triple):
 
 
 # ------------------------------------------------------------------ wass.kr-duality
-@pytest.mark.claim("wass.kr-duality")
+@pytest.mark.claim("wass.kr-duality", uses=["wasserstein_1"])
 @settings(max_examples=examples(12))
 @given(pair=measure_pairs())
 def test_kantorovich_rubinstein_duality(evidence, algorithm, pair):
@@ -183,7 +183,7 @@ def test_kantorovich_rubinstein_duality(evidence, algorithm, pair):
 
 
 # ------------------------------------------------------------------ wgan.minimax-form
-@pytest.mark.claim("wgan.minimax-form")
+@pytest.mark.claim("wgan.minimax-form", uses=["wasserstein_1"])
 @settings(max_examples=examples(15))
 @given(n=st.integers(2, 200), x=st.floats(-3, 3), shift=st.one_of(st.just(None), st.floats(-2, 2)),
        seed=st.integers(0, 2**32 - 1))
@@ -243,7 +243,7 @@ def _critic_and_gradient(weights, readout, X: np.ndarray, relu: bool):
     return h @ readout, g
 
 
-@pytest.mark.claim("wgan.lipschitz-enforcement")
+@pytest.mark.claim("wgan.lipschitz-enforcement", uses=["spectral_norm_estimate"])
 @settings(max_examples=examples(5))
 @given(depth=st.integers(2, 4), width=st.integers(2, 12), gap=st.floats(0.02, 0.5), seed=st.integers(0, 2**32 - 1))
 @example(depth=3, width=8, gap=0.05, seed=0)

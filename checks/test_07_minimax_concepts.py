@@ -96,7 +96,7 @@ def check_lne_game(evidence, classify, game: QuadraticGame, necessary=lne_necess
                         eps=str(game.eps), radius=game.radius)
 
 
-@pytest.mark.claim("lne.necessary-conditions")
+@pytest.mark.claim("lne.necessary-conditions", uses=["second_derivative_test"])
 @pytest.mark.no_near_miss("exact: the conditions are sympy identities and signs of rational eigenvalues; the "
                           "sampling certificate's resolution is fixed by its cone-miss probability (< e^-160)")
 @pytest.mark.parametrize("necessary", [lne_necessary], ids=["slide-rule"])
@@ -118,7 +118,7 @@ def test_lne_second_order_conditions(evidence, algorithm, necessary, game):
 
 
 # --------------------------------------------------------------------- lne.monkey-saddle
-@pytest.mark.claim("lne.monkey-saddle")
+@pytest.mark.claim("lne.monkey-saddle", uses=["second_derivative_test"])
 @pytest.mark.no_near_miss("exact: sympy identities (gradient, Hessians, the witness -r^3 < 0 for every r > 0)")
 @pytest.mark.parametrize("phi", [MONKEY_GAME_PHI], ids=["x^3-3xy^2"])
 def test_lne_monkey_saddle_necessary_not_sufficient(evidence, algorithm, phi):
@@ -157,7 +157,7 @@ def _weird_saddle_game(delta: float):
     return game, game
 
 
-@pytest.mark.claim("lne.weird-saddle")
+@pytest.mark.claim("lne.weird-saddle", uses=["extragradient", "gradient_descent_ascent", "optimistic_gda"])
 @pytest.mark.parametrize("alpha, delta", [(0.05, 0.0)], ids=["alpha=0.05"])
 def test_weird_saddle_local_nash_and_dynamics(evidence, algorithm, alpha, delta):
     """Phi = -x^2 y^2 + x y: V = (y(1 - 2xy), -x(1 - 2xy)) so the stationary set is
@@ -208,7 +208,7 @@ def test_weird_saddle_local_nash_and_dynamics(evidence, algorithm, alpha, delta)
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lne.weird-saddle")
+@pytest.mark.claim("lne.weird-saddle", uses=["extragradient", "gradient_descent_ascent", "optimistic_gda"])
 @pytest.mark.parametrize("delta", [0.0], ids=["weird-saddle"])
 def test_weird_saddle_simulation_table(evidence, algorithm, delta):
     """The catalogue's table: a = 0.05, 3e4 steps (the catalogue ran 1e5; EG's linearised

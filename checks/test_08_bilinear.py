@@ -71,7 +71,7 @@ def _draw_orbits(fig, trajectories: dict[str, np.ndarray], title: str):
 
 
 # ------------------------------------------------------------------- GDA
-@pytest.mark.claim("bilinear.gda-diverges")
+@pytest.mark.claim("bilinear.gda-diverges", uses=["gradient_descent_ascent"])
 @settings(max_examples=examples(25))
 @given(game=bilinear_games(), step=st.floats(0.01, 1.5))
 @example(game=UNIT, step=0.1)
@@ -92,7 +92,7 @@ def test_gda_growth_factor(evidence, algorithm, game, step):
 
 
 # ------------------------------------------------------------------- PPM
-@pytest.mark.claim("bilinear.ppm-converges")
+@pytest.mark.claim("bilinear.ppm-converges", uses=["proximal_point"])
 @settings(max_examples=examples(25))
 @given(game=bilinear_games(), step=st.floats(0.05, 20.0))
 @example(game=UNIT, step=0.1)
@@ -111,7 +111,8 @@ def test_ppm_contraction(evidence, algorithm, game, step):
 
 
 # -------------------------------------------------------------------- EG
-@pytest.mark.claim("bilinear.eg-converges", "bilinear.slide-formula-3")
+@pytest.mark.claim("bilinear.eg-converges", "bilinear.slide-formula-3", uses=["extragradient",
+                                                                              "gradient_descent_ascent"])
 @settings(max_examples=examples(25))
 @given(game=bilinear_games(), fraction=st.one_of(st.floats(0.05, 0.95), st.floats(1.05, 1.5)))
 @example(game=UNIT, fraction=0.5)
@@ -202,7 +203,7 @@ def _draw_radii(fig):
     ax.legend(fontsize=7)
 
 
-@pytest.mark.claim("bilinear.ogda-converges")
+@pytest.mark.claim("bilinear.ogda-converges", uses=["optimistic_gda"])
 @settings(max_examples=examples(20))
 @given(game=bilinear_games(), fraction=st.one_of(st.floats(0.3, 0.95), st.floats(1.05, 1.5)))
 @example(game=UNIT, fraction=0.56 * 3**0.5)  # catalogue: alpha sigma = 0.56 converges
@@ -220,7 +221,7 @@ def test_ogda_threshold(evidence, algorithm, game, fraction):
                     "dotted lines: exact thresholds 1 (EG), 1/sqrt(3) (OGDA/RFBS), 0.44038 (slide formula 3)")
 
 
-@pytest.mark.claim("bilinear.rfbs-converges")
+@pytest.mark.claim("bilinear.rfbs-converges", uses=["reflected_forward_backward"])
 @settings(max_examples=examples(20))
 @given(game=bilinear_games(), fraction=st.one_of(st.floats(0.3, 0.95), st.floats(1.05, 1.5)))
 @example(game=UNIT, fraction=0.5)
@@ -230,7 +231,7 @@ def test_rfbs_threshold(evidence, algorithm, game, fraction):
     _two_step_check(evidence, algorithm, "reflected_forward_backward", game, fraction, threshold)
 
 
-@pytest.mark.claim("bilinear.rfbs-converges")
+@pytest.mark.claim("bilinear.rfbs-converges", uses=["optimistic_gda", "reflected_forward_backward"])
 @settings(max_examples=examples(15))
 @given(game=bilinear_games(), fraction=st.floats(0.05, 0.95), seed=st.integers(0, 2**16))
 def test_rfbs_equals_ogda_on_affine_only(evidence, algorithm, game, fraction, seed):
@@ -265,7 +266,8 @@ def _one_step_map(run, op: AffineOperator, alpha: float, z_prev_map: np.ndarray 
     return run(op, eye, alpha, 1, z_prev=z_prev)[1].T if z_prev is not None else run(op, eye, alpha, 1)[1].T
 
 
-@pytest.mark.claim("bilinear.eg-ogda-approximate-ppm")
+@pytest.mark.claim("bilinear.eg-ogda-approximate-ppm", uses=["extragradient", "gradient_descent_ascent",
+                                                             "optimistic_gda", "proximal_point"])
 @settings(max_examples=examples(10))
 @given(game=bilinear_games())
 @example(game=UNIT)
@@ -312,7 +314,7 @@ def test_eg_and_ogda_approximate_ppm(evidence, algorithm, game):
 
 
 # -------------------------------------------------- slide formula 3
-@pytest.mark.claim("bilinear.slide-formula-3")
+@pytest.mark.claim("bilinear.slide-formula-3", uses=["extragradient", "slide_third_formula"])
 @pytest.mark.no_near_miss("the search compares convergence (spectral radius vs 1) of two exact linear maps; the "
                           "registry runs are judged beyond 1e3 / below 1e-3, far from any boundary")
 def test_slide_formula_as_printed_is_not_eg(evidence, algorithm, formula="slide_third_formula"):
@@ -348,7 +350,7 @@ def test_slide_formula_as_printed_is_not_eg(evidence, algorithm, formula="slide_
                         f"{rho_printed:.4f} > 1 and diverges, EG's {rho_eg:.4f} < 1 (hypothesis-shrunk)"))
 
 
-@pytest.mark.claim("bilinear.slide-formula-3")
+@pytest.mark.claim("bilinear.slide-formula-3", uses=["slide_third_formula"])
 @settings(max_examples=examples(15))
 @given(game=bilinear_games(), fraction=st.one_of(st.floats(0.3, 0.95), st.floats(1.05, 1.5)))
 @example(game=UNIT, fraction=0.9)
@@ -365,7 +367,7 @@ def test_slide_formula_as_printed(evidence, algorithm, game, fraction):
     _two_step_check(evidence, algorithm, "slide_third_formula", game, fraction, value)
 
 
-@pytest.mark.claim("bilinear.slide-formula-3")
+@pytest.mark.claim("bilinear.slide-formula-3", uses=["optimistic_gda", "past_extragradient"])
 @settings(max_examples=examples(10))
 @given(seed=st.integers(0, 2**16), alpha=st.floats(0.01, 0.2))
 def test_popov_extrapolation_sequence_is_ogda(evidence, algorithm, seed, alpha):

@@ -86,7 +86,7 @@ def check_worst_case_certificate(evidence, algorithm, name: str, L: float = 1.0)
         evidence.inconclusive("a PEP solve was not usable (status or duality gap): " + "; ".join(unusable))
 
 
-@pytest.mark.claim("bilinear.eg-converges")
+@pytest.mark.claim("bilinear.eg-converges", uses=["extragradient"])
 def test_eg_worst_case_over_bilinear_games(evidence, algorithm):
     """EG over every bilinear game with ||B|| <= L: the PEP (n <= 8) equals the closed form
     max_sigma sigma^2 (1 - s^2 + s^4)^n, the registry's EG attains it on the worst game up to n = 1000,
@@ -94,7 +94,7 @@ def test_eg_worst_case_over_bilinear_games(evidence, algorithm):
     check_worst_case_certificate(evidence, algorithm, "extragradient")
 
 
-@pytest.mark.claim("bilinear.ogda-converges")
+@pytest.mark.claim("bilinear.ogda-converges", uses=["optimistic_gda"])
 def test_ogda_worst_case_over_bilinear_games(evidence, algorithm):
     """OGDA (z_{-1} = z_0) over every bilinear game with ||B|| <= L: the PEP (n <= 8) equals the exact
     recursion's maximum over sigma, the registry's OGDA attains it up to n = 1000, the worst case decays

@@ -72,7 +72,7 @@ def check_explicit_rule(evidence, algorithm, name, state):
              amplification=amplification(V, alpha, K))
 
 
-@pytest.mark.claim("bilinear.gda-diverges")
+@pytest.mark.claim("bilinear.gda-diverges", uses=["gradient_descent_ascent"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states())
 def test_gda_update_rule(evidence, algorithm, state):
@@ -80,7 +80,7 @@ def test_gda_update_rule(evidence, algorithm, state):
     check_explicit_rule(evidence, algorithm, "gradient_descent_ascent", state)
 
 
-@pytest.mark.claim("bilinear.eg-converges")
+@pytest.mark.claim("bilinear.eg-converges", uses=["extragradient"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states())
 def test_eg_update_rule(evidence, algorithm, state):
@@ -88,7 +88,7 @@ def test_eg_update_rule(evidence, algorithm, state):
     check_explicit_rule(evidence, algorithm, "extragradient", state)
 
 
-@pytest.mark.claim("bilinear.ogda-converges")
+@pytest.mark.claim("bilinear.ogda-converges", uses=["optimistic_gda"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states())
 def test_ogda_update_rule(evidence, algorithm, state):
@@ -96,7 +96,7 @@ def test_ogda_update_rule(evidence, algorithm, state):
     check_explicit_rule(evidence, algorithm, "optimistic_gda", state)
 
 
-@pytest.mark.claim("bilinear.rfbs-converges")
+@pytest.mark.claim("bilinear.rfbs-converges", uses=["reflected_forward_backward"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states())
 def test_rfbs_update_rule(evidence, algorithm, state):
@@ -104,7 +104,7 @@ def test_rfbs_update_rule(evidence, algorithm, state):
     check_explicit_rule(evidence, algorithm, "reflected_forward_backward", state)
 
 
-@pytest.mark.claim("bilinear.slide-formula-3")
+@pytest.mark.claim("bilinear.slide-formula-3", uses=["slide_third_formula"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states())
 def test_slide_formula_update_rule(evidence, algorithm, state):
@@ -112,7 +112,7 @@ def test_slide_formula_update_rule(evidence, algorithm, state):
     check_explicit_rule(evidence, algorithm, "slide_third_formula", state)
 
 
-@pytest.mark.claim("bilinear.slide-formula-3")
+@pytest.mark.claim("bilinear.slide-formula-3", uses=["past_extragradient"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states())
 def test_popov_update_rule(evidence, algorithm, state):
@@ -121,7 +121,7 @@ def test_popov_update_rule(evidence, algorithm, state):
     check_explicit_rule(evidence, algorithm, "past_extragradient", state)
 
 
-@pytest.mark.claim("bilinear.ppm-converges")
+@pytest.mark.claim("bilinear.ppm-converges", uses=["proximal_point"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states(max_fraction=0.9))
 def test_ppm_update_rule(evidence, algorithm, state):

@@ -41,7 +41,7 @@ def _jacobian_eigenvalues(operator, z: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------- spurious.almost-bilinear
-@pytest.mark.claim("spurious.almost-bilinear")
+@pytest.mark.claim("spurious.almost-bilinear", uses=["extragradient"])
 @pytest.mark.parametrize("on, sign", [("x", 1.0)], ids=["as-printed"])
 @settings(max_examples=examples(20))
 @given(eps=st.floats(0.01, 1.0))
@@ -73,7 +73,7 @@ def _is_corrected(eps: float, on: str) -> bool:
     return (on == "y" and eps > 0) or (on == "x" and eps < 0)
 
 
-@pytest.mark.claim("spurious.almost-bilinear")
+@pytest.mark.claim("spurious.almost-bilinear", uses=["gradient_descent_ascent"])
 @pytest.mark.no_near_miss("qualitative: the limit set contains a critical point (min ||V|| -> 0) or not (min ||V|| "
                           ">= 1.06 on the cycle at |eps| = 0.1); no instance family links the two at fixed eps "
                           "without a bifurcation, whose sign is the exact predicate (rel 1e-12). Power: the "
@@ -141,7 +141,7 @@ def _real_part_at_stationary_point(c: float) -> float:
     return float(_jacobian_eigenvalues(forsaken(0.45).operator, z_star).real[0])  # DV does not depend on c
 
 
-@pytest.mark.claim("spurious.forsaken")
+@pytest.mark.claim("spurious.forsaken", uses=["extragradient", "gradient_descent_ascent"])
 @pytest.mark.parametrize("reference", [REFERENCE_EIGENVALUES], ids=["section-1"])
 @settings(max_examples=examples(15))
 @given(c=st.floats(0.3, 0.6))
@@ -215,7 +215,7 @@ def _rm_final_points(method, operator, start, steps, *seed_parts) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("spurious.almost-bilinear")
+@pytest.mark.claim("spurious.almost-bilinear", uses=["extragradient", "gradient_descent_ascent"])
 @pytest.mark.parametrize("spurious, table", [((0.1, "y"), RADIUS_TABLE)], ids=["eps-phi-on-y"])
 def test_almost_bilinear_cycles_and_noisy_dynamics(evidence, algorithm, spurious, table):
     """Flow oracle (solve_ivp, rtol 1e-10): the corrected game's attracting cycle and the
@@ -260,7 +260,7 @@ def test_almost_bilinear_cycles_and_noisy_dynamics(evidence, algorithm, spurious
 
 
 @pytest.mark.slow
-@pytest.mark.claim("spurious.forsaken")
+@pytest.mark.claim("spurious.forsaken", uses=["extragradient", "gradient_descent_ascent"])
 @pytest.mark.parametrize("instance, cycles", [(forsaken(0.45), FORSAKEN_CYCLES)], ids=["forsaken-0.45"])
 def test_forsaken_cycles_and_noisy_escape(evidence, algorithm, instance, cycles):
     """c = 0.45: a repelling cycle (distance to z* 0.121-0.299) shields z*, inside an

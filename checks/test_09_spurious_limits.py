@@ -55,7 +55,7 @@ SPURIOUS_LIMITS = [("min-max, eps phi(y)", SPURIOUS_GAME, [0.05, 0.0], 0.02, 600
                    ("min-max, Forsaken", FORSAKEN.operator, [1.05, 1.05], 0.05, 1500, 0.4, 2.5)]
 
 
-@pytest.mark.claim("spurious.min-vs-minimax-ict")
+@pytest.mark.claim("spurious.min-vs-minimax-ict", uses=["gradient_descent_ascent"])
 @pytest.mark.parametrize("minimax_limits", [SPURIOUS_LIMITS], ids=["eps-phi-y+forsaken"])
 @settings(max_examples=examples(10))
 @given(seed_=st.integers(0, 2**16), dim=st.integers(1, 4))
@@ -87,7 +87,7 @@ NOISE_LAWS = {  # candidate noise laws, each with variance sigma^2 = 1 exactly
 }
 
 
-@pytest.mark.claim("rm.template-noise-model")
+@pytest.mark.claim("rm.template-noise-model", uses=["gradient_descent_ascent"])
 @pytest.mark.parametrize("law, witness", [("student-t3", 6.0)], ids=["student-t3-at-6-sigma"])
 def test_sub_gaussian_tail_is_stronger_than_bounded_variance(evidence, algorithm, law, witness):
     """The slide labels P(|U| >= t) <= 2 exp(-t^2/(2 sigma^2)) 'bounded variance'. Both halves:

@@ -27,7 +27,7 @@ from problems.minimax import update_rule_oracles as printed
 DAMPING = st.floats(0.05, 1.0)
 
 
-@pytest.mark.claim("wmvi.egplus-ddj")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states(), damping=DAMPING)
 def test_eg_plus_update_rule(evidence, algorithm, state, damping):
@@ -39,7 +39,7 @@ def test_eg_plus_update_rule(evidence, algorithm, state, damping):
              dim=V.dim, amplification=amplification(V, gamma, K))
 
 
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states(), damping=DAMPING, box=st.one_of(st.none(), st.floats(0.2, 1.5)))
 def test_ceg_plus_update_rule(evidence, algorithm, state, damping, box):
@@ -54,7 +54,7 @@ def test_ceg_plus_update_rule(evidence, algorithm, state, damping, box):
              amplification=amplification(V, gamma, K))
 
 
-@pytest.mark.claim("wmvi.adaptive-handles-39")
+@pytest.mark.claim("wmvi.adaptive-handles-39", uses=["curvature_extragradient_plus"])
 @settings(max_examples=examples(10))
 @given(state=minimax_states(max_fraction=1.5, max_steps=3), nu=st.floats(0.5, 0.95), tau=st.floats(0.3, 0.9),
        relaxation=st.floats(0.5, 1.5), box=st.one_of(st.none(), st.floats(0.2, 1.5)))

@@ -70,7 +70,7 @@ def minty_points(draw):
     return L, rho_L, draw(st.floats(0.0, 2.0)), draw(st.floats(0.0, 2 * np.pi))
 
 
-@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.claim("wmvi.definition-and-rho", uses=["weak_minty_rho"])
 @pytest.mark.no_near_miss("exact: at z = z* both sides are 0, so '>' fails and '>=' holds, for every V and rho")
 def test_weak_mvi_strict_inequality_as_printed(evidence, algorithm, strict=True):
     """The slide's definition, as printed: "<V(z), z - z*> > rho ||V(z)||^2 for all z in R^n". Hypothesis
@@ -112,7 +112,7 @@ def test_weak_mvi_strict_inequality_as_printed(evidence, algorithm, strict=True)
                         "'<V(z), z - z*> > rho ||V(z)||^2' reads 0 > 0 (hypothesis-shrunk)"))
 
 
-@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.claim("wmvi.definition-and-rho", uses=["weak_minty_rho"])
 @settings(max_examples=examples(15))
 @given(game=linear_minty_games(rho_L=(-0.99, 0.0)))
 @example(game=linear_minty_game(3.0, -1 / 9))  # the notebook's lower-bound instance, c = 1/3
@@ -158,7 +158,7 @@ POLYNOMIAL_INSTANCES = [
 ]
 
 
-@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.claim("wmvi.definition-and-rho", uses=["weak_minty_rho"])
 @pytest.mark.parametrize("instance, reference, tolerance", POLYNOMIAL_INSTANCES)
 def test_weak_minty_rho_of_polynomial_games(evidence, algorithm, instance, reference, tolerance):
     """rho = inf_D <V(z), z - z*>/||V(z)||^2 of Forsaken, GlobalForsaken and the polar games,
@@ -214,7 +214,7 @@ def _eg_plus_exact(game, z0, gamma, damping, steps):
     return np.einsum("bij,bj->bi", np.linalg.matrix_power(M, steps), z0)
 
 
-@pytest.mark.claim("wmvi.egplus-ddj")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 @pytest.mark.parametrize("c_shift", [0.0], ids=["ddj-range"])
 @settings(max_examples=examples(15))
 @given(game=linear_minty_games(rho_L=(-0.124999, 0.0)))
@@ -251,7 +251,7 @@ def test_eg_plus_in_the_ddj_range_on_linear_games(evidence, algorithm, c_shift, 
     evidence.record("per-step factor at c = 0.2, 0.24, 0.26, 0.3", factor)
 
 
-@pytest.mark.claim("wmvi.egplus-ddj")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 def test_eg_plus_on_the_polar_game_in_the_ddj_range(evidence, algorithm):
     """Polar game a = 1/3 (rho L = -0.1006 > -1/8): EG+ with gamma = 1/L, damping 1/2
     from 24 starts in the box stays in the box (so the weak MVI and L apply), is
@@ -277,7 +277,7 @@ def test_eg_plus_on_the_polar_game_in_the_ddj_range(evidence, algorithm):
 
 
 # ---------------------------------------------------------- wmvi.lower-bound
-@pytest.mark.claim("wmvi.lower-bound")
+@pytest.mark.claim("wmvi.lower-bound", uses=["extragradient_plus"])
 @settings(max_examples=examples(20))
 @given(c=st.floats(0.01, 0.99), damping=st.floats(0.01, 0.99), L=st.floats(0.5, 5.0))
 @example(c=1 / 3, damping=0.5, L=3.0)  # Lowerbounds.nb: diverges, 1.105542

@@ -96,7 +96,7 @@ def normal_operators_in_class(draw, rho: float):
     return A, z0 / np.linalg.norm(z0)
 
 
-@pytest.mark.claim("wmvi.egplus-ddj")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 @pytest.mark.no_near_miss("a one-sided consistency bound: linear members of the class reach at most 0.26 of tau(4) "
                           "(targeted search), so nothing near the bound exists to miss it by a small margin; its "
                           "power is shown by the planted stale-second-step bug")

@@ -53,7 +53,7 @@ def ceg_plus_lyapunov(evidence, label, traj, operator, gamma, damping, rho_lower
 
 
 # ------------------------------------------------------- wmvi.definition-and-rho
-@pytest.mark.claim("wmvi.definition-and-rho")
+@pytest.mark.claim("wmvi.definition-and-rho", uses=["weak_minty_rho"])
 @settings(max_examples=examples(6), deadline=None)
 @given(half=st.integers(1, 2), c=st.floats(0.0, 0.95), seed=st.integers(0, 2**16))
 @example(half=1, c=0.3, seed=0)
@@ -86,7 +86,7 @@ def test_weak_minty_rho_of_non_normal_games(evidence, algorithm, half, c, seed):
 
 
 # ------------------------------------------------------------- wmvi.egplus-ddj
-@pytest.mark.claim("wmvi.egplus-ddj")
+@pytest.mark.claim("wmvi.egplus-ddj", uses=["extragradient_plus"])
 @settings(max_examples=examples(8), deadline=None)
 @given(half=st.integers(1, 3), c=st.floats(0.0, 0.1249), seed=st.integers(0, 2**16))
 @example(half=3, c=0.1249, seed=1)
@@ -118,7 +118,7 @@ def eg_plus_modulus_excess(c, damping, g):
     return damping * g * (damping * g * (g * g + 2 * c * g + 1) + 4 * c * c * g + 2 * c - 2 * g)
 
 
-@pytest.mark.claim("wmvi.lower-bound")
+@pytest.mark.claim("wmvi.lower-bound", uses=["extragradient_plus"])
 @pytest.mark.parametrize("max_step", [1.0], ids=["gamma<=1/L"])
 @settings(max_examples=examples(25), deadline=None)
 @given(c=st.floats(0.01, 0.99), damping=st.floats(0.01, 1.0), g_fraction=st.floats(0.05, 1.0))
@@ -158,7 +158,7 @@ def test_eg_plus_lower_bound_at_several_steps(evidence, algorithm, max_step, c, 
 
 
 # ---------------------------------------------------------- wmvi.cegplus-rho-1-2L
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @settings(max_examples=examples(8), deadline=None)
 @given(half=st.integers(1, 3), c=st.floats(0.01, 0.49), seed=st.integers(0, 2**16),
        gamma_fraction=st.floats(0.05, 1.0), damping_fraction=st.floats(0.05, 0.95))
@@ -203,7 +203,7 @@ def half_plane_instances(draw, family: str) -> HalfPlaneProblem:
 half_plane_problems = st.composite(half_plane_instances)
 
 
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @pytest.mark.parametrize("family", ["monotone-along-boundary"])
 @settings(max_examples=examples(10), deadline=None)
 @given(data=st.data(), gamma_fraction=st.floats(0.1, 1.0), damping_fraction=st.floats(0.1, 0.95))

@@ -45,7 +45,7 @@ def _first_below(norms: np.ndarray, tol: float) -> np.ndarray:
 
 
 # ------------------------------------------------------ wmvi.egplus-fails-on-39
-@pytest.mark.claim("wmvi.egplus-fails-on-39")
+@pytest.mark.claim("wmvi.egplus-fails-on-39", uses=["extragradient", "extragradient_plus", "gradient_descent_ascent"])
 @pytest.mark.parametrize("instance", [FORSAKEN], ids=["forsaken-0.45"])
 def test_eg_plus_fails_on_forsaken(evidence, algorithm, instance):
     """Forsaken has rho = -1.5206 << -1/(2L) = -0.0403 (global minimum on the box; the
@@ -81,7 +81,7 @@ def test_eg_plus_fails_on_forsaken(evidence, algorithm, instance):
 
 
 # ---------------------------------------------------------- wmvi.cegplus-rho-1-2L
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @settings(max_examples=examples(15))
 @given(c=st.floats(0.01, 0.49), L=st.floats(0.5, 5.0))
 def test_ceg_plus_linear_family(evidence, algorithm, c, L):
@@ -111,7 +111,7 @@ def regularised_problems(draw):
     return problem, draw(st.floats(0.05, 0.95)), draw(st.floats(0.05, 0.95))
 
 
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @settings(max_examples=examples(15))
 @given(drawn=regularised_problems())
 def test_ceg_plus_regularised_setting(evidence, algorithm, drawn):
@@ -150,7 +150,7 @@ def test_ceg_plus_regularised_setting(evidence, algorithm, drawn):
                          np.linalg.norm(z_star - problem.anchor), 1e-3)
 
 
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
+@pytest.mark.claim("wmvi.cegplus-rho-1-2L", uses=["constrained_extragradient_plus"])
 @pytest.mark.parametrize("damping", [0.25])
 def test_ceg_plus_on_global_forsaken(evidence, algorithm, damping):
     """GlobalForsaken projected on the ball of radius 4/3: rho = -0.1197 > -1/(2L), both certified
@@ -187,7 +187,8 @@ def test_ceg_plus_on_global_forsaken(evidence, algorithm, damping):
 
 
 # ----------------------------------------------------- wmvi.adaptive-handles-39
-@pytest.mark.claim("wmvi.adaptive-handles-39")
+@pytest.mark.claim("wmvi.adaptive-handles-39", uses=["constrained_extragradient_plus",
+                                                     "curvature_extragradient_plus"])
 @pytest.mark.parametrize("step_cap", [np.inf], ids=["adaptive"])
 def test_curvature_eg_plus_on_forsaken(evidence, algorithm, step_cap):
     """CurvatureEG+ (nu = 0.99, tau = 0.5, sigma = -0.99 gamma/2, lambda = 1, projected
@@ -234,7 +235,7 @@ POLAR_CLAIMS = [  # (a, the interval the catalogue places rho L in)
 ]
 
 
-@pytest.mark.claim("wmvi.polar-game")
+@pytest.mark.claim("wmvi.polar-game", uses=["extragradient_plus"])
 @pytest.mark.parametrize("a, interval", POLAR_CLAIMS)
 def test_polar_game_family(evidence, algorithm, a, interval):
     """rho and L derived from the field itself, not from stored numbers: on the polar game the ratio
@@ -275,7 +276,7 @@ def test_polar_game_family(evidence, algorithm, a, interval):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("wmvi.polar-game")
+@pytest.mark.claim("wmvi.polar-game", uses=["curvature_extragradient_plus", "extragradient_plus"])
 def test_polar_game_outside_the_ddj_range(evidence, algorithm):
     """a = 3/4 (rho L = -0.4996): the theorem needs damping < 1 + 2 rho L = 8.3e-4;
     CurvatureEG+ converges (the adaptive variant), EG+ with damping 1/2 is outside the

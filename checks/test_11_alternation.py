@@ -48,7 +48,8 @@ def smallest_stable_step(method, rho, high=1.0, iterations=40):
     return hi, interval
 
 
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
+@pytest.mark.claim("bcsegplus.alternation-bigger-steps", uses=["alternating_seg_plus",
+                                                               "stochastic_extragradient_plus"])
 def test_alternating_extrapolation_range(evidence, algorithm, rhos=ALTERNATION_RHOS):
     """BC-SEG+ (Pethick et al. ICLR 2023): "alternation allows even bigger step-sizes". BC-SEG+
     takes α_k → 0, so its a.s. behaviour on an affine V = Az follows the mean dynamics

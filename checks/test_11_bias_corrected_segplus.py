@@ -36,7 +36,7 @@ from problems.stochastic_minimax.stochastic_games import (
 from problems.stochastic_minimax.stochastic_games_oracles import affine_law
 
 
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 @pytest.mark.parametrize("game", [RUNNER], ids=["runner-rho=-0.1"])
 def test_bcsegplus_runner_quadratic(evidence, algorithm, game):
     """BC-SEG+ on the runner instance follows its exact law (same sample at z_k and z_{k-1}: the
@@ -57,7 +57,7 @@ def test_bcsegplus_runner_quadratic(evidence, algorithm, game):
     evidence.parameters(game=f"quadratic L={game.L} rho={game.rho}", gamma=GAMMA, sigma=SIGMA, rows=S_FAST)
 
 
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_constrained_bilinear(evidence, algorithm):
     """P1BC-SEG+ (projection in the extrapolation) on the constrained bilinear game where SEG+ is biased
     by 0.761: the median |z_k - z*| is <= 0.3 at k = 2000 (the threshold the SEG+ check exceeds;
@@ -74,7 +74,7 @@ def test_bcsegplus_constrained_bilinear(evidence, algorithm):
     median_test(evidence, "|z_2000 - z*|", np.linalg.norm(z - game.z_star, axis=1), 0.3, headline=True)
 
 
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 @pytest.mark.parametrize("gamma", [0.33], ids=["gamma=0.33"])
 def test_bcsegplus_global_forsaken_not_forsaken(evidence, algorithm, gamma):
     """GlobalForsaken: rho = -0.119732 > -1/(2 L) (oracle, box: L = 3.022398), gamma = 0.33 in

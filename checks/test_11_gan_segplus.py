@@ -109,7 +109,7 @@ def _compare(evidence, algorithm, scale: int, device: str, seeds: int = SEEDS, s
 
 
 @pytest.mark.slow
-@pytest.mark.claim("gan.segplus")
+@pytest.mark.claim("gan.segplus", uses=["adam", "stochastic_extragradient", "stochastic_extragradient_plus"])
 def test_gan_mixture_proxy(evidence, algorithm, seeds: int = SEEDS, segplus_offset: float | None = None):
     """CPU proxy (scale 1: widths 16, batch 64, 400 steps, 8 paired seeds). Decision rule (fixed before the
     8-seed run, reports/catalogue/criteria-log.md): verified if the upper 99% bound of mean[W1(SEG+) − W1(Adam)] is

@@ -106,7 +106,7 @@ def _plane(method, game, gamma, schedule, steps, record, sigma=SIGMA):
 TWO_TIMESCALE = PowerSchedule(0.5, 2 / 3, 0.5, 1 / 3)
 
 
-@pytest.mark.claim("seg.two-timescale")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 @pytest.mark.parametrize("schedule", [TWO_TIMESCALE], ids=["alpha-k^-2/3-beta-k^-1/3"])
 def test_seg_two_timescale_converges_on_bilinear(evidence, algorithm, schedule):
     """SEG on min_x max_y xy (rho = 0) with beta_k = 0.5/(k/100+1)^(1/3) > alpha_k = 0.5/(k/100+1)^(2/3)
@@ -154,7 +154,7 @@ def _literal_limit_lower(alpha0: float, ratio: float, exponents: tuple[float, fl
     return float((np.sum(m**2) + 2 * v[0]) * np.exp(-2 * tail_ue / (1 - tail_ue))) if tail_ue < 1 else 0.0
 
 
-@pytest.mark.claim("seg.two-timescale")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 @settings(max_examples=examples(8))
 @given(alpha0=st.floats(0.02, 1.0), ratio=st.floats(1.0, 4.0))
 @example(alpha0=0.055, ratio=2.0)
@@ -194,7 +194,7 @@ def test_seg_literal_one_over_k_stalls(evidence, algorithm, alpha0, ratio):
                                       "(a random limit, not z*)"))
 
 
-@pytest.mark.claim("seg.two-timescale")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 @pytest.mark.parametrize("game", [RUNNER], ids=["runner-rho=-0.1"])
 def test_seg_vanishing_steps_diverge_weak_minty(evidence, algorithm, game):
     """rho = -0.1 < 0: SEG with both steps vanishing (beta_k = alpha_k, [runner]) is a small-step method on
@@ -225,7 +225,7 @@ def _mean_map(method, game, gamma, alpha):
                   record=[1])[0].T
 
 
-@pytest.mark.claim("segplus.affine")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 @pytest.mark.parametrize("gamma_scale", [1.0], ids=["gamma-in-range"])
 @settings(max_examples=examples(25))
 @given(c=st.floats(0.0, 0.45), alpha_fraction=st.floats(0.01, 0.95), where=st.floats(0.02, 0.98),
@@ -252,7 +252,7 @@ def test_segplus_affine_condition(evidence, algorithm, gamma_scale, c, alpha_fra
                    2 * alpha * (c + 1) * (alpha + 2 * c - 1), rel=1e-9, abs=1e-13)
 
 
-@pytest.mark.claim("segplus.affine")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 @pytest.mark.parametrize("gamma", [GAMMA], ids=["gamma=0.5"])
 def test_segplus_converges_on_runner_quadratic(evidence, algorithm, gamma):
     """The runner instance (rho = -0.1 > -(1 - alpha) gamma/2 = -0.24): SEG+ follows its exact law and
@@ -289,7 +289,7 @@ def _boundary_rho(method, alpha: float, L: float = 1.0) -> float:
     return -0.5 * (lo + hi) / L
 
 
-@pytest.mark.claim("segplus.affine")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 def test_segplus_affine_condition_as_printed(evidence, algorithm, region_start=1.0):
     """As printed, "SEG+ converges for affine V, rho > (1 - alpha_k) gamma / 2": a *sufficient* condition
     (with gamma < 1/L, [71]'s standing assumption: at gamma = 1/L and V = L z, rho = 1/L, the
@@ -330,7 +330,7 @@ def test_segplus_affine_condition_as_printed(evidence, algorithm, region_start=1
                   "condition rho > -(1 - alpha) gamma/2 is verified by test_segplus_affine_condition")
 
 
-@pytest.mark.claim("segplus.monotone-failure")
+@pytest.mark.claim("segplus.monotone-failure", uses=["stochastic_extragradient_plus"])
 @pytest.mark.parametrize("sigma", [1.0], ids=["sigma=1"])
 def test_segplus_biased_on_constrained_bilinear(evidence, algorithm, sigma):
     """P1SEG+ on (x - 0.9)(y - 0.9), [-1, 1]^2, sigma = 1, gamma = 0.5 (monotone, rho = 0). V is affine

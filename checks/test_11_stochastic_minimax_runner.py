@@ -61,7 +61,7 @@ def _runner_scale(evidence, algorithm, name, claim, law, catalogue, game=RUNNER,
 
 
 @pytest.mark.slow
-@pytest.mark.claim("seg.two-timescale")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 @pytest.mark.parametrize("game", [RUNNER], ids=["runner-rho=-0.1"])
 def test_seg_diverges_at_runner_scale(evidence, algorithm, game):
     """SEG (beta_k = alpha_k -> 0) on the runner quadratic, 256 seeds, 20k steps: medians 9.08 -> 1632
@@ -76,7 +76,7 @@ def test_seg_diverges_at_runner_scale(evidence, algorithm, game):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("segplus.affine")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 @pytest.mark.parametrize("gamma", [GAMMA], ids=["gamma=0.5"])
 def test_segplus_converges_at_runner_scale(evidence, algorithm, gamma):
     """SEG+ on the runner quadratic: medians 0.0126 -> 0.0068 (catalogue), < 0.02 and decreasing per seed.
@@ -91,7 +91,7 @@ def test_segplus_converges_at_runner_scale(evidence, algorithm, gamma):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 @pytest.mark.parametrize("game", [RUNNER], ids=["runner-rho=-0.1"])
 def test_bcsegplus_converges_at_runner_scale(evidence, algorithm, game):
     """BC-SEG+ on the runner quadratic: medians 0.0121 -> 0.0060 (catalogue), < 0.02 and decreasing.
@@ -106,7 +106,7 @@ def test_bcsegplus_converges_at_runner_scale(evidence, algorithm, game):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("segplus.monotone-failure")
+@pytest.mark.claim("segplus.monotone-failure", uses=["stochastic_extragradient_plus"])
 @pytest.mark.parametrize("sigma", [1.0], ids=["sigma=1"])
 def test_segplus_bias_persists(evidence, algorithm, sigma):
     """P1SEG+ on the constrained bilinear game, 256 seeds: median |z_k - z*| >= 0.3 at 10k and 20k; the
@@ -140,7 +140,7 @@ def test_segplus_bias_persists(evidence, algorithm, sigma):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 def test_bcsegplus_constrained_long(evidence, algorithm):
     """P1BC-SEG+ on the constrained bilinear game, 512 seeds, 100k steps: |mean z_100k - z*| < 0.02 (catalogue)
     and the distance to z* decreases per seed from 20k to 100k (median test; catalogue medians 0.063 -> 0.040).
@@ -168,7 +168,7 @@ def test_bcsegplus_constrained_long(evidence, algorithm):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus", "stochastic_extragradient"])
 @pytest.mark.parametrize("gamma", [0.33], ids=["gamma=0.33"])
 def test_global_forsaken_and_forsaken_long(evidence, algorithm, gamma):
     """GlobalForsaken (gamma = 0.33, sigma = 0.1, 30k steps): BC-SEG+ median |z| < 0.01 ([computed] 0.0034);
@@ -201,7 +201,7 @@ NOISES = {"gaussian": GaussianNoise, "bounded": BoundedNoise, "student-t5": lamb
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 @pytest.mark.parametrize("c_shift", [0.0], ids=["rho-L-in-(-0.45,0]"])
 @settings(max_examples=examples(6), phases=[Phase.explicit, Phase.generate])  # no shrinking: 1 s per example
 @given(L=st.floats(0.5, 2.0), c=st.floats(0.0, 0.45), where=st.floats(0.1, 0.9), sigma=st.floats(0.05, 0.3),
@@ -241,7 +241,7 @@ def test_bcsegplus_generated_instances(evidence, algorithm, c_shift, L, c, where
 
 
 @pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 @pytest.mark.no_near_miss("a sign test (the median seed's distance decreases from 500 to 5000 steps) at level 1e-4: "
                           "it claims a direction, not a magnitude, so no small margin can be stated")
 def test_bcsegplus_scaled_lipschitz_and_heavy_tails(evidence, algorithm):

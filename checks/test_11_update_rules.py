@@ -59,7 +59,7 @@ def check_stochastic_rule(evidence, algorithm, name, state):
              amplification=growth)
 
 
-@pytest.mark.claim("seg.two-timescale")
+@pytest.mark.claim("seg.two-timescale", uses=["stochastic_extragradient"])
 @settings(max_examples=examples(10))
 @given(state=stochastic_states())
 def test_seg_update_rule(evidence, algorithm, state):
@@ -67,7 +67,7 @@ def test_seg_update_rule(evidence, algorithm, state):
     check_stochastic_rule(evidence, algorithm, "stochastic_extragradient", state)
 
 
-@pytest.mark.claim("segplus.affine")
+@pytest.mark.claim("segplus.affine", uses=["stochastic_extragradient_plus"])
 @settings(max_examples=examples(10))
 @given(state=stochastic_states())
 def test_seg_plus_update_rule(evidence, algorithm, state):
@@ -75,7 +75,7 @@ def test_seg_plus_update_rule(evidence, algorithm, state):
     check_stochastic_rule(evidence, algorithm, "stochastic_extragradient_plus", state)
 
 
-@pytest.mark.claim("bcsegplus.convergence")
+@pytest.mark.claim("bcsegplus.convergence", uses=["bias_corrected_seg_plus"])
 @settings(max_examples=examples(10))
 @given(state=stochastic_states())
 def test_bc_seg_plus_update_rule(evidence, algorithm, state):

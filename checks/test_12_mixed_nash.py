@@ -43,7 +43,7 @@ def _grid_mwu(mwu, grid: tuple = tuple(GRID), eta: float = 0.05):
     return G, p[0, 0], q[0, 0]
 
 
-@pytest.mark.claim("mixed.md-finite-games")
+@pytest.mark.claim("mixed.md-finite-games", uses=["entropic_mirror_descent"])
 @pytest.mark.parametrize("bound_factor", [1.0], ids=["regret-bound"])
 @settings(max_examples=examples(10))
 @given(m=st.integers(2, 10), n=st.integers(2, 10), seed=st.integers(0, 2**16))
@@ -84,7 +84,7 @@ def test_mirror_descent_finite_games(evidence, algorithm, bound_factor, m, n, se
                     float(np.polyfit(np.log(HORIZONS), np.log(np.maximum(gaps, 1e-300)), 1)[0]))
 
 
-@pytest.mark.claim("mixed.md-finite-games", "mixed.escaping-traps")
+@pytest.mark.claim("mixed.md-finite-games", "mixed.escaping-traps", uses=["entropic_mirror_descent"])
 @pytest.mark.parametrize("grid, eta", [(tuple(GRID), 0.05)], ids=["81-points-eta=0.05"])
 def test_mirror_descent_weird_saddle_grid(evidence, algorithm, grid, eta):
     """MWU on the weird saddle restricted to the 81 x 81 grid (eta = 0.05, T = 2e4): the averaged mixed
@@ -100,7 +100,7 @@ def test_mirror_descent_weird_saddle_grid(evidence, algorithm, grid, eta):
     evidence.parameters(grid=len(grid), eta=eta, T=20000)
 
 
-@pytest.mark.claim("mixed.escaping-traps")
+@pytest.mark.claim("mixed.escaping-traps", uses=["entropic_mirror_descent", "projected_gradient_descent_ascent"])
 @pytest.mark.parametrize("steps", [5000], ids=["5000-steps"])
 def test_projected_gda_trapped_mixed_escapes(evidence, algorithm, steps):
     """max_omega min_theta -omega^2 theta^2 + omega theta on [-2, 2]^2 (theta = x min, omega = y max). Projected
@@ -148,7 +148,7 @@ def test_projected_gda_trapped_mixed_escapes(evidence, algorithm, steps):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("mixed.md-langevin")
+@pytest.mark.claim("mixed.md-langevin", uses=["mirror_descent_langevin"])
 @pytest.mark.no_near_miss("qualitative claim (verified qualitatively): the gap decreases and ends below the "
                           "catalogue's 0.1, against GDA's trap gap >= 1; no magnitude between is claimed")
 @pytest.mark.parametrize("inner_steps", [50], ids=["50-Langevin-steps"])

@@ -27,7 +27,7 @@ from problems.minimax.update_rule_oracles import NonlinearOperator
 from problems.stochastic_minimax.mixed_games import weird_saddle_payoff
 
 
-@pytest.mark.claim("mixed.md-finite-games")
+@pytest.mark.claim("mixed.md-finite-games", uses=["entropic_mirror_descent"])
 @settings(max_examples=examples(10))
 @given(m=st.integers(2, 5), n=st.integers(2, 5), T=st.integers(1, 30), eta_p=st.floats(0.01, 2.0),
        eta_q=st.floats(0.01, 2.0), seed=st.integers(0, 2**32 - 1))
@@ -44,7 +44,7 @@ def test_entropic_mirror_descent_update_rule(evidence, algorithm, m, n, T, eta_p
              headline=False)
 
 
-@pytest.mark.claim("mixed.escaping-traps")
+@pytest.mark.claim("mixed.escaping-traps", uses=["projected_gradient_descent_ascent"])
 @settings(max_examples=examples(10))
 @given(seed=st.integers(0, 2**32 - 1), K=st.integers(1, 10), fraction=st.floats(0.01, 1.0),
        box=st.floats(0.3, 2.0))
@@ -60,7 +60,7 @@ def test_projected_gda_update_rule(evidence, algorithm, seed, K, fraction, box):
              dim=4)
 
 
-@pytest.mark.claim("mixed.md-langevin")
+@pytest.mark.claim("mixed.md-langevin", uses=["mirror_descent_langevin"])
 @settings(max_examples=examples(5))
 @given(seed=st.integers(0, 2**32 - 1), T=st.integers(1, 5), eta=st.floats(0.1, 5.0),
        inner=st.integers(1, 4), step=st.floats(1e-3, 0.02))

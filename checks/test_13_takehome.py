@@ -28,7 +28,7 @@ SPURIOUS_ATTRACTORS = [
 
 
 # ------------------------------------------------ takehome.spurious-no-min-analogue
-@pytest.mark.claim("takehome.spurious-no-min-analogue")
+@pytest.mark.claim("takehome.spurious-no-min-analogue", uses=["extragradient", "gradient_descent_ascent"])
 @pytest.mark.parametrize("attractors", [SPURIOUS_ATTRACTORS], ids=["eps-phi-y+forsaken"])
 def test_takehome_spurious_attractors_have_no_min_analogue(evidence, algorithm, attractors):
     """By reference to spurious.min-vs-minimax-ict, spurious.almost-bilinear (corrected)
@@ -43,7 +43,8 @@ def test_takehome_spurious_attractors_have_no_min_analogue(evidence, algorithm, 
 
 
 # --------------------------------------------------- takehome.step-size-schedules
-@pytest.mark.claim("takehome.step-size-schedules")
+@pytest.mark.claim("takehome.step-size-schedules", uses=["constrained_extragradient_plus",
+                                                         "curvature_extragradient_plus"])
 @pytest.mark.parametrize("instance", [FORSAKEN], ids=["forsaken-0.45"])
 def test_takehome_some_schedules_converge(evidence, algorithm, instance):
     """'Possible to converge under some settings': on Forsaken (c = 0.45), constant-step
@@ -67,7 +68,7 @@ GLOBAL_FORSAKEN = global_forsaken("ball")
 
 
 @pytest.mark.slow
-@pytest.mark.claim("takehome.step-size-schedules")
+@pytest.mark.claim("takehome.step-size-schedules", uses=["extragradient", "extragradient_plus"])
 @pytest.mark.parametrize("instance, sigma, gamma", [(GLOBAL_FORSAKEN, 0.1, 0.33)], ids=["global-forsaken"])
 def test_takehome_constant_step_eg_plus_vs_vanishing_seg(evidence, algorithm, instance, sigma, gamma):
     """GlobalForsaken with noise sigma = 0.1 from (1, 1), 256 seeds, 5000 steps: stochastic EG+ with

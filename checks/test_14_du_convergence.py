@@ -103,7 +103,8 @@ def _draw_rate(fig, runs):
 
 
 # ---------------------------------------------------------------- the rate, large width
-@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 def test_du_geometric_rate(evidence, algorithm, device, width=2000, rate_constant=0.5):
     """At width m = 2000 (pinned instance, 2 seeds) the squared residual never exceeds
     (1 − ηλ₀/2)^k ‖u(0) − y‖², for k ≤ K = min(600, ⌈10/(ηλ₀)⌉) (the bound falls by e^{−5}); at
@@ -132,7 +133,8 @@ def test_du_geometric_rate(evidence, algorithm, device, width=2000, rate_constan
 
 
 @pytest.mark.slow
-@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 @pytest.mark.no_near_miss("the predicate of test_du_geometric_rate (its near-miss control, the rate constant 1.5, "
                           "sets the resolution) on hypothesis-drawn instances")
 @settings(max_examples=examples(8))
@@ -152,7 +154,8 @@ def test_du_geometric_rate_random_instances(evidence, algorithm, device, n, d, s
                          rel=ROUNDING, headline=True)
 
 
-@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 @pytest.mark.no_near_miss("no instance of the theorem's class comes near the printed rate: (1 - eta)^k would need "
                           "lambda0 >= 2, and unit-norm inputs have lambda0 <= H_ii = 1/2")
 def test_du_rate_as_printed(evidence, algorithm, device, rate="printed"):
@@ -179,7 +182,8 @@ def test_du_rate_as_printed(evidence, algorithm, device, rate="printed"):
 
 
 # ----------------------------------------------------------- duplicate / collinear inputs
-@pytest.mark.claim("opt.du-linear-convergence")
+@pytest.mark.claim("opt.du-linear-convergence", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                      "neuron_drift", "ntk_gram", "relu_network"])
 def test_du_degenerate_inputs_stall(evidence, algorithm, device, offset=0.0):
     """Where λ₀ = 0 the theorem says nothing and GD must stall at the unavoidable floor:
     (i) a duplicated input with labels ±1: f(x_i) = f(x_j) forces Σ res² ≥ (y_i − y_j)²/2 = 2;
@@ -214,7 +218,8 @@ def test_du_degenerate_inputs_stall(evidence, algorithm, device, offset=0.0):
 DRIFT_WIDTHS = (250, 1000, 4000)
 
 
-@pytest.mark.claim("opt.du-stays-near-init")
+@pytest.mark.claim("opt.du-stays-near-init", uses=["activation_flip_fraction", "full_batch_gradient_descent",
+                                                   "neuron_drift", "ntk_gram", "relu_network"])
 @pytest.mark.no_near_miss("a slope decision with the window 1/4 around -1/2: it separates Du et al.'s alpha = m^1/2 "
                           "(-0.53) from mean field (+0.07); alpha = m^0.8 gives -0.43, so no nearby world is "
                           "resolved; the mean-field wrong world is its control")
@@ -277,7 +282,7 @@ def _digits_3_vs_7(n=80, dims=16, second_labels="permuted"):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("opt.random-labels-slower")
+@pytest.mark.claim("opt.random-labels-slower", uses=["full_batch_gradient_descent", "ntk_gram", "relu_network"])
 @pytest.mark.no_near_miss("orderings (kernel energy, area under the residual curve) and a trend sign; the wrong "
                           "world (a second labelling on a top eigenvector of H^inf) reverses them")
 def test_random_labels_fit_slower(evidence, algorithm, device, second_labels="permuted"):

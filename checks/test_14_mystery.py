@@ -55,7 +55,7 @@ def fit_true_and_random_labels(evidence, algorithm, split, widths, epochs, devic
     return out
 
 
-@pytest.mark.claim("mystery.random-labels")
+@pytest.mark.claim("mystery.random-labels", uses=["train_mlp_classifier"])
 @pytest.mark.slow
 def test_mlp_fits_random_labels_digits(evidence, algorithm, device, widths=(512, 512), true_label_fraction=0.0):
     """Zhang et al. (ICLR 2017) at digits scale: an MLP 64-512-512-10 (Adam 1e-3, batch
@@ -71,7 +71,7 @@ def test_mlp_fits_random_labels_digits(evidence, algorithm, device, widths=(512,
                                true_label_fraction=true_label_fraction)
 
 
-@pytest.mark.claim("mystery.random-labels")
+@pytest.mark.claim("mystery.random-labels", uses=["train_mlp_classifier"])
 @pytest.mark.gpu
 @pytest.mark.no_near_miss("the predicates, thresholds and resolution are those of test_mlp_fits_random_labels_digits "
                           "(the same function, on MNIST-1D); its near miss sets them")
@@ -91,7 +91,8 @@ RADEMACHER_N, RADEMACHER_WIDTH = 500, 1024
 POPULATIONS = ("digits < 5 vs >= 5", "labels independent of the digit")
 
 
-@pytest.mark.claim("mystery.rademacher-vacuous")
+@pytest.mark.claim("mystery.rademacher-vacuous", uses=["empirical_rademacher", "min_norm_least_squares",
+                                                       "random_relu_features"])
 def test_memorising_class_has_rademacher_one(evidence, algorithm, width=RADEMACHER_WIDTH, population=POPULATIONS[0]):
     """The tutorial: complexity measures like the Rademacher complexity "suggest the opposite
     behaviour (overfitting)" of what the network does. For the class H of two-layer ReLU nets
@@ -159,7 +160,7 @@ def test_memorising_class_has_rademacher_one(evidence, algorithm, width=RADEMACH
 
 
 # ----------------------------------------------------- overparam.existence-2nplusd
-@pytest.mark.claim("overparam.existence-2nplusd")
+@pytest.mark.claim("overparam.existence-2nplusd", uses=["interpolating_relu_network"])
 @settings(max_examples=examples(10))
 @given(n=st.integers(2, 200), d=st.integers(1, 20), seed=st.integers(0, 2**16))
 @example(n=200, d=20, seed=0)
@@ -193,7 +194,7 @@ def test_two_layer_relu_interpolates_with_2n_plus_d_weights(evidence, algorithm,
 
 
 # --------------------------------------------------------- overparam.last-layer-only
-@pytest.mark.claim("overparam.last-layer-only")
+@pytest.mark.claim("overparam.last-layer-only", uses=["gradient_descent_least_squares", "random_fourier_features"])
 def test_training_last_layer_converges_linearly(evidence, algorithm, widths=(600, 2000)):
     """Training only the read-out of a net whose hidden features F (n x m) have rank n is
     linear least squares; GD from 0 with eta = 1/lambda_max(F F^T) has residual
@@ -238,7 +239,7 @@ def test_training_last_layer_converges_linearly(evidence, algorithm, widths=(600
 
 
 # ------------------------------------------------------------ overparam.model-sizes
-@pytest.mark.claim("overparam.model-sizes")
+@pytest.mark.claim("overparam.model-sizes", uses=["resnet_parameter_count"])
 def test_resnet152_parameter_count(evidence, algorithm, blocks=(3, 8, 36, 3)):
     """The tutorial's 'ResNet-152: 60.3 M' parameters: the bottleneck ResNet with blocks
     (3, 8, 36, 3) (He et al., CVPR 2016) has 60,192,808 (= torchvision's resnet152),
@@ -257,7 +258,7 @@ def test_resnet152_parameter_count(evidence, algorithm, blocks=(3, 8, 36, 3)):
     evidence.resolution("rejects a count 1% off 60.3 M, e.g. one bottleneck block more (+1.8%)")
 
 
-@pytest.mark.claim("overparam.model-sizes")
+@pytest.mark.claim("overparam.model-sizes", uses=["resnet_parameter_count"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("an exact integer identity (torch modules vs the formula); a count off by one parameter fails")
 def test_resnet152_count_matches_torch_modules(evidence, algorithm):

@@ -58,7 +58,7 @@ PINNED = {"specs": [NetworkSpec((3,), 2e-2, 11, 16), NetworkSpec((5,), 5e-3, 12,
           "optimizer": "adam", "init": "he_uniform", "bias": True, "stop_loss": None}
 
 
-@pytest.mark.claim(*CLAIMS)
+@pytest.mark.claim(*CLAIMS, uses=["train_mlp_population"])
 @pytest.mark.no_near_miss("an equality to floating-point rounding (1e-9, derived from float64 operation counts), "
                           "not a threshold of a claim; the planted couplings are each >= 1e-4 off")
 @settings(max_examples=examples(8))

@@ -206,7 +206,7 @@ def draw_epoch_wise(evidence, sweep, b15, verdict):
 
 
 # ----------------------------------------------------------------------------- checks
-@pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.claim("dd.nakkiran-model-wise", uses=["train_mlp_population"])
 @pytest.mark.network
 def test_model_wise_double_descent(evidence, algorithm, protocol=sweeps.CPU, sweep=None):
     """Network tier: the CPU protocol (checks/double_descent_sweeps.py: 4000 train, widths
@@ -221,7 +221,7 @@ def test_model_wise_double_descent(evidence, algorithm, protocol=sweeps.CPU, swe
                         "curve with the run's noise (wrong world)")
 
 
-@pytest.mark.claim("dd.nakkiran-epoch-wise")
+@pytest.mark.claim("dd.nakkiran-epoch-wise", uses=["train_mlp_population"])
 @pytest.mark.network
 def test_epoch_wise_double_descent(evidence, algorithm, protocol=sweeps.CPU, sweep=None):
     """Network tier: the widest network of the same batched run, test error at 30
@@ -241,7 +241,7 @@ def gpu_cost(cal) -> float:
                                 eval_samples=4000)
 
 
-@pytest.mark.claim("dd.nakkiran-model-wise")
+@pytest.mark.claim("dd.nakkiran-model-wise", uses=["train_mlp_population"])
 @pytest.mark.gpu
 @pytest.mark.gpu_budget(estimate=gpu_cost)
 def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale, sweep=None):
@@ -256,7 +256,7 @@ def test_model_wise_double_descent_gpu(evidence, algorithm, device, scale, sweep
         judge_model_wise(evidence, sweep)
 
 
-@pytest.mark.claim("dd.nakkiran-epoch-wise")
+@pytest.mark.claim("dd.nakkiran-epoch-wise", uses=["train_mlp_population"])
 @pytest.mark.gpu
 @pytest.mark.gpu_budget(estimate=lambda cal: 0.0)  # reads the model-wise check's run (memoised in the process)
 def test_epoch_wise_double_descent_gpu(evidence, algorithm, device, scale, sweep=None):

@@ -99,7 +99,7 @@ def _orthonormal(d):
     return np.sqrt((2 * np.arange(d + 1) + 1) / 2.0)  # ||sqrt((2k+1)/2) P_k||_{L2[-1,1]} = 1
 
 
-@pytest.mark.claim("dd.poly-curve-fitting")
+@pytest.mark.claim("dd.poly-curve-fitting", uses=["legendre_features", "min_norm_least_squares", "monomial_features"])
 @pytest.mark.no_near_miss("a qualitative curve with order-of-magnitude margins (10x, 1e-3, 2x) and a peak located "
                           "on the integer degree grid; the catalogue's wrong world (orthonormal basis: not benign) "
                           "is its control")
@@ -220,7 +220,7 @@ def check_double_descent(evidence, sweep, n, grid, label, sweet_spot=True):
                         norm=float(med["coefficient norm"][i]), test_error=float(med["test error"][i]))
 
 
-@pytest.mark.claim("dd.belkin-rff")
+@pytest.mark.claim("dd.belkin-rff", uses=["min_norm_least_squares", "random_fourier_features"])
 def test_belkin_rff_digits(evidence, algorithm, duplicate_fraction=0.0):
     """Random Fourier features, min-norm fit, digits 3-vs-7 (n = 200 train, 162 test,
     targets +-1), bandwidth = median distance, 5 feature draws: test MSE and ||a||
@@ -245,7 +245,7 @@ def test_belkin_rff_digits(evidence, algorithm, duplicate_fraction=0.0):
         "Test MSE and coefficient norm vs N (medians over 5 feature draws, band = range); dashed: N = n.")
 
 
-@pytest.mark.claim("dd.belkin-rff")
+@pytest.mark.claim("dd.belkin-rff", uses=["min_norm_least_squares", "random_fourier_features"])
 @pytest.mark.no_near_miss("the predicates and thresholds of test_belkin_rff_digits (check_double_descent), whose "
                           "near-miss control sets their resolution; this check widens the data, not the criteria")
 @settings(max_examples=examples(1))
@@ -289,7 +289,7 @@ def test_belkin_rff_synthetic(evidence, algorithm, teacher, n):
     evidence.resolution("a peak 20% off N = n (window [0.8 n, 1.25 n])")
 
 
-@pytest.mark.claim("dd.belkin-rff")
+@pytest.mark.claim("dd.belkin-rff", uses=["min_norm_least_squares", "random_fourier_features"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("the predicates and thresholds of test_belkin_rff_digits (check_double_descent), whose "
                           "near-miss control sets their resolution; this check widens the data, not the criteria")
@@ -311,7 +311,7 @@ def test_belkin_rff_ten_classes(evidence, algorithm):
 
 
 # --------------------------------------------------------- dd.belkin-other-models
-@pytest.mark.claim("dd.belkin-other-models")
+@pytest.mark.claim("dd.belkin-other-models", uses=["min_norm_least_squares", "random_relu_features"])
 def test_belkin_relu_features(evidence, algorithm, duplicate_fraction=0.0):
     """Random ReLU features relu(V^T x)/sqrt(N) (a two-layer ReLU net with a frozen
     first layer), min-norm fit, digits 3-vs-7 (inputs centred), 3 feature draws: the same
@@ -328,7 +328,7 @@ def test_belkin_relu_features(evidence, algorithm, duplicate_fraction=0.0):
 
 
 # ---------------------------------------------------------------- dd.norm-peak-n-eq-p
-@pytest.mark.claim("dd.norm-peak-n-eq-p")
+@pytest.mark.claim("dd.norm-peak-n-eq-p", uses=["min_norm_least_squares", "random_fourier_features"])
 def test_norm_peak_and_error_vs_norm(evidence, algorithm, duplicate_fraction=0.0):
     """Along the RFF sweep of dd.belkin-rff: argmax_N ||theta|| in [0.8n, 1.25n];
     on the interpolating branch (N >= n) test MSE is increasing in ||theta||

@@ -29,7 +29,7 @@ def _mc_excess(fit, inst: GaussianLinear, n: int, designs: int, seed: int) -> np
 
 
 # ------------------------------------------------------- dd.linear-minnorm-closed-form
-@pytest.mark.claim("dd.linear-minnorm-closed-form")
+@pytest.mark.claim("dd.linear-minnorm-closed-form", uses=["min_norm_least_squares"])
 @settings(max_examples=examples(2))
 @given(instance=isotropic_linear_instances(gap=8))
 @example(instance=(40, 32, 0.5, 1.0))
@@ -84,7 +84,7 @@ def _draw_hastie(fig, fit):
 P_FIXED, N1, N2 = 100, 25, 90  # N2 <= 4 N1: "even quadrupling the samples hurts"
 
 
-@pytest.mark.claim("dd.nakkiran-sample-wise")
+@pytest.mark.claim("dd.nakkiran-sample-wise", uses=["min_norm_least_squares"])
 def test_more_data_can_hurt(evidence, algorithm, n1=N1, n2=N2):
     """Min-norm linear regression at p = 100, ||beta|| = sigma = 1 (Nakkiran 2019):
     n1 = 25 gives E excess = 0.75 + 25/74 = 1.09, n2 = 90 <= 4 n1 gives 0.1 + 90/9 =
@@ -150,7 +150,7 @@ def spike_plus_junk(n: int, sigma: float, junk_trace_exponent: float = 0.5) -> G
     return GaussianLinear(spectrum, beta, sigma)
 
 
-@pytest.mark.claim("dd.benign-overfitting-def")
+@pytest.mark.claim("dd.benign-overfitting-def", uses=["min_norm_least_squares"])
 @pytest.mark.no_near_miss("an asymptotic (n -> infinity) condition checked as a trend at n = 30, 60, 120 with 4-SE "
                           "bounds; the wrong world (junk of total variance n: r_0 ~ n) is its control")
 def test_benign_vs_non_benign_spectra(evidence, algorithm, junk_trace_exponent=0.5):

@@ -32,7 +32,7 @@ def _forward_scale(weights, alpha, inputs):
 
 
 # ------------------------------------------------------------------ nn.l-layer-definition
-@pytest.mark.claim("nn.l-layer-definition")
+@pytest.mark.claim("nn.l-layer-definition", uses=["init_he", "relu_network"])
 @pytest.mark.no_near_miss("exact identities to rounding (shapes, count, homogeneity, rescaling invariance, "
                           "a second forward pass): any bias, output ReLU or mis-shaped layer breaks them outright")
 @settings(max_examples=examples(8))
@@ -85,7 +85,8 @@ FAMILY_FALSE_ALARM = 1e-4
 SAMPLES_PER_LAYER, SAMPLES_READ_OUT = 11_000, 2_000
 
 
-@pytest.mark.claim("init.table")
+@pytest.mark.claim("init.table", uses=["init_e_et_al", "init_he", "init_lecun", "init_mean_field", "init_ntk",
+                                       "init_xavier"])
 @settings(max_examples=examples(4))
 @given(p=st.integers(1, 64), m=st.integers(8, 96), seed=st.integers(0, 2**16))
 @example(p=64, m=16, seed=0)   # p >> m: Xavier's 2/(m+p) and 1/m differ five-fold
@@ -175,7 +176,8 @@ NETS = 200
 Z_SIGNAL = stats.norm.isf(1e-4 / 2 / (examples(5) + 3))  # family-wise 1e-4 over the examples (1e-5 each in CI)
 
 
-@pytest.mark.claim("init.signal-propagation")
+@pytest.mark.claim("init.signal-propagation", uses=["init_e_et_al", "init_he", "init_lecun", "init_mean_field",
+                                                    "init_ntk", "init_xavier", "input_gradients", "relu_network"])
 @settings(max_examples=examples(5))
 @given(scheme=st.sampled_from(TABLE_SCHEMES), depth=st.integers(2, 5), m=st.integers(16, 40),
        p=st.integers(2, 32), output_relu=st.booleans(), seed=st.integers(0, 2**16))
@@ -242,7 +244,8 @@ EXPECTED_GAMMA = {"lecun": sp.Rational(1, 2), "he": sp.Rational(1, 2), "ntk": sp
                   "xavier": sp.Integer(1), "mean_field": sp.Integer(1)}
 
 
-@pytest.mark.claim("init.phase-diagram-luo")
+@pytest.mark.claim("init.phase-diagram-luo", uses=["init_he", "init_lecun", "init_mean_field", "init_ntk",
+                                                   "init_xavier"])
 @pytest.mark.no_near_miss("exact rationals (sympy limits): a scheme is in a regime or not; a variance off by a "
                           "constant factor leaves gamma unchanged, one off by a power of m moves it by that power")
 def test_phase_diagram_coordinates(evidence, algorithm):

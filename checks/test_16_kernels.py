@@ -43,7 +43,7 @@ def concentric_circles(n_per_class: int, r_inner: float, r_outer: float, noise: 
     return np.concatenate(pts), np.concatenate(labels)
 
 
-@pytest.mark.claim("kernel.feature-map-separability")
+@pytest.mark.claim("kernel.feature-map-separability", uses=["random_fourier_features"])
 @pytest.mark.no_near_miss("linear separability is a yes/no LP feasibility question; the wrong world (a map with "
                           "too few features) is its control")
 @settings(max_examples=examples(4))
@@ -77,7 +77,7 @@ def explicit_empirical_ntk(x, w, v, m):
     return (act @ np.swapaxes(act, -1, -2) + ((on * v[:, None, :] ** 2) @ np.swapaxes(on, -1, -2)) * (x @ x.T)) / m
 
 
-@pytest.mark.claim("kernel.ntk-limit")
+@pytest.mark.claim("kernel.ntk-limit", uses=["relu_ntk_kernel"])
 @settings(max_examples=examples(3))
 @given(p=st.integers(2, 20), seed=st.integers(0, 2**16))
 @example(p=10, seed=0)
@@ -127,7 +127,7 @@ def _train(algorithm, x, y, m, scale, c, rng):
     return np.linalg.norm(k1 - k0) / np.linalg.norm(k0), losses
 
 
-@pytest.mark.claim("kernel.ntk-constancy-lazy-vs-mf")
+@pytest.mark.claim("kernel.ntk-constancy-lazy-vs-mf", uses=["empirical_ntk", "two_layer_relu_gradient_descent"])
 @settings(max_examples=examples(2))
 @given(seed=st.integers(0, 2**16))
 @example(seed=0)

@@ -13,7 +13,6 @@ between Θ(1) (slope 0) and the slowest lazy rate (m^{−1/2}, the Jacot paramet
 """
 from __future__ import annotations
 
-import contextlib
 from functools import lru_cache
 
 import numpy as np
@@ -24,6 +23,7 @@ from hypothesis import strategies as st
 
 from checks.support import examples
 from problems.overparam.network_oracles import derived_seed, sphere_points
+from problems.runtime import threads
 
 N_POINTS, DIM = 20, 10
 WIDTHS = (64, 256, 1024, 4096)
@@ -60,7 +60,7 @@ def _ntk_lr(algorithm, weights, alpha, X, c=1.0):
 
 
 # ------------------------------------------------------------------------ lazy.definition
-@pytest.mark.claim("lazy.definition")
+@pytest.mark.claim("lazy.definition", uses=["lazy_training_ratio"])
 @pytest.mark.no_near_miss("an identity against an independent numpy evaluation (rel 1e-12): any other ratio "
                           "(per-layer max, current weights, no subtraction) differs outright")
 @settings(max_examples=examples(15))
@@ -126,7 +126,8 @@ def _kappa_sweep(algorithm, scheme, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.kappa-by-init")
+@pytest.mark.claim("lazy.kappa-by-init", uses=["full_batch_gradient_descent", "init_{scheme}", "lazy_training_ratio",
+                                               "ntk_gram", "relu_network"])
 @pytest.mark.no_near_miss("a decision rule on a slope's sign with the margin 1/4 halfway between Theta(1) and the "
                           "slowest lazy rate: slopes within 1/4 of the boundary are undecided by design; the "
                           "wrong world (Xavier's variances where He's are claimed lazy) is its control")
@@ -231,7 +232,8 @@ def draw_chizat(fig, kappa, slopes):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.chizat-condition")
+@pytest.mark.claim("lazy.chizat-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram",
+                                                  "relu_network"])
 def test_chizat_condition_as_printed(evidence, algorithm, device, c=0.75):
     """As printed: v, x ~ N(0, β²) two-layer nets are lazy as long as mβ → ∞. With β the
     standard deviation m^{−c}, c = ¾ gives mβ = m^{1/4} → ∞, yet κ grows with m (slope
@@ -257,7 +259,8 @@ def test_chizat_condition_as_printed(evidence, algorithm, device, c=0.75):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.chizat-condition")
+@pytest.mark.claim("lazy.chizat-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram",
+                                                  "relu_network"])
 @pytest.mark.no_near_miss("slopes identified to within 1/8, half the 1/4 spacing of the grid's predicted slopes: a "
                           "slope error of 1/8 is a different c; the wrong world (alpha = m^-1/2, which moves the "
                           "lazy boundary to c = 3/4) is its control")
@@ -299,16 +302,10 @@ def _jacobian(weights, alpha, inputs, net):
     return torch.stack(rows, 1), out.detach()
 
 
-@contextlib.contextmanager
 def _one_thread():
     """The Jacobians and the linearised GD are thousands of small products: one thread (two were
     10× slower on the loaded 2-core machine). Restores the setting after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return threads(1)
 
 
 def _linearisation_gap(algorithm, scheme, device):
@@ -340,7 +337,8 @@ def _linearisation_gap(algorithm, scheme, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.linearization")
+@pytest.mark.claim("lazy.linearization", uses=["full_batch_gradient_descent", "init_jacot", "ntk_gram",
+                                               "relu_network"])
 @pytest.mark.no_near_miss("a slope-sign decision with the margin 1/4: it separates Jacot's alpha = m^1/2 (slope "
                           "-0.62) from mean field (0.00); intermediate output scales alpha = m^0.7..0.9 give "
                           "-0.28..-0.34, inside the margin, so the check resolves the two regimes, not exponents")

@@ -70,7 +70,9 @@ def cnn_runs(algorithm, channels: int, depth: int, device, dtype=torch.float32, 
 
 
 @pytest.mark.network
-@pytest.mark.claim("robust.cnn-width-depth")
+@pytest.mark.claim("robust.cnn-width-depth", uses=["conv1d_init", "conv1d_relu_network",
+                                                   "full_batch_gradient_descent", "input_gradients",
+                                                   "ntk_top_eigenvalue"])
 def test_cnn_stability_width_depth(evidence, algorithm, device, gain: float = 2.0, depths=DEPTHS,
                                    trained_growth: float = 0.0):
     """He-initialised 1-D CNNs, 32 channels, L ∈ {2, 4, 6, 8}, 6 seeds, 150 GD steps on 64

@@ -11,7 +11,8 @@ from checks.test_17_lazy import chizat_slopes, draw_chizat
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-condition")
+@pytest.mark.claim("robust.nonlazy-condition", uses=["full_batch_gradient_descent", "lazy_training_ratio", "ntk_gram",
+                                                     "relu_network"])
 @pytest.mark.no_near_miss("an exact sympy limit and slope signs with the margin 1/8 of the lazy checks; a world "
                           "where the grid's c = 3/4 is lazy (alpha = 1/m) is its wrong-world control")
 def test_nonlazy_sufficient_condition(evidence, algorithm, device):

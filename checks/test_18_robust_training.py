@@ -8,7 +8,6 @@ estimator is checked against it under ``robust.perturbation-stability-def``).
 """
 from __future__ import annotations
 
-import contextlib
 from functools import lru_cache
 
 import numpy as np
@@ -17,21 +16,16 @@ import torch
 from scipy import stats
 
 from problems.overparam.network_oracles import ball_projection_constant, derived_seed, digits_split, sphere_points
+from problems.runtime import threads
 
 Z = stats.norm.isf(1e-5 / 2)  # two-sided 1e-5 per comparison
 
 
 # -------------------------------------------------------------- robust.adversarial-examples
-@contextlib.contextmanager
 def _one_thread():
     """Small networks train as a stream of tiny products: on a loaded 2-core machine one thread
     trained the digits MLP in 5 s where two took 90 s (OpenMP synchronisation per op)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return threads(1)
 
 
 @lru_cache(maxsize=2)
@@ -82,7 +76,7 @@ def empirical_bernstein_radius(values: np.ndarray, value_range: float, delta: fl
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.adversarial-examples")
+@pytest.mark.claim("robust.adversarial-examples", uses=["pgd_linf"])
 def test_pgd_breaks_a_digits_mlp(evidence, algorithm, device, eps=0.1):
     """An accurate network is not robust (the catalogue's criterion, fixed before the run): an MLP with
     ≥ 97% clean test accuracy on digits, attacked by ℓ∞ PGD (registry ``pgd_linf``; ε = 0.1 on [0,1]
@@ -156,7 +150,8 @@ def _two_layer(m: int, c: float, nets: int, seed_tag, device):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-bound")
+@pytest.mark.claim("robust.nonlazy-bound", uses=["full_batch_gradient_descent", "input_gradients", "ntk_gram",
+                                                 "relu_network"])
 def test_nonlazy_stability_bound(evidence, algorithm, device, c: float = NONLAZY_C, train: bool = True):
     """Theorem (non-lazy, two-layer; tutorial): with α = 1, β₁ = β₂ = β ~ m^{−c}, c > 1.5, m ≫ n²,
     perturbation stability ≤ Õ(n/m^{c+1.5}) w.h.p. Read like every Õ upper bound (the verdict policy):

@@ -23,6 +23,7 @@ from scipy import stats
 from checks.support import examples
 from problems.overparam.network_oracles import (ball_projection_constant, derived_seed, expected_input_gradient_sq,
                                       sphere_points, table_variances)
+from problems.runtime import threads
 
 EPS = np.finfo(float).eps
 Z = stats.norm.isf(1e-5 / 2)  # two-sided 1e-5 per comparison (normal approximation of a mean)
@@ -41,7 +42,8 @@ def _exact_planar_lipschitz(W: np.ndarray, v: np.ndarray, alpha: float) -> float
     return best
 
 
-@pytest.mark.claim("robust.lipschitz-def")
+@pytest.mark.claim("robust.lipschitz-def", uses=["init_he", "lipschitz_lower_bound", "lipschitz_upper_bound",
+                                                 "relu_network"])
 @pytest.mark.no_near_miss("bounds and identities to rounding (rel 1e-12) against exact oracles (sector enumeration, "
                           "box vertices): a different norm or bound misses by orders above rounding")
 @settings(max_examples=examples(6))
@@ -105,7 +107,8 @@ def _draw_planar(fig, planar, exact, lo, up):
 
 
 # ----------------------------------------------------------- robust.perturbation-stability-def
-@pytest.mark.claim("robust.perturbation-stability-def")
+@pytest.mark.claim("robust.perturbation-stability-def", uses=["init_he", "init_lecun", "init_ntk", "input_gradients",
+                                                              "perturbation_stability", "relu_network"])
 @settings(max_examples=examples(6))
 @given(p=st.integers(2, 8), depth=st.integers(2, 4), m=st.integers(8, 64),
        scheme=st.sampled_from(["lecun", "he", "ntk"]), eps=st.floats(1e-3, 1.0), seed=st.integers(0, 2**16))
@@ -159,7 +162,7 @@ def zhu_constant() -> float:
     return 2 / math.sqrt(math.pi)
 
 
-@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["stability_bound"])
 @pytest.mark.no_near_miss("sympy identities (critical point exactly at m = L^3/2, dB/dL factorisation) and sign "
                           "checks on a grid: exact, no tolerance to approach; the mistyped-exponent bug is rejected")
 def test_zhu_bound_trends_symbolic(evidence, algorithm):
@@ -194,7 +197,8 @@ def test_zhu_bound_trends_symbolic(evidence, algorithm):
     evidence.headline = "zhu_he: dB/dm = 0 exactly at m = L^3/2"
 
 
-@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["init_he", "init_lecun", "init_ntk", "perturbation_stability",
+                                                   "relu_network", "stability_bound"])
 def test_zhu_bounds_hold_at_init(evidence, algorithm, device):
     """At initialisation (the lazy regime's P averages over x(0)) P/ε ≤ C·B(m, L, p) with the
     analytic C = 2/√π (``zhu_constant``): (i) the exact-moment bound c_p √(E‖∇h‖²) ≤ C B on
@@ -245,7 +249,7 @@ def test_zhu_bounds_hold_at_init(evidence, algorithm, device):
 
 
 # -------------------------------------------------------------------- robust.zhu-vs-prior-bounds
-@pytest.mark.claim("robust.zhu-vs-prior-bounds")
+@pytest.mark.claim("robust.zhu-vs-prior-bounds", uses=["stability_bound"])
 def test_zhu_vs_prior_bounds(evidence, algorithm):
     """"Our theoretical developments improve the results by [Huang et al.; Wu et al.]": all three
     are bounds up to unknown constants, so a pointwise comparison with every constant set to 1

@@ -74,7 +74,8 @@ def _log_mean(values: np.ndarray) -> tuple[float, float]:
 
 
 @pytest.mark.network
-@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["init_he", "init_lecun", "init_ntk", "input_gradients",
+                                                   "stability_bound"])
 def test_zhu_trends_of_the_quantity_at_init(evidence, algorithm, device, growth: float = 0.0,
                                             widths=INIT_WIDTHS, depths=INIT_DEPTHS):
     """The lazy regime's P (expectation over the initialisation x(0)) of He and NTK networks,
@@ -215,7 +216,8 @@ def lazily_trained(algorithm, scheme: str, m: int, L: int, device, dtype=torch.f
 
 
 @pytest.mark.network
-@pytest.mark.claim("robust.zhu-lazy-bounds")
+@pytest.mark.claim("robust.zhu-lazy-bounds", uses=["full_batch_gradient_descent", "init_he", "init_ntk",
+                                                   "input_gradients", "lazy_training_ratio", "ntk_top_eigenvalue"])
 def test_zhu_depth_trend_after_lazy_training(evidence, algorithm, device, widths=TRAIN_WIDTHS,
                                              depths=TRAIN_DEPTHS, schemes=("he", "ntk")):
     """The depth trend of P after lazy training (the reading in which "depth hurts" could still

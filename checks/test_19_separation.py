@@ -25,7 +25,7 @@ DIGITS_LINF = 7 / 16  # R12: digits/16, train–train and test–train ℓ∞ se
 RADIUS_FRACTION = 0.45  # attack radius as a fraction of the separation (< 1/2)
 
 
-@pytest.mark.claim("robust.separation-table")
+@pytest.mark.claim("robust.separation-table", uses=["dataset_separation"])
 @pytest.mark.no_near_miss("an exact statistic (a minimum over pairs) against brute force and planted values to "
                           "1e-12: a statistic ignoring labels or pairs is off by the gap to the next pair")
 @settings(max_examples=examples(10))
@@ -59,7 +59,7 @@ def separated_pairs(draw):
     return dim, dist, draw(st.floats(0.0, 1.0, exclude_min=True, exclude_max=True)) * dist
 
 
-@pytest.mark.claim("robust.separation-table")
+@pytest.mark.claim("robust.separation-table", uses=["dataset_separation", "k_nearest_neighbours"])
 @pytest.mark.no_near_miss("exact geometry: the midpoint is within r of both points or it is not")
 def test_caption_as_printed(evidence, algorithm, separation="distance"):
     """The slide's caption, as printed: "robust classifiers exist if the perturbation is less than the
@@ -108,7 +108,7 @@ def test_caption_as_printed(evidence, algorithm, separation="distance"):
                         "within r of both, so no classifier is robust at both (hypothesis-shrunk)"))
 
 
-@pytest.mark.claim("robust.separation-table")
+@pytest.mark.claim("robust.separation-table", uses=["dataset_separation"])
 @pytest.mark.no_near_miss("exact: pixel values are multiples of 1/16, so the separation is 7/16 or differs by "
                           "at least 1/16")
 def test_digits_separation(evidence, algorithm):
@@ -142,7 +142,8 @@ def test_digits_separation(evidence, algorithm):
     evidence.figure("separation", draw, "ℓ∞ separation vs twice the typical perturbation radius.")
 
 
-@pytest.mark.claim("robust.separation-implies-robust-classifier", "robust.separation-table")
+@pytest.mark.claim("robust.separation-implies-robust-classifier", "robust.separation-table",
+                   uses=["k_nearest_neighbours"])
 @settings(max_examples=examples(10))
 @given(n=st.integers(2, 25), p=st.integers(1, 10), sep=st.floats(0.05, 1.0), seed=st.integers(0, 2**16))
 @example(n=20, p=2, sep=0.2, seed=0)
@@ -198,7 +199,7 @@ def _two_unit_net_is_robust(algorithm, p: int, n: int, seed: int, eps: float = 0
     return bool(np.all(np.sign(out) == y[None, :])), sum(int(np.prod(w.shape[1:])) for w in weights)
 
 
-@pytest.mark.claim("robust.curse-of-dimensionality")
+@pytest.mark.claim("robust.curse-of-dimensionality", uses=["relu_network"])
 @pytest.mark.no_near_miss("the counterexample is exact (sign of a piecewise-linear net at the worst-case "
                           "perturbation) and the parameter gap is exponential, (2p + 4) eps^p -> 0")
 def test_curse_of_dimensionality_for_any(evidence, algorithm, p_max=300, constant=1.0):

@@ -37,7 +37,8 @@ def small_networks(draw):
     return [rng.standard_normal((dims[l + 1], dims[l])) for l in range(depth)]
 
 
-@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.claim("gen.complexity-measures-jiang", uses=["frobenius_distance_to_init", "parameter_frobenius_norm",
+                                                          "path_norm", "spectral_complexity", "spectral_orig"])
 @pytest.mark.no_near_miss("equalities with independent oracles to float64 rounding (rel 1e-10), not a threshold "
                           "of the claim; the planted measure bugs are off by orders of magnitude more")
 @settings(max_examples=examples(10))
@@ -131,7 +132,9 @@ def decide(evidence, gaps, table, label):
     return "inconclusive", taus
 
 
-@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.claim("gen.complexity-measures-jiang", uses=["frobenius_distance_to_init", "parameter_frobenius_norm",
+                                                          "path_norm", "spectral_complexity", "spectral_orig",
+                                                          "train_mlp_population"])
 @pytest.mark.network
 def test_complexity_measures_population(evidence, algorithm, population=cp.CPU, table=None):
     """(c) The corrected statement on a population (checks/complexity_population.py: 72
@@ -177,7 +180,9 @@ def gpu_cost(cal) -> float:
                                 eval_samples=4000)
 
 
-@pytest.mark.claim("gen.complexity-measures-jiang")
+@pytest.mark.claim("gen.complexity-measures-jiang", uses=["frobenius_distance_to_init", "parameter_frobenius_norm",
+                                                          "path_norm", "spectral_complexity", "spectral_orig",
+                                                          "train_mlp_population"])
 @pytest.mark.gpu
 @pytest.mark.gpu_budget(estimate=gpu_cost)
 def test_complexity_measures_population_gpu(evidence, algorithm, device, scale, table=None):

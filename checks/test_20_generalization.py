@@ -50,7 +50,7 @@ def empirical_risks(h, cells, n, trials, rng):
     return (counts[..., 0] @ (h < 0).T + counts[..., 1] @ (h > 0).T) / n
 
 
-@pytest.mark.claim("gen.erm-uniform-convergence")
+@pytest.mark.claim("gen.erm-uniform-convergence", uses=["hoeffding_union_bound"])
 @pytest.mark.no_near_miss("a probability bound checked by a binomial count: with 300 samples the count resolves a "
                           "violation rate of about 2.5 delta (stated as the resolution), not a bound a few % off; the "
                           "wrong world (the single-hypothesis bound, no union over H) is its control")
@@ -86,7 +86,7 @@ def _hoeffding(value_range: float, draws: int) -> float:
     return value_range * np.sqrt(np.log(2 / ALPHA) / (2 * draws))
 
 
-@pytest.mark.claim("gen.rademacher-def")
+@pytest.mark.claim("gen.rademacher-def", uses=["empirical_rademacher", "rademacher_exact_enumeration"])
 @settings(max_examples=examples(4))
 @given(n=st.integers(4, 12), d=st.integers(1, 6), radius=st.floats(0.1, 3.0), c=st.floats(-3.0, 3.0),
        k=st.integers(2, 30), seed=st.integers(0, 2**16))
@@ -142,7 +142,7 @@ def draw_cells(rng, cells, samples, n):
     return rng.choice(2 * BINS, size=(samples, n), p=cells.ravel())
 
 
-@pytest.mark.claim("gen.rademacher-bound")
+@pytest.mark.claim("gen.rademacher-bound", uses=["empirical_rademacher"])
 @pytest.mark.no_near_miss("(a) compares two Monte Carlo means with a 5-SE margin, (b) counts violations of a "
                           "probability bound: their resolutions (5 SE; a violation rate ~2.8 delta) are stated; the "
                           "wrong world (samples that are not independent) is the control")
@@ -201,7 +201,7 @@ def junk_sweep(fit, designs: int = 8, junk_per_sample: int = 20):
     return {k: np.array(v) for k, v in out.items()}
 
 
-@pytest.mark.claim("gen.koehler-bound")
+@pytest.mark.claim("gen.koehler-bound", uses=["min_norm_least_squares", "one_sided_uniform_convergence"])
 @pytest.mark.no_near_miss("upper bounds with the catalogue's slack (1.1, 1.3, 1.25) on exact risks; the measured "
                           "ratios 0.63-0.78 leave no nearby world short of leaving the junk-feature model, which "
                           "the wrong world (D = n junk features: not benign) does")
@@ -236,7 +236,8 @@ def test_koehler_norm_bound(evidence, algorithm, junk_per_sample=20):
 NOISE_LEVELS = (0.1, 0.2, 0.4)
 
 
-@pytest.mark.claim("gen.uniform-convergence-fails")
+@pytest.mark.claim("gen.uniform-convergence-fails", uses=["kernel_ridge_regression", "laplace_kernel",
+                                                          "min_norm_least_squares"])
 @pytest.mark.no_near_miss("test error <= eta/2 holds with a 7-SE margin at the claim's eta <= 0.4; the nearest "
                           "violating world (eta ~ 0.6, error 0.315 vs 0.3) crosses within one SE, not a stable "
                           "control; the wrong world eta = 0.9 (labels nearly random) is")
@@ -279,7 +280,7 @@ def test_interpolation_of_noisy_labels_generalises(evidence, algorithm, noise_le
 
 
 # ------------------------------------------------------------- gen.one-sided-uc-def
-@pytest.mark.claim("gen.one-sided-uc-def")
+@pytest.mark.claim("gen.one-sided-uc-def", uses=["one_sided_uniform_convergence"])
 @settings(max_examples=examples(4))
 @given(n=st.integers(3, 12), extra=st.integers(2, 30), slack=st.floats(0.01, 1.0), seed=st.integers(0, 2**16))
 @example(n=10, extra=20, slack=0.1, seed=0)

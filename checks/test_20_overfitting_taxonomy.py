@@ -73,7 +73,7 @@ def check_between(evidence, label, excess, oracle):
 
 
 # ------------------------------------------------------------------------ benign
-@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["k_nearest_neighbours", "nadaraya_watson"])
 @pytest.mark.no_near_miss("the excess is pinned between exact oracles at every n and the benign limit is checked "
                           "against the nearest tempered rule's (1/3 of 3-NN); the wrong world (a fixed k = 1) "
                           "is its control")
@@ -113,7 +113,8 @@ def test_benign_knn_log_n_neighbours(evidence, algorithm, neighbours="ceil(ln n)
 
 
 # ----------------------------------------------------------------------- tempered
-@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["k_nearest_neighbours", "kernel_ridge_regression", "laplace_kernel",
+                                                  "linear_interpolation", "relu_ntk_kernel"])
 def test_tempered_nearest_neighbour_and_interpolation(evidence, algorithm, interpolation_limit=5 / 3):
     """Tempered: 1-NN -> 2 sigma^2, 3-NN -> 4/3 sigma^2, linear (simplicial) interpolation
     -> (1 + int_0^1 t^2 + (1-t)^2 dt) sigma^2 = 5/3 sigma^2, at n = 10^4 (4 training sets):
@@ -163,7 +164,8 @@ def check_kernel_tempered(evidence, algorithm, sizes):
         evidence.upper_bound(f"{label}: no trend, |slope of log R vs log n|", abs(slope), 0.1)
 
 
-@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["k_nearest_neighbours", "kernel_ridge_regression", "laplace_kernel",
+                                                  "relu_ntk_kernel"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("the predicates of the fast tempered and benign checks (check_between, kernel ranges) at "
                           "larger n; their near-miss and wrong-world controls set the resolution")
@@ -198,7 +200,7 @@ def check_catastrophic(evidence, algorithm, sizes, test_points):
     return risks
 
 
-@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["kernel_interpolation_high_precision", "min_norm_least_squares"])
 @pytest.mark.no_near_miss("catastrophic means growth without bound: the risk grows ~1e6x from n = 10 to 20, far "
                           "from the 10x threshold; a hidden ridge (the wrong world) removes the growth entirely")
 def test_catastrophic_gaussian_kernel(evidence, algorithm):
@@ -223,7 +225,7 @@ def test_catastrophic_gaussian_kernel(evidence, algorithm):
     evidence.monotone("critically parameterised: median R increasing in n", np.array(medians), decreasing=False)
 
 
-@pytest.mark.claim("gen.mallinar-taxonomy")
+@pytest.mark.claim("gen.mallinar-taxonomy", uses=["kernel_interpolation_high_precision"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("the predicates of test_catastrophic_gaussian_kernel, continued to n = 40")
 def test_catastrophic_gaussian_kernel_to_n40(evidence, algorithm):

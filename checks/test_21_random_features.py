@@ -26,7 +26,7 @@ def _log_slope(x, y) -> float:
 
 
 # ------------------------------------------------------------------ rf.nn-to-rf
-@pytest.mark.claim("rf.nn-to-rf")
+@pytest.mark.claim("rf.nn-to-rf", uses=["gradient_descent_least_squares", "random_fourier_features"])
 @settings(max_examples=examples(3))
 @given(p=st.integers(2, 20), bandwidth=st.floats(0.5, 3.0), seed=st.integers(0, 2**16))
 @example(p=10, bandwidth=1.0, seed=0)
@@ -158,7 +158,8 @@ def _draw_liu(fig, ratios, var, bias, mse):
     ax.legend(fontsize=7)
 
 
-@pytest.mark.claim("rf.liu-bias-variance")
+@pytest.mark.claim("rf.liu-bias-variance", uses=["bias_variance_decomposition", "min_norm_least_squares",
+                                                 "random_fourier_features"])
 def test_liu_bias_variance(evidence, algorithm, duplicate_fraction=0.0):
     """Proxy of Liu et al.'s shapes with the min-norm estimator: RFF (sigma = 2.8) on digits
     3-vs-7, n = 150 from a 262-point pool, 100 fixed test points, T = 12 repetitions
@@ -174,7 +175,8 @@ def test_liu_bias_variance(evidence, algorithm, duplicate_fraction=0.0):
     evidence.resolution("a variance peak one grid point off m = n; bias steps up by 0.01 + 3 SE")
 
 
-@pytest.mark.claim("rf.liu-bias-variance")
+@pytest.mark.claim("rf.liu-bias-variance", uses=["bias_variance_decomposition", "min_norm_least_squares",
+                                                 "random_fourier_features"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("the predicates of test_liu_bias_variance (check_liu) on the catalogue's grid; that "
                           "check's near-miss control sets their resolution")
@@ -188,7 +190,7 @@ def test_liu_bias_variance_full(evidence, algorithm):
 
 
 # ------------------------------------------------------------- rf.sgd-vs-minnorm
-@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.claim("rf.sgd-vs-minnorm", uses=["sgd_least_squares"])
 @settings(max_examples=examples(3))
 @given(n=st.integers(10, 30), ratio=st.floats(2.0, 4.0), seed=st.integers(0, 2**16))
 @example(n=20, ratio=4.0, seed=0)
@@ -229,7 +231,8 @@ def _sample_major(features: np.ndarray) -> np.ndarray:
 CURVE_EPOCHS, CURVE_DRAWS, CURVE_N = 2500, 5, 200
 
 
-@pytest.mark.claim("rf.sgd-vs-minnorm")
+@pytest.mark.claim("rf.sgd-vs-minnorm", uses=["min_norm_least_squares", "random_fourier_features",
+                                              "sgd_least_squares"])
 @pytest.mark.slow
 def test_sgd_curve_versus_min_norm_curve(evidence, algorithm, epochs: int = CURVE_EPOCHS,
                                          ratios=CURVE_RATIOS, draws: int = CURVE_DRAWS):
@@ -321,7 +324,8 @@ def _draw_curves(fig, ratios, curves):
 
 
 # ------------------------------------------------------- rf.risk-converges-order-one
-@pytest.mark.claim("rf.risk-converges-order-one")
+@pytest.mark.claim("rf.risk-converges-order-one", uses=["gaussian_kernel", "kernel_ridge_regression",
+                                                        "min_norm_least_squares", "random_fourier_features"])
 def test_risk_plateaus_at_kernel_risk(evidence, algorithm, feature_bandwidth=2.8):
     """As m -> infinity the min-norm RFF risk converges to an O(1) constant, the risk of
     Gaussian-kernel ridgeless regression: digits 3-vs-7, n = 100, sigma = 2.8, medians

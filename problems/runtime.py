@@ -8,6 +8,9 @@
 * ``threads(n)``: torch's intra-op threads inside a block, restored afterwards. Small tensors on a
   shared 2-core machine run 10–50× slower with two spinning threads than with one (measured, see
   ``algorithms.networks``); nothing sets threads at import time.
+* ``blas_threads(n)``: numpy's BLAS/LAPACK threads inside a block — a separate pool from torch's
+  (threadpoolctl; a no-op without it). Many tiny LAPACK calls (L-BFGS-B, 2×2 SVDs) ran up to 6×
+  slower with a multi-threaded BLAS on a loaded 2-core machine (measured).
 """
 from __future__ import annotations
 
@@ -59,3 +62,13 @@ def threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def blas_threads(n: int):
+    """numpy's BLAS/LAPACK thread count set to ``n`` inside the block (threadpoolctl; without it,
+    nothing changes: only a speed matter)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(max(1, int(n)))

@@ -68,16 +68,16 @@ def test_reproduce_line_carries_both_seeds(monkeypatch):
     """A failing rerun is reproduced by one command: the check, its hypothesis seed and its seed shift."""
     import types
 
-    import conftest
+    from checks.plugin.results import reproduce
 
     options = {"--impl": [], "--device": "auto", "hypothesis_seed": 123456}
     config = types.SimpleNamespace(getoption=lambda name, default=None: options.get(name, default))
-    item = types.SimpleNamespace(nodeid="checks/test_17_lazy.py::test_lazy_ratio_definition")
+    item = types.SimpleNamespace(nodeid="checks/test_17_lazy.py::test_lazy_ratio_definition", config=config)
     monkeypatch.setenv("GBU_SEED", "911891809")
-    line = conftest._reproduce(item, config)
+    line = reproduce(item)
     assert line.startswith("python -m pytest checks/test_17_lazy.py::test_lazy_ratio_definition")
     assert "--gbu-seed 911891809" in line and "--hypothesis-seed=123456" in line
     monkeypatch.delenv("GBU_SEED")
     options["hypothesis_seed"] = None
-    line = conftest._reproduce(item, config)
+    line = reproduce(item)
     assert "--gbu-seed" not in line and "--hypothesis-seed" not in line  # CI: the fixed seeds, nothing to add

@@ -1,16 +1,23 @@
-"""Harness self-tests of the pytest plugin (conftest.py), run as real pytest sessions."""
+"""Harness self-tests of the pytest plugin (checks/plugin/), run as pytest sessions with pytest's
+own ``pytester``: in-process where the session's state stays its own, in a subprocess for xdist."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
+from checks.plugin import results as results_plugin
+from checks.plugin.options import cuda_available
 from reports.catalogue import ROOT
+
+pytest_plugins = ["pytester"]
+
+# torch loads once per process: imported before pytester snapshots sys.modules (a run's imports are
+# forgotten after it; importing torch again would crash the interpreter)
+import torch  # noqa: E402,F401
+
+LOADS_THE_PLUGIN = "from checks.plugin import PLUGINS\npytest_plugins = PLUGINS\n"
 
 SAMPLE = '''
 import pytest
@@ -34,34 +41,57 @@ def test_refutes(evidence):
     evidence.holds("counterexample found", True)
 '''
 
+TIERS = '''
+import pytest
+from hypothesis import settings
+from checks.support import examples
+
+PROFILE_AT_IMPORT = settings.get_current_profile_name()
+EXAMPLES_AT_IMPORT = examples(10)
+
+@pytest.mark.claim("bilinear.gda-diverges")
+def test_fast(evidence):
+    evidence.parameters(profile=PROFILE_AT_IMPORT, examples=EXAMPLES_AT_IMPORT)
+
+@pytest.mark.slow
+@pytest.mark.claim("bilinear.gda-diverges")
+def test_slow():
+    pass
+
+@pytest.mark.network
+@pytest.mark.claim("bilinear.gda-diverges")
+def test_network():
+    pass
+
+@pytest.mark.gpu
+@pytest.mark.claim("bilinear.gda-diverges")
+def test_gpu(device, scale):
+    assert (device, scale) == ("cpu", "tiny")
+'''
+
 
 @pytest.fixture
-def sandbox():
-    """A throw-away folder inside the checkout (so the root conftest applies), ignored by collection."""
-    folder = ROOT / "checks" / f".selftest-{uuid.uuid4().hex[:8]}"
-    folder.mkdir()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+def sandbox(pytester):
+    pytester.makeconftest(LOADS_THE_PLUGIN)
+    return pytester
 
 
-def _pytest(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+def _checks(path) -> dict:
+    data = json.loads(path.read_text())
+    return data, {k.split("::")[-1]: v for k, v in data["checks"].items()}
 
 
 def test_results_file_verdicts_and_reproduce_line(sandbox):
-    (sandbox / "sample.py").write_text(SAMPLE)
-    results = sandbox / "results.json"
-    done = _pytest(str(sandbox / "sample.py"), "--results", str(results), "--no-figures")
-    assert done.returncode == 1, done.stdout[-2000:]
-    assert "reproduce this check" in done.stdout
-    assert "python -m pytest checks/" in done.stdout and "test_fails" in done.stdout
-    data = json.loads(results.read_text())
+    sandbox.makepyfile(test_sample=SAMPLE)
+    results = sandbox.path / "results.json"
+    run = sandbox.runpytest("--results", str(results), "--no-figures")
+    assert run.ret == 1
+    run.stdout.fnmatch_lines(["*reproduce this check*", "python -m pytest test_sample.py::test_fails --tier all*"])
+    data, checks = _checks(results)
     assert data["schema"] == 1 and data["partial"] is False
     assert data["provenance"]["hypothesis_profile"] == "ci"
-    outcomes = {k.split("::")[-1]: v["outcome"] for k, v in data["checks"].items()}
-    assert outcomes == {"test_passes": "passed", "test_fails": "failed", "test_errors": "error",
-                        "test_refutes": "passed"}
+    assert {k: v["outcome"] for k, v in checks.items()} == {"test_passes": "passed", "test_fails": "failed",
+                                                             "test_errors": "error", "test_refutes": "passed"}
     verdicts = {k: v["verdict"] for k, v in data["claims"].items()}
     # the sample passes, but the claims' own catalogue checks did not run: no verdict from a partial run
     assert verdicts["bilinear.gda-diverges"] == "partial"
@@ -70,15 +100,108 @@ def test_results_file_verdicts_and_reproduce_line(sandbox):
     assert verdicts["bilinear.eg-converges"] == "error"
     assert verdicts["bilinear.slide-formula-3"] == "partial"
     assert data["claims"]["bilinear.slide-formula-3"]["interim"] == "refuted"
-    rec = next(v for k, v in data["checks"].items() if k.endswith("test_passes"))
-    assert rec["evidence"]["predicates"]["growth"]["passed"] is True
-    assert rec["evidence"]["params"] == {"alpha": 0.1}
+    assert checks["test_passes"]["evidence"]["predicates"]["growth"]["passed"] is True
+    assert checks["test_passes"]["evidence"]["params"] == {"alpha": 0.1}
     assert results.stat().st_mode & 0o044, "results file must be readable by others"
+    run.stdout.fnmatch_lines(["*claims: *partial*", f"results: {results}*"])
 
 
 def test_unknown_claim_id_stops_the_run(sandbox):
-    (sandbox / "sample.py").write_text('import pytest\n\n@pytest.mark.claim("no.such-claim")\n'
-                                       'def test_x():\n    pass\n')
-    done = _pytest(str(sandbox / "sample.py"), "--results", str(sandbox / "r.json"))
-    assert done.returncode == 4, done.stdout + done.stderr
-    assert "unknown claim id 'no.such-claim'" in done.stderr
+    sandbox.makepyfile(test_sample='import pytest\n\n@pytest.mark.claim("no.such-claim")\ndef test_x():\n    pass\n')
+    run = sandbox.runpytest("--results", str(sandbox.path / "r.json"))
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    run.stderr.fnmatch_lines(["*unknown claim id 'no.such-claim'*"])
+
+
+def test_tiers_profiles_seed_and_progress(sandbox):
+    sandbox.makepyfile(test_tiers=TIERS)
+    results = sandbox.path / "r.json"
+    run = sandbox.runpytest("--results", str(results), "--tier", "cpu", "--hypothesis-profile", "nightly",
+                            "--gbu-seed", "7")
+    run.assert_outcomes(passed=3, deselected=1)
+    run.stdout.fnmatch_lines(["[[]gbu 1/3[]] passed *", "[[]gbu 3/3[]] passed *"])  # progress off the fast tier
+    data, checks = _checks(results)
+    # Hypothesis's own plugin loads --hypothesis-profile before collection imports the checks
+    assert checks["test_fast"]["evidence"]["params"] == {"profile": "nightly", "examples": 200}
+    assert data["provenance"]["hypothesis_profile"] == "nightly" and data["provenance"]["gbu_seed"] == 7
+    assert "--hypothesis-profile nightly" in checks["test_fast"]["reproduce"]
+    assert "--gbu-seed 7" in checks["test_fast"]["reproduce"]
+    assert {v["tier"] for v in checks.values()} == {"fast", "slow", "network"}
+    assert settings.get_current_profile_name() == "ci"  # the run's profile and seed end with it
+    from problems.runtime import seed_shift
+
+    assert seed_shift() == 0
+
+
+def test_gpu_checks_skip_without_cuda_unless_asked_for_the_cpu(sandbox):
+    if cuda_available():
+        pytest.skip("this machine has CUDA")
+    sandbox.makepyfile(test_tiers=TIERS)
+    run = sandbox.runpytest("--results", str(sandbox.path / "r.json"), "--tier", "gpu")
+    run.assert_outcomes(skipped=1, deselected=3)
+    _, checks = _checks(sandbox.path / "r.json")
+    assert "CUDA is not available" in checks["test_gpu"]["message"]
+    sandbox.runpytest("--results", str(sandbox.path / "r.json"), "--tier", "gpu", "--device", "cpu").assert_outcomes(
+        passed=1, deselected=3)
+
+
+def test_partial_snapshots_while_the_run_goes(sandbox, monkeypatch):
+    monkeypatch.setattr(results_plugin, "SNAPSHOT_EVERY_S", 0.0)
+    results = sandbox.path / "r.json"
+    sandbox.makepyfile(test_snap=f'''
+import json, pytest
+
+@pytest.mark.claim("bilinear.gda-diverges")
+def test_a():
+    pass
+
+@pytest.mark.claim("bilinear.gda-diverges")
+def test_b():
+    data = json.load(open({str(results)!r}))
+    assert data["partial"] is True and list(data["checks"]) == ["test_snap.py::test_a"]
+''')
+    sandbox.runpytest("--results", str(results)).assert_outcomes(passed=2)
+    assert json.loads(results.read_text())["partial"] is False
+
+
+def test_control_records_kind_target_and_margin(sandbox):
+    quality = sandbox.mkpydir("quality")
+    (quality / "test_controls.py").write_text('''
+import pytest
+
+@pytest.mark.claim("bilinear.gda-diverges")
+@pytest.mark.control("near_miss", of="checks/test_08_bilinear.py::test_gda_growth_factor", margin="1e-3")
+def test_near_miss():
+    pass
+
+@pytest.mark.claim("bilinear.gda-diverges")
+def test_legacy():
+    pass
+''')
+    sandbox.runpytest("--results", str(sandbox.path / "r.json")).assert_outcomes(passed=2)
+    _, checks = _checks(sandbox.path / "r.json")
+    assert checks["test_near_miss"]["control"] is True
+    assert checks["test_near_miss"]["control_kind"] == "near_miss"
+    assert checks["test_near_miss"]["control_of"] == ["checks/test_08_bilinear.py::test_gda_growth_factor"]
+    assert checks["test_near_miss"]["margin"] == "1e-3"
+    assert checks["test_legacy"]["control_kind"] == "planted_bug"
+
+
+def test_impl_usage_errors_in_one_line(sandbox):
+    sandbox.makepyfile(test_sample=SAMPLE)
+    run = sandbox.runpytest("--impl", "no_such_method=x:y", "--impl", "extragradient=nowhere:eg")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    run.stderr.fnmatch_lines(["*no algorithm registered under 'no_such_method'*",
+                              "*cannot import nowhere:eg: ModuleNotFoundError*"])
+    assert sandbox.runpytest("--impl-only").ret == pytest.ExitCode.USAGE_ERROR
+
+
+@pytest.mark.slow  # two worker processes: ~10 s
+def test_xdist_workers_land_in_one_results_file(sandbox, monkeypatch):
+    sandbox.makepyfile(test_sample=SAMPLE)
+    results = sandbox.path / "r.json"
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the subprocess finds the plugin package
+    run = sandbox.runpytest_subprocess("-n", "2", "--results", str(results), "--no-figures")
+    assert run.ret == 1
+    data, checks = _checks(results)
+    assert len(checks) == 4 and data["provenance"]["xdist_workers"] == 2

@@ -233,7 +233,12 @@ def test_counterexample_check_rejects(name, bug):
 @pytest.mark.slow
 @pytest.mark.claim("adaptive.gd-sgd-rates")
 def test_pep_sandwich_rejects_overstep():
-    rejects(adaptive_slow.test_gd_worst_case_below_pep_certificate, "gradient_descent", GDOverstep)
+    # On the pure quadratic (tau = 1 >= |x_0|) the 1.9/L step contracts by |1 - 1.9| = 0.9 a step:
+    # f(x_5) = 0.9^10 / 2 = 0.174 against the certificate 1/22. Not left to the search: on the
+    # Drori-Teboulle instance the overstep lands *below* the certificate (0.0083), and whether
+    # hypothesis's few examples hit a rejecting instance depended on what else was collected.
+    rejects(adaptive_slow.test_gd_worst_case_below_pep_certificate, "gradient_descent", GDOverstep,
+            lam=1.0, tau=1.0)
 
 
 @pytest.mark.slow

@@ -20,7 +20,9 @@ differentiable and, for every γ,
 
 S* is exact at a rational point x̄ (sympy Rationals), so planted ties are exact ties.
 Values f(X) and derivatives are evaluated in float64, vectorised over a batch of points
-(:class:`NumPoly`: monomial exponents and float coefficients, no lambdify).
+(:class:`problems.adversarial.polynomials.NumPoly`). Each domain is a small class that validates
+Φ against itself and names how f is computed on it: finitely many pieces (FiniteSet, Simplex),
+Φ affine in y (Ball), or Φ separable over intervals (Interval, Box).
 
 The formula (max over candidate gradients) is the registered
 ``danskin_directional_derivative`` (algorithms/descent.py); this module supplies the
@@ -32,45 +34,14 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import sympy as sp
 
-Q_ = sp.Rational
-_PRECISION = 50  # digits for evaluating algebraic maximisers
-_TIE = sp.Float("1e-40", _PRECISION)  # values closer than this at 50 digits are ties (exact ties: 0)
+from problems.adversarial.polynomials import (PRECISION, TIE, NumPoly, exact, interval_maximisers, maximise_numeric,
+                                              polynomial_max, rows_xy, univariate_at)
 
-
-# ------------------------------------------------------------------ domains
-@dataclass(frozen=True)
-class Interval:
-    lo: sp.Rational
-    hi: sp.Rational
-
-
-@dataclass(frozen=True)
-class Box:
-    bounds: tuple[tuple[sp.Rational, sp.Rational], ...]
-
-
-@dataclass(frozen=True)
-class Ball:
-    radius: sp.Rational
-    dim: int
-
-
-@dataclass(frozen=True)
-class Simplex:
-    dim: int
-
-
-@dataclass(frozen=True)
-class FiniteSet:
-    points: tuple[tuple, ...]  # each a tuple of len(ys) numbers
-
-
-Domain = Interval | Box | Ball | Simplex | FiniteSet
 
 
 @dataclass(frozen=True)
@@ -92,32 +63,260 @@ class MaximiserSet:
         return self.continuum or str(len(self.points))
 
 
-# -------------------------------------------------------- numeric polynomials
-class NumPoly:
-    """Σₜ cₜ Πᵢ vᵢ^{eₜᵢ} with float coefficients, evaluated on a batch V (..., k)."""
+# ------------------------------------------------------------------ domains
+def _y_degrees(f: "MaxFunction") -> list[int]:
+    return [sum(m[f.n:]) for m in f.poly.monoms()]
 
-    def __init__(self, monoms: np.ndarray, coeffs: np.ndarray, nvars: int):
-        self.coeffs = np.asarray(coeffs, dtype=float)
-        self.monoms = np.asarray(monoms, dtype=int).reshape(len(self.coeffs), nvars)
 
-    @classmethod
-    def of(cls, P: sp.Poly) -> "NumPoly":
-        terms = P.terms()
-        terms = [(m, c) for m, c in terms if c != 0]
-        return cls(np.array([m for m, _ in terms], dtype=int), np.array([float(c) for _, c in terms]), len(P.gens))
+def _needs_affine_in_y(domain: Any, f: "MaxFunction") -> None:
+    if domain.dim != len(f.ys):
+        raise ValueError(f"{type(domain).__name__}.dim = {domain.dim} but Φ has {len(f.ys)} y symbols")
+    if max(_y_degrees(f)) > 1:
+        raise ValueError(f"a {type(domain).__name__} domain needs Φ affine in y (found a term of degree "
+                         f"{max(_y_degrees(f))} in y)")
 
-    def __call__(self, V) -> np.ndarray:
-        V = np.asarray(V, dtype=float)
-        if len(self.coeffs) == 0:
-            return np.zeros(V.shape[:-1])
-        return np.prod(V[..., None, :] ** self.monoms, axis=-1) @ self.coeffs
 
-    def diff(self, i: int) -> "NumPoly":
-        e = self.monoms[:, i]
-        keep = e > 0
-        m = self.monoms[keep].copy()
-        m[:, i] -= 1
-        return NumPoly(m, self.coeffs[keep] * e[keep], self.monoms.shape[1])
+@dataclass(frozen=True)
+class Interval:
+    lo: sp.Rational
+    hi: sp.Rational
+    continuum: ClassVar[str] = "interval"
+
+    def validate(self, f: "MaxFunction") -> None:
+        if len(f.ys) != 1:
+            raise ValueError("an Interval domain needs exactly one y symbol; use Box for several")
+
+    def structure(self, f: "MaxFunction") -> "_Separable":
+        return _Separable(f, sp.Poly(0, *f.xs), [(f.poly, self.lo, self.hi)])
+
+
+@dataclass(frozen=True)
+class Box:
+    bounds: tuple[tuple[sp.Rational, sp.Rational], ...]
+    continuum: ClassVar[str] = "box"
+
+    def validate(self, f: "MaxFunction") -> None:
+        if len(self.bounds) != len(f.ys):
+            raise ValueError(f"Box has {len(self.bounds)} coordinates but Φ has {len(f.ys)} y symbols")
+        if any(sum(1 for e in m[f.n:] if e) > 1 for m in f.poly.monoms()):
+            raise ValueError("a Box domain needs Φ separable in y (a term mixes two y coordinates)")
+
+    def structure(self, f: "MaxFunction") -> "_Separable":
+        """Φ = Φ(x, 0) + Σⱼ φⱼ(x, yⱼ), φⱼ = Φ(x, yⱼeⱼ) − Φ(x, 0)."""
+        base = sp.Poly(_at_zero(f.poly, f.ys).as_expr(), *f.xs)
+        parts = [(sp.Poly(_at_zero(f.poly, [y for y in f.ys if y is not yj]).as_expr() - base.as_expr(), *f.xs, yj),
+                  lo, hi) for yj, (lo, hi) in zip(f.ys, self.bounds)]
+        return _Separable(f, base, parts)
+
+
+@dataclass(frozen=True)
+class Ball:
+    radius: sp.Rational
+    dim: int
+
+    def validate(self, f: "MaxFunction") -> None:
+        _needs_affine_in_y(self, f)
+
+    def structure(self, f: "MaxFunction") -> "_Affine":
+        return _Affine(f, self.radius)
+
+
+@dataclass(frozen=True)
+class Simplex:
+    dim: int
+
+    def validate(self, f: "MaxFunction") -> None:
+        _needs_affine_in_y(self, f)
+
+    def structure(self, f: "MaxFunction") -> "_Pieces":
+        return _Pieces(f, [{y: int(y is yk) for y in f.ys} for yk in f.ys])  # Φ(x, e_k)
+
+    def maximiser_set(self, tied: list[int], top: sp.Expr) -> MaximiserSet:
+        verts = tuple(tuple(int(i == k) for i in range(self.dim)) for k in tied)
+        return MaximiserSet(verts, "face" if len(tied) > 1 else "", top)
+
+    def piece_indices(self, active: MaximiserSet) -> list[int]:
+        return [v.index(1) for v in active.points]
+
+
+@dataclass(frozen=True)
+class FiniteSet:
+    points: tuple[tuple, ...]  # each a tuple of len(ys) numbers
+
+    def validate(self, f: "MaxFunction") -> None:
+        pass  # any Φ
+
+    def structure(self, f: "MaxFunction") -> "_Pieces":
+        return _Pieces(f, [dict(zip(f.ys, p)) for p in self.points])  # Φ(x, y_k)
+
+    def maximiser_set(self, tied: list[int], top: sp.Expr) -> MaximiserSet:
+        return MaximiserSet(tuple(self.points[k] for k in tied), "", top)
+
+    def piece_indices(self, active: MaximiserSet) -> list[int]:
+        return [self.points.index(p) for p in active.points]
+
+
+Domain = Interval | Box | Ball | Simplex | FiniteSet
+
+
+def _at_zero(P: sp.Poly, ys: Sequence[sp.Symbol]) -> sp.Poly:
+    for y in ys:
+        P = P.eval(y, 0)
+    return P
+
+
+def _quad(p: NumPoly, g: np.ndarray, V) -> np.ndarray:
+    """γᵀ∇²ₓp γ at V."""
+    return sum(g[i] * g[k] * p.diff(i).diff(k)(V) for i in range(len(g)) for k in range(len(g)))
+
+
+def _slope(p: NumPoly, g: np.ndarray, V) -> np.ndarray:
+    """γ·∇ₓp at V."""
+    return sum(g[i] * p.diff(i)(V) for i in range(len(g)))
+
+
+# ------------------------------------------ how f is computed on each kind of domain
+class _Pieces:
+    """Finitely many pieces f = max_k Φ(x, y_k): a FiniteSet's points, a Simplex's vertices."""
+
+    def __init__(self, f: "MaxFunction", substitutions: list[dict]):
+        self.f, self.pieces = f, []
+        for s in substitutions:
+            P = f.poly
+            for y in f.ys:
+                P = P.eval(y, s[y])
+            P = sp.Poly(P.as_expr(), *f.xs)
+            self.pieces.append((P, NumPoly.of(P)))
+
+    def value(self, X: np.ndarray) -> np.ndarray:
+        return np.max(np.stack([g(X) for _, g in self.pieces]), axis=0)
+
+    def maximisers(self, xb: list) -> MaximiserSet:
+        vals = [sp.N(P(*xb), PRECISION) for P, _ in self.pieces]
+        top = max(vals)
+        return self.f.domain.maximiser_set([k for k, v in enumerate(vals) if top - v < TIE], top)
+
+    def candidates(self, xf, xb, gamma, active) -> np.ndarray:
+        idx = self.f.domain.piece_indices(active)
+        return np.array([[g.diff(i)(xf) for i in range(self.f.n)] for k in idx for g in [self.pieces[k][1]]])
+
+    def second_order(self, xf, xb, g, active) -> float:
+        return max(0.5 * abs(float(_quad(self.pieces[k][1], g, xf))) for k in self.f.domain.piece_indices(active))
+
+
+class _Affine:
+    """Φ affine in y, Φ = b(x) + c(x)ᵀy, on the ball of radius r: f = b + r‖c‖,
+    S* = {r c/‖c‖}, or the whole ball when c = 0."""
+
+    def __init__(self, f: "MaxFunction", radius: sp.Rational):
+        self.f, self.radius = f, radius
+        self.b_exact = sp.Poly(_at_zero(f.poly, f.ys).as_expr(), *f.xs)
+        self.cs_exact = [sp.Poly(_at_zero(f.poly.diff(y), f.ys).as_expr(), *f.xs) for y in f.ys]
+        self.b, self.cs = NumPoly.of(self.b_exact), [NumPoly.of(c) for c in self.cs_exact]
+
+    def value(self, X: np.ndarray) -> np.ndarray:
+        return self.b(X) + float(self.radius) * np.sqrt(sum(c(X) ** 2 for c in self.cs))
+
+    def maximisers(self, xb: list) -> MaximiserSet:
+        c = [P(*xb) for P in self.cs_exact]
+        norm = sp.sqrt(sum(ci**2 for ci in c))
+        if sp.N(norm, PRECISION) < TIE:
+            return MaximiserSet((), "ball", sp.N(self.b_exact(*xb), PRECISION))
+        return MaximiserSet((tuple(self.radius * ci / norm for ci in c),), "",
+                            sp.N(self.b_exact(*xb) + self.radius * norm, PRECISION))
+
+    def candidates(self, xf, xb, gamma, active) -> np.ndarray:
+        n = self.f.n
+        gb = np.array([self.b.diff(i)(xf) for i in range(n)])
+        J = np.array([[c.diff(i)(xf) for i in range(n)] for c in self.cs])  # ∂c/∂x
+        if not active.continuum:
+            return (gb + J.T @ np.array([float(v) for v in active.points[0]]))[None, :]
+        if gamma is None:
+            raise ValueError("S*(x̄) is the whole ball; give the direction γ")
+        # ⟨γ, ∇ₓΦ(x̄, y)⟩ = γ·∇b + yᵀJγ is maximised over the ball at y = r Jγ/‖Jγ‖
+        v = J @ np.asarray(gamma, float)
+        nv = np.linalg.norm(v)
+        y = float(self.radius) * v / nv if nv > 0 else np.zeros(len(self.f.ys))
+        return (gb + J.T @ y)[None, :]
+
+    def second_order(self, xf, xb, g, active) -> float:
+        c = np.array([ci(xf) for ci in self.cs])
+        c1 = np.array([_slope(ci, g, xf) for ci in self.cs])
+        c2 = np.array([_quad(ci, g, xf) for ci in self.cs])
+        b2, r = abs(float(_quad(self.b, g, xf))), float(self.radius)
+        if active.continuum:  # c(x̄) = 0: ‖c(x̄+tγ)‖ = t‖c′ + (t/2)c″‖ + O(t³)
+            return 0.5 * b2 + 0.5 * r * float(np.linalg.norm(c2))
+        nc = float(np.linalg.norm(c))
+        curvature = (c @ c2 + c1 @ c1 - (c @ c1) ** 2 / nc**2) / nc  # d²/dt² ‖c(x̄ + tγ)‖
+        return 0.5 * b2 + 0.5 * r * abs(curvature)
+
+
+class _Separable:
+    """Φ separable over a product of intervals, Φ = base(x) + Σⱼ φⱼ(x, yⱼ): S* is the product of
+    the coordinates' maximiser sets (an Interval is the one-coordinate case, base 0)."""
+
+    def __init__(self, f: "MaxFunction", base: sp.Poly, parts: list[tuple[sp.Poly, Any, Any]]):
+        self.f, self.base_exact, self.base = f, base, NumPoly.of(base)
+        self.parts = [(P, NumPoly.of(P), sp.S(lo), sp.S(hi)) for P, lo, hi in parts]
+
+    def value(self, X: np.ndarray) -> np.ndarray:
+        return self.base(X) + sum(polynomial_max(g, X, float(lo), float(hi)) for _, g, lo, hi in self.parts)
+
+    def maximisers(self, xb: list) -> MaximiserSet:
+        total = sp.N(self.base_exact(*xb), PRECISION)
+        per_coordinate, continuum = [], False
+        for P, _, lo, hi in self.parts:
+            pts, value, whole = interval_maximisers(univariate_at(P, xb), lo, hi)
+            per_coordinate.append(pts)
+            continuum |= whole
+            total += value
+        kind = self.f.domain.continuum if continuum else ""
+        return MaximiserSet(tuple(itertools.product(*per_coordinate)) if not continuum else (), kind, total)
+
+    def _coordinate_maximisers(self, j: int, P: sp.Poly, lo, hi, xb, active) -> tuple[list[float], bool]:
+        """The maximisers of coordinate j as floats, and whether they are all of [lo, hi]."""
+        if active.continuum:
+            pts, _, whole = interval_maximisers(univariate_at(P, xb), lo, hi)
+            return [float(t) for t in pts], whole
+        return sorted({float(p[j]) for p in active.points}), False
+
+    def candidates(self, xf, xb, gamma, active) -> np.ndarray:
+        n = self.f.n
+        g0 = np.array([self.base.diff(i)(xf) for i in range(n)])
+        options = []
+        for j, (P, g, lo, hi) in enumerate(self.parts):
+            grads = [g.diff(i) for i in range(n)]
+            ys, whole = self._coordinate_maximisers(j, P, lo, hi, xb, active)
+            if whole:  # S*ⱼ = [lo, hi]: maximise the polynomial ⟨γ, ∇ₓφⱼ(x̄, y)⟩ over it
+                if gamma is None:
+                    raise ValueError("S*(x̄) contains an interval; give the direction γ")
+                ys = maximise_numeric(lambda t: sum(gi * gr(rows_xy(xf, t)) for gi, gr in zip(gamma, grads)),
+                                      float(lo), float(hi))
+            options.append([np.array([gr(rows_xy(xf, np.array([t])))[0] for gr in grads]) for t in ys])
+        return np.array([g0 + sum(choice) for choice in itertools.product(*options)])
+
+    def second_order(self, xf, xb, g, active) -> float:
+        n = self.f.n
+        q = 0.5 * abs(float(_quad(self.base, g, xf)))
+        for j, (P, p, lo, hi) in enumerate(self.parts):
+            ys, whole = self._coordinate_maximisers(j, P, lo, hi, xb, active)
+            if whole:  # piece = C + t·ψ(y) + (t²/2)·γᵀΦₓₓγ(y): bound the last over the interval
+                grid = np.linspace(float(lo), float(hi), 201)
+                q += 0.5 * float(np.max(np.abs(_quad(p, g, rows_xy(xf, grid)))))
+                continue
+            worst = 0.0
+            for yv in ys:
+                V = np.append(xf, yv)
+                pxx, pyy = float(_quad(p, g, V)), float(p.diff(n).diff(n)(V))
+                pxy, py = float(_slope(p.diff(n), g, V)), float(p.diff(n)(V))
+                if yv in (float(lo), float(hi)) and abs(py) > 1e-12:
+                    worst = max(worst, abs(pxx))
+                elif pyy < 0:
+                    worst = max(worst, abs(pxx) + pxy**2 / abs(pyy))
+                else:
+                    raise ValueError(f"degenerate maximiser y = {yv} (Φᵧᵧ = {pyy}): no O(t) remainder bound")
+            q += 0.5 * worst
+        return q
 
 
 # ---------------------------------------------------------- the max-function
@@ -133,18 +332,8 @@ class MaxFunction:
     x_bar: tuple = field(default=())  # the point the instance was built around (planted ties)
 
     def __post_init__(self):
-        d, P = self.domain, self.poly
-        if isinstance(d, Interval) and len(self.ys) != 1:
-            raise ValueError("an Interval domain needs exactly one y symbol; use Box for several")
-        if isinstance(d, Box) and len(d.bounds) != len(self.ys):
-            raise ValueError(f"Box has {len(d.bounds)} coordinates but Φ has {len(self.ys)} y symbols")
-        if isinstance(d, (Ball, Simplex)) and d.dim != len(self.ys):
-            raise ValueError(f"{type(d).__name__}.dim = {d.dim} but Φ has {len(self.ys)} y symbols")
-        ydeg = [sum(m[self.n:]) for m in P.monoms()]
-        if isinstance(d, (Ball, Simplex)) and max(ydeg) > 1:
-            raise ValueError(f"a {type(d).__name__} domain needs Φ affine in y (found a term of degree {max(ydeg)} in y)")
-        if isinstance(d, Box) and any(sum(1 for e in m[self.n:] if e) > 1 for m in P.monoms()):
-            raise ValueError("a Box domain needs Φ separable in y (a term mixes two y coordinates)")
+        self.poly  # noqa: B018 - a Φ that is not a polynomial in (xs, ys) fails here, at construction
+        self.domain.validate(self)
 
     @property
     def n(self) -> int:
@@ -154,119 +343,21 @@ class MaxFunction:
     def poly(self) -> sp.Poly:
         return sp.Poly(self.phi, *self.xs, *self.ys)
 
-    # ------------------------------------------------- structure (cached)
-    def _restrict(self, values: dict) -> sp.Poly:
-        """Φ with some y's fixed, as a Poly in the x's and the remaining y's."""
-        P = self.poly
-        for sym, v in values.items():
-            P = P.eval(sym, v) if len(P.gens) > 1 else P
-        return P
-
     @functools.cached_property
-    def _pieces(self) -> list[tuple[sp.Poly, NumPoly]]:
-        """FiniteSet: Φ(x, y_k); Simplex: Φ(x, e_k). Exact Poly in xs and its NumPoly."""
-        d = self.domain
-        if isinstance(d, FiniteSet):
-            subs = [dict(zip(self.ys, p)) for p in d.points]
-        elif isinstance(d, Simplex):
-            subs = [{y: int(y is yk) for y in self.ys} for yk in self.ys]
-        else:
-            raise TypeError("finite pieces exist for FiniteSet and Simplex domains only")
-        out = []
-        for s in subs:
-            P = self.poly
-            for y in self.ys:
-                P = P.eval(y, s[y])
-            P = sp.Poly(P.as_expr(), *self.xs)
-            out.append((P, NumPoly.of(P)))
-        return out
+    def _structure(self) -> _Pieces | _Affine | _Separable:
+        return self.domain.structure(self)
 
-    @functools.cached_property
-    def _coordinates(self) -> tuple:
-        """Separable form Φ = Φ(x, 0) + Σⱼ φⱼ(x, yⱼ), φⱼ = Φ(x, yⱼeⱼ) − Φ(x, 0)
-        (Interval: base 0 and the single part Φ). Returns (base NumPoly over xs,
-        base exact Poly, [(φⱼ exact Poly over (xs, yⱼ), NumPoly over (xs, yⱼ), lo, hi)])."""
-        d = self.domain
-        if isinstance(d, Interval):
-            base = sp.Poly(0, *self.xs)
-            parts = [(self.poly, d.lo, d.hi)]
-        else:
-            P0 = self.poly
-            for y in self.ys:
-                P0 = P0.eval(y, 0)
-            base = sp.Poly(P0.as_expr(), *self.xs)
-            parts = []
-            for yj, (lo, hi) in zip(self.ys, d.bounds):
-                P = self.poly
-                for y in self.ys:
-                    if y is not yj:
-                        P = P.eval(y, 0)
-                parts.append((sp.Poly(P.as_expr() - base.as_expr(), *self.xs, yj), lo, hi))
-        return NumPoly.of(base), base, [(P, NumPoly.of(P), sp.S(lo), sp.S(hi)) for P, lo, hi in parts]
-
-    @functools.cached_property
-    def _affine(self) -> tuple[NumPoly, list[NumPoly], sp.Poly, list[sp.Poly]]:
-        """Ball: Φ = b(x) + c(x)ᵀy."""
-        b = self.poly
-        for y in self.ys:
-            b = b.eval(y, 0)
-        b = sp.Poly(b.as_expr(), *self.xs)
-        cs = []
-        for y in self.ys:
-            c = self.poly.diff(y)
-            for y2 in self.ys:
-                c = c.eval(y2, 0)
-            cs.append(sp.Poly(c.as_expr(), *self.xs))
-        return NumPoly.of(b), [NumPoly.of(c) for c in cs], b, cs
-
-    # ------------------------------------------------------------ values
     def value(self, X) -> np.ndarray:
         """f at a batch of points X of shape (B, n), float64."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if X.shape[-1] != self.n:
             raise ValueError(f"points must have {self.n} coordinates, got shape {X.shape}")
-        d = self.domain
-        if isinstance(d, (FiniteSet, Simplex)):
-            return np.max(np.stack([g(X) for _, g in self._pieces]), axis=0)
-        if isinstance(d, Ball):
-            b, cs, *_ = self._affine
-            return b(X) + float(d.radius) * np.sqrt(sum(c(X) ** 2 for c in cs))
-        base, _, parts = self._coordinates
-        return base(X) + sum(_polynomial_max(g, X, float(lo), float(hi)) for _, g, lo, hi in parts)
+        return self._structure.value(X)
 
-    # ------------------------------------------------------- maximisers
     def maximisers(self, x_bar: Sequence) -> MaximiserSet:
         """S*(x̄), exact for rational x̄ (ties compared at 50 digits)."""
-        xb = [_exact(v) for v in x_bar]
-        d = self.domain
-        if isinstance(d, (FiniteSet, Simplex)):
-            vals = [sp.N(P(*xb), _PRECISION) for P, _ in self._pieces]
-            top = max(vals)
-            tied = [k for k, v in enumerate(vals) if top - v < _TIE]
-            if isinstance(d, FiniteSet):
-                return MaximiserSet(tuple(d.points[k] for k in tied), "", top)
-            verts = tuple(tuple(int(i == k) for i in range(d.dim)) for k in tied)
-            return MaximiserSet(verts, "face" if len(tied) > 1 else "", top)
-        if isinstance(d, Ball):
-            *_, b, cs = self._affine
-            c = [P(*xb) for P in cs]
-            norm = sp.sqrt(sum(ci**2 for ci in c))
-            if sp.N(norm, _PRECISION) < _TIE:
-                return MaximiserSet((), "ball", sp.N(b(*xb), _PRECISION))
-            return MaximiserSet((tuple(d.radius * ci / norm for ci in c),), "",
-                                sp.N(b(*xb) + d.radius * norm, _PRECISION))
-        _, base, parts = self._coordinates
-        total = sp.N(base(*xb), _PRECISION)
-        per_coordinate, continuum = [], False
-        for P, _, lo, hi in parts:
-            pts, value, whole = _interval_maximisers(_at_x(P, xb), lo, hi)
-            per_coordinate.append(pts)
-            continuum |= whole
-            total += value
-        kind = ("interval" if isinstance(d, Interval) else "box") if continuum else ""
-        return MaximiserSet(tuple(itertools.product(*per_coordinate)) if not continuum else (), kind, total)
+        return self._structure.maximisers([exact(v) for v in x_bar])
 
-    # -------------------------------------------- Danskin candidates
     def danskin_candidates(self, x_bar: Sequence, gamma: Sequence[float] | None = None,
                            active: MaximiserSet | None = None) -> np.ndarray:
         """Gradients ∇ₓΦ(x̄, y), y ∈ S*(x̄), shape (K, n), among which
@@ -274,44 +365,8 @@ class MaxFunction:
         vertices of a simplex face, and γ-dependent points for a continuum."""
         active = active or self.maximisers(x_bar)
         xf = np.array([float(v) for v in x_bar])
-        d = self.domain
-        if isinstance(d, (FiniteSet, Simplex)):
-            idx = _piece_indices(d, active)
-            return np.array([[g.diff(i)(xf) for i in range(self.n)] for k in idx for g in [self._pieces[k][1]]])
-        if isinstance(d, Ball):
-            b, cs, *_ = self._affine
-            gb = np.array([b.diff(i)(xf) for i in range(self.n)])
-            J = np.array([[c.diff(i)(xf) for i in range(self.n)] for c in cs])  # ∂c/∂x
-            if not active.continuum:
-                return (gb + J.T @ np.array([float(v) for v in active.points[0]]))[None, :]
-            if gamma is None:
-                raise ValueError("S*(x̄) is the whole ball; give the direction γ")
-            # ⟨γ, ∇ₓΦ(x̄, y)⟩ = γ·∇b + yᵀJγ is maximised over the ball at y = r Jγ/‖Jγ‖
-            v = J @ np.asarray(gamma, float)
-            nv = np.linalg.norm(v)
-            y = float(d.radius) * v / nv if nv > 0 else np.zeros(len(self.ys))
-            return (gb + J.T @ y)[None, :]
-        base, _, parts = self._coordinates
-        g0 = np.array([base.diff(i)(xf) for i in range(self.n)])
-        xb = [_exact(v) for v in x_bar]
-        options = []
-        for j, (P, g, lo, hi) in enumerate(parts):
-            grads = [g.diff(i) for i in range(self.n)]
-            if active.continuum:
-                pts, _, whole = _interval_maximisers(_at_x(P, xb), lo, hi)
-                if whole:  # S*ⱼ = [lo, hi]: maximise the polynomial ⟨γ, ∇ₓφⱼ(x̄, y)⟩ over it
-                    if gamma is None:
-                        raise ValueError("S*(x̄) contains an interval; give the direction γ")
-                    ys = _maximise_numeric(lambda t: sum(gi * gr(_xy(xf, t)) for gi, gr in zip(gamma, grads)),
-                                           float(lo), float(hi))
-                else:
-                    ys = [float(t) for t in pts]
-            else:
-                ys = sorted({float(p[j]) for p in active.points})
-            options.append([np.array([gr(_xy(xf, np.array([t])))[0] for gr in grads]) for t in ys])
-        return np.array([g0 + sum(choice) for choice in itertools.product(*options)])
+        return self._structure.candidates(xf, [exact(v) for v in x_bar], gamma, active)
 
-    # ------------------------------------------- second-order constant
     def second_order_constant(self, x_bar: Sequence, gamma: Sequence[float],
                               active: MaximiserSet | None = None) -> float:
         """Q = max over the smooth local pieces of f through S*(x̄) of ½|d²/dt² piece(x̄ + tγ)|
@@ -319,136 +374,5 @@ class MaxFunction:
         piece; near x̄, f is their max). Interior nondegenerate maximiser y*: the envelope
         second derivative γᵀΦₓₓγ + (γᵀΦₓᵧ)²/|Φᵧᵧ|; strict boundary maximiser: γᵀΦₓₓγ."""
         active = active or self.maximisers(x_bar)
-        g = np.asarray(gamma, dtype=float)
         xf = np.array([float(v) for v in x_bar])
-        n, d = self.n, self.domain
-
-        def quad(p: NumPoly, V) -> np.ndarray:  # γᵀ∇²ₓp γ at V
-            return sum(g[i] * g[k] * p.diff(i).diff(k)(V) for i in range(n) for k in range(n))
-
-        def slope(p: NumPoly, V) -> np.ndarray:  # γ·∇ₓp at V
-            return sum(g[i] * p.diff(i)(V) for i in range(n))
-
-        if isinstance(d, (FiniteSet, Simplex)):
-            return max(0.5 * abs(float(quad(self._pieces[k][1], xf))) for k in _piece_indices(d, active))
-        if isinstance(d, Ball):
-            b, cs, *_ = self._affine
-            c = np.array([ci(xf) for ci in cs])
-            c1 = np.array([slope(ci, xf) for ci in cs])
-            c2 = np.array([quad(ci, xf) for ci in cs])
-            b2, r = abs(float(quad(b, xf))), float(d.radius)
-            if active.continuum:  # c(x̄) = 0: ‖c(x̄+tγ)‖ = t‖c′ + (t/2)c″‖ + O(t³)
-                return 0.5 * b2 + 0.5 * r * float(np.linalg.norm(c2))
-            nc = float(np.linalg.norm(c))
-            curvature = (c @ c2 + c1 @ c1 - (c @ c1) ** 2 / nc**2) / nc  # d²/dt² ‖c(x̄ + tγ)‖
-            return 0.5 * b2 + 0.5 * r * abs(curvature)
-        base, _, parts = self._coordinates
-        q = 0.5 * abs(float(quad(base, xf)))
-        xb = [_exact(v) for v in x_bar]
-        for j, (P, p, lo, hi) in enumerate(parts):
-            if active.continuum:
-                pts, _, whole = _interval_maximisers(_at_x(P, xb), lo, hi)
-                if whole:  # piece = C + t·ψ(y) + (t²/2)·γᵀΦₓₓγ(y): bound the last over the interval
-                    grid = np.linspace(float(lo), float(hi), 201)
-                    q += 0.5 * float(np.max(np.abs(quad(p, _xy(xf, grid)))))
-                    continue
-                ys = [float(t) for t in pts]
-            else:
-                ys = sorted({float(pt[j]) for pt in active.points})
-            worst = 0.0
-            for yv in ys:
-                V = np.append(xf, yv)
-                pxx, pyy = float(quad(p, V)), float(p.diff(n).diff(n)(V))
-                pxy, py = float(slope(p.diff(n), V)), float(p.diff(n)(V))
-                if yv in (float(lo), float(hi)) and abs(py) > 1e-12:
-                    worst = max(worst, abs(pxx))
-                elif pyy < 0:
-                    worst = max(worst, abs(pxx) + pxy**2 / abs(pyy))
-                else:
-                    raise ValueError(f"degenerate maximiser y = {yv} (Φᵧᵧ = {pyy}): no O(t) remainder bound")
-            q += 0.5 * worst
-        return q
-
-
-# ------------------------------------------------------------ helpers
-def _exact(v):
-    """Integers and sympy numbers as they are; a float as its exact binary value."""
-    if isinstance(v, (float, np.floating)):
-        return sp.Rational(float(v))
-    return sp.S(v)
-
-
-def _xy(xf: np.ndarray, ys) -> np.ndarray:
-    """Rows (x̄, y) for each y in ys."""
-    ys = np.atleast_1d(np.asarray(ys, float))
-    return np.concatenate([np.broadcast_to(xf, (len(ys), len(xf))), ys[:, None]], axis=1)
-
-
-def _at_x(P: sp.Poly, xb: Sequence) -> sp.Poly:
-    """The univariate polynomial y ↦ φ(x̄, y) (exact)."""
-    Q = P
-    for v in xb:
-        Q = Q.eval(Q.gens[0], v) if len(Q.gens) > 1 else Q
-    return sp.Poly(Q.as_expr(), P.gens[-1])
-
-
-def _piece_indices(d: Domain, active: MaximiserSet) -> list[int]:
-    if isinstance(d, FiniteSet):
-        return [d.points.index(p) for p in active.points]
-    return [v.index(1) for v in active.points]
-
-
-def _interval_maximisers(P: sp.Poly, lo, hi):
-    """(points, value, whole): the maximisers of the univariate exact polynomial P on
-    [lo, hi] (sympy real-root isolation of P′); whole = P is constant."""
-    if P.degree() <= 0:
-        return [], sp.N(P.as_expr(), _PRECISION), True
-    roots = [r for r in P.diff().real_roots() if lo < r < hi]
-    cands = [sp.S(lo), sp.S(hi), *roots]
-    vals = [sp.N(P.eval(c), _PRECISION) for c in cands]
-    top = max(vals)
-    return sorted({c for c, v in zip(cands, vals) if top - v < _TIE}, key=float), top, False
-
-
-def _maximise_numeric(fn, lo: float, hi: float) -> list[float]:
-    """Candidates for max of a smooth univariate fn on [lo, hi]: endpoints, and the
-    local maxima of a 2001-point grid refined by golden-section search."""
-    grid = np.linspace(lo, hi, 2001)
-    v = fn(grid)
-    out = [lo, hi]
-    for k in np.flatnonzero((v[1:-1] >= v[:-2]) & (v[1:-1] >= v[2:])) + 1:
-        a, b = grid[k - 1], grid[k + 1]
-        for _ in range(80):
-            m1, m2 = b - 0.618033988749895 * (b - a), a + 0.618033988749895 * (b - a)
-            if fn(np.array([m1]))[0] < fn(np.array([m2]))[0]:
-                a = m1
-            else:
-                b = m2
-        out.append(0.5 * (a + b))
-    return out
-
-
-def _polynomial_max(p: NumPoly, X: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """max_{y∈[lo,hi]} p(x, y) for each row x of X: the critical points of each row's
-    polynomial in y are the eigenvalues of its companion matrix (one batched call)."""
-    n = X.shape[1]
-    deg = int(p.monoms[:, n].max()) if len(p.coeffs) else 0
-    # coefficient of y^k as a function of x, for k = deg..0
-    C = np.stack([NumPoly(p.monoms[p.monoms[:, n] == k][:, :n], p.coeffs[p.monoms[:, n] == k], n)(X)
-                  for k in range(deg, -1, -1)], axis=1)
-    cands = [np.full((len(X), 1), lo), np.full((len(X), 1), hi)]
-    if deg >= 2:
-        D = C[:, :-1] * np.arange(deg, 0, -1)  # derivative, highest degree first
-        lead = D[:, 0]
-        ok = lead != 0
-        comp = np.zeros((len(X), deg - 1, deg - 1))
-        comp[ok, 0, :] = -D[ok, 1:] / lead[ok, None]
-        if deg > 2:
-            comp[:, np.arange(1, deg - 1), np.arange(deg - 2)] = 1.0
-        roots = np.linalg.eigvals(comp)
-        cands.append(np.where((np.abs(roots.imag) < 1e-7) & ok[:, None], np.clip(roots.real, lo, hi), lo))
-    T = np.concatenate(cands, axis=1)
-    val = np.zeros_like(T)
-    for k in range(C.shape[1]):
-        val = val * T + C[:, k:k + 1]
-    return val.max(axis=1)
+        return self._structure.second_order(xf, [exact(v) for v in x_bar], np.asarray(gamma, dtype=float), active)

@@ -16,7 +16,8 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from problems.adversarial.danskin import Ball, Box, FiniteSet, Interval, MaxFunction, Simplex, _exact
+from problems.adversarial.danskin import Ball, Box, FiniteSet, Interval, MaxFunction, Simplex
+from problems.adversarial.polynomials import exact
 
 Q_ = sp.Rational
 
@@ -167,8 +168,8 @@ class TwoPointRobustLoss:
     def exact_increase(self, direction: Sequence, t) -> sp.Expr:
         """f(θ + t·d) − f(θ) in exact arithmetic (d and t made rational)."""
         th = [a + b for a, b in zip(self.m, self.w)]
-        d = [_exact(v) for v in direction]
-        t = _exact(t)
+        d = [exact(v) for v in direction]
+        t = exact(t)
         out = []
         for sgn in (1, -1):
             p = [a + sgn * self.eps * b for a, b in zip(self.m, self.u)]

@@ -2,7 +2,7 @@
 constant L on a domain, the EG+ iteration map of the linear family, and the
 limit sets of flows and of discrete trajectories.
 
-* :func:`weak_minty_rho` (registered as the measurement ``"weak_minty_rho"``):
+* :func:`weak_minty_rho` (registered as the measurement ``"weak_minty_rho"`` by algorithms.weak_minty):
   rho(D) = inf_{z in D, V(z) != 0} <V(z), z - z*> / ||V(z)||^2.
   Affine V = A z + b: exact, rho = lambda_min(sym(A^-1)) (the ratio is constant
   along rays from z*, so the domain does not matter). Polynomial V in 2-D: the
@@ -22,7 +22,6 @@ limit sets of flows and of discrete trajectories.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -32,30 +31,11 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.optimize import minimize
 
-from algorithms.registry import register
+from problems.linalg import spectral_norm
 from problems.minimax.minty_games import Ball, Box
+from problems.runtime import blas_threads
 
 Array = np.ndarray
-
-
-def single_blas_thread():
-    """Many tiny LAPACK calls (L-BFGS-B, 2x2 SVDs) run up to 6x slower with a
-    multi-threaded BLAS on a loaded 2-core machine (measured); pin one thread."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a speed matter
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
-
-
-def spectral_norm(m: Array) -> Array:
-    """||M||_2 over the last two axes; closed form for 2x2 (sigma_max^2 =
-    (|M|_F^2 + sqrt(|M|_F^4 - 4 det^2)) / 2), SVD otherwise."""
-    if m.shape[-2:] != (2, 2):
-        return np.linalg.norm(m, 2, axis=(-2, -1))
-    fro2 = np.sum(m * m, axis=(-2, -1))
-    det = m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
-    return np.sqrt((fro2 + np.sqrt(np.maximum(fro2**2 - 4 * det**2, 0.0))) / 2)
 
 
 # ------------------------------------------------------------------- rho
@@ -141,8 +121,11 @@ def weak_minty_rho(operator, domain: Box | Ball, solution: Array, *, grid: int =
                    max_refinements: int = 64) -> WeakMintyEstimate:
     """The weak-MVI constant rho of ``operator`` on ``domain`` around ``solution``.
 
-    Measurement contract: ``weak_minty_rho(operator, domain, solution) ->
-    WeakMintyEstimate`` with ``.value`` (the infimum found) and ``.argmin``."""
+    Measurement contract: ``weak_minty_rho(operator, domain, solution, *, grid=801,
+    max_refinements=64) -> WeakMintyEstimate`` with ``.value`` (the infimum found) and
+    ``.argmin``. ``grid`` (points per axis of the search grid) and ``max_refinements`` (local
+    searches) are the resolution a check asks for; an implementation that does not search a
+    grid accepts and ignores them."""
     if hasattr(operator, "A"):  # affine V(z) = A z + b = A (z - z*)
         residual = np.abs(operator(np.broadcast_to(solution, np.shape(operator.A)[:-1]))).max()
         if residual > 1e-8 * (1 + np.abs(operator.A).max() * (1 + np.abs(solution).max())):
@@ -159,7 +142,7 @@ def weak_minty_rho(operator, domain: Box | Ball, solution: Array, *, grid: int =
     idx = _discrete_local_minima(ratio)
     order = np.argsort(ratio[idx[:, 0], idx[:, 1]])[:max_refinements]
     found = []
-    with single_blas_thread():
+    with blas_threads(1):
         for i, j in idx[order]:
             value, z = refine_ratio_minimum(operator, domain, solution, pts[i, j])
             found.append((min(value, ratio[i, j]), *(z if value <= ratio[i, j] else pts[i, j])))
@@ -190,7 +173,7 @@ def lipschitz_on_domain(operator, domain: Box | Ball, *, grid: int = 401) -> tup
         return -float(spectral_norm(operator.jacobian(z[None, :]))[0])
 
     h = domain.half_width
-    with single_blas_thread():
+    with blas_threads(1):
         res = minimize(neg_norm, start, method="L-BFGS-B", bounds=[(-h, h)] * 2, options={"ftol": 1e-15})
     best = max(-res.fun, float(norms[i]))
     return best, (domain.project(res.x[None, :])[0] if -res.fun >= norms[i] else start)
@@ -304,6 +287,3 @@ def robbins_monro(method, operator, z0: Array, step_sizes: Array, **keywords) ->
         z = method(operator, z, float(alpha), 1, **keywords)[-1]
     return z
 
-
-# Registered by call, not decorator: mutmut leaves decorated functions unmutated.
-register("weak_minty_rho", family="measurement")(weak_minty_rho)

@@ -10,12 +10,15 @@ towards the slide's setting (the gpu tier); scale 1 runs on a CPU in seconds.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
+
+from problems.runtime import threads
 
 
 def eight_gaussians(n: int, generator: torch.Generator, radius: float = 2.0, std: float = 0.05,
@@ -52,7 +55,6 @@ class MixtureWGAN:
     batch: int = field(init=False)
 
     def __post_init__(self):
-        torch.set_num_threads(1)  # tiny matrices: one thread avoids OpenMP spinning on a shared 2-core machine
         self.width, self.batch = 16 * self.scale, 64 * self.scale
         self.G = _mlp([2, self.width, self.width, 2]).to(self.device)
         self.D = _mlp([2, self.width, self.width, 1]).to(self.device)
@@ -91,24 +93,29 @@ class MixtureWGAN:
         torch.nn.utils.vector_to_parameters(t[: self.dim_x], self.G.parameters())
         torch.nn.utils.vector_to_parameters(t[self.dim_x:], self.D.parameters())
 
+    def _threads(self):
+        """Tiny matrices: one torch thread on the CPU (more spin in OpenMP on a shared 2-core machine)."""
+        return threads(1) if torch.device(self.device).type == "cpu" else contextlib.nullcontext()
+
     def __call__(self, z: np.ndarray, zeta: np.ndarray) -> np.ndarray:
         out = np.empty_like(z, dtype=float)
-        for r in range(len(z)):
-            self._load(z[r])
-            gen = torch.Generator().manual_seed(int(zeta[r]))
-            real = eight_gaussians(self.batch, gen, device=self.device)
-            latent = torch.randn(self.batch, 2, generator=gen, dtype=torch.float64).to(self.device)
-            phi = self.D(real).mean() - self.D(self.G(latent)).mean()
-            grads = torch.autograd.grad(phi, [*self.G.parameters(), *self.D.parameters()])
-            flat = torch.cat([g.reshape(-1) for g in grads]).detach().cpu().numpy()
-            flat[self.dim_x:] *= -1.0  # V = (grad_G Phi, -grad_D Phi)
-            out[r] = flat
+        with self._threads():
+            for r in range(len(z)):
+                self._load(z[r])
+                gen = torch.Generator().manual_seed(int(zeta[r]))
+                real = eight_gaussians(self.batch, gen, device=self.device)
+                latent = torch.randn(self.batch, 2, generator=gen, dtype=torch.float64).to(self.device)
+                phi = self.D(real).mean() - self.D(self.G(latent)).mean()
+                grads = torch.autograd.grad(phi, [*self.G.parameters(), *self.D.parameters()])
+                flat = torch.cat([g.reshape(-1) for g in grads]).detach().cpu().numpy()
+                flat[self.dim_x:] *= -1.0  # V = (grad_G Phi, -grad_D Phi)
+                out[r] = flat
         return out
 
     def generate(self, row: np.ndarray, n: int, seed: int) -> np.ndarray:
         self._load(row)
         gen = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
+        with torch.no_grad(), self._threads():
             return self.G(torch.randn(n, 2, generator=gen, dtype=torch.float64).to(self.device)).cpu().numpy()
 
     def distance_to_target(self, row: np.ndarray, n: int = 512, seed: int = 0) -> float:

@@ -31,18 +31,43 @@ from typing import Any, Callable
 
 import numpy as np
 
+from problems.runtime import shifted
+
 Array = np.ndarray
 
 
 def seed_for(claim: str, instance: str, repetition: int | str = "batch") -> int:
-    """A 63-bit seed derived from (claim, instance, repetition); stable across runs and machines."""
-    digest = hashlib.sha256(f"{claim}|{instance}|{repetition}".encode()).digest()
+    """A 63-bit seed derived from (claim, instance, repetition); stable across runs and machines,
+    shifted by ``--gbu-seed`` (problems.runtime)."""
+    digest = hashlib.sha256(shifted(f"{claim}|{instance}|{repetition}").encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
 
 # ------------------------------------------------------------------ games
+class _AffineGame:
+    """V(z) = A z + c on rows z of shape (B, 2n); a subclass gives n, A and c."""
+
+    @property
+    def dim_x(self) -> int:
+        return self.n
+
+    @property
+    def dim(self) -> int:
+        return 2 * self.n
+
+    def __call__(self, z: Array) -> Array:
+        return z @ self._At + self.c
+
+    @cached_property
+    def _At(self) -> Array:
+        return np.ascontiguousarray(self.A.T)
+
+    def jacobian(self, z: Array) -> Array:
+        return np.broadcast_to(self.A, (*np.shape(z), self.dim)).copy()
+
+
 @dataclass(frozen=True, eq=False)
-class QuadraticGame:
+class QuadraticGame(_AffineGame):
     """Phi = a x.y + (b/2)(|x|^2 - |y|^2), x, y in R^n (runner's `quadratic` with the
     exact-constant scaling of the catalogue: a = sqrt(L^2 - L^4 rho^2), b = L^2 rho)."""
 
@@ -62,14 +87,6 @@ class QuadraticGame:
     def b(self) -> float:
         return float(self.L**2 * self.rho)
 
-    @property
-    def dim_x(self) -> int:
-        return self.n
-
-    @property
-    def dim(self) -> int:
-        return 2 * self.n
-
     @cached_property
     def A(self) -> Array:
         eye = np.eye(self.n)
@@ -84,18 +101,11 @@ class QuadraticGame:
         return np.zeros(self.dim)
 
     def __call__(self, z: Array) -> Array:
-        return z @ self._At
-
-    @cached_property
-    def _At(self) -> Array:
-        return np.ascontiguousarray(self.A.T)
-
-    def jacobian(self, z: Array) -> Array:
-        return np.broadcast_to(self.A, (*np.shape(z), self.dim)).copy()
+        return z @ self._At  # c = 0
 
 
 @dataclass(frozen=True, eq=False)
-class ConstrainedBilinear:
+class ConstrainedBilinear(_AffineGame):
     """Phi = (x - o).(y - o) on [-r, r]^(2n) (runner's `bilinear`, offset o, `linf` projection):
     V(z) = (y - o, -(x - o)), monotone (rho = 0), L = 1; z* = (o, ..., o) if |o| <= r."""
 
@@ -104,14 +114,6 @@ class ConstrainedBilinear:
     n: int = 1
     L: float = 1.0
     rho: float = 0.0
-
-    @property
-    def dim_x(self) -> int:
-        return self.n
-
-    @property
-    def dim(self) -> int:
-        return 2 * self.n
 
     @cached_property
     def A(self) -> Array:
@@ -126,16 +128,6 @@ class ConstrainedBilinear:
     @property
     def z_star(self) -> Array:
         return np.full(self.dim, self.offset)
-
-    def __call__(self, z: Array) -> Array:
-        return z @ self._At + self.c
-
-    @cached_property
-    def _At(self) -> Array:
-        return np.ascontiguousarray(self.A.T)
-
-    def jacobian(self, z: Array) -> Array:
-        return np.broadcast_to(self.A, (*np.shape(z), self.dim)).copy()
 
     def project(self, z: Array) -> Array:
         """Euclidean projection on the box (the resolvent of its normal cone)."""
@@ -177,6 +169,7 @@ class PolynomialGame:
     domain: str = ""
     dim_x: int = 1
     dim: int = 2
+    _swap_sign = np.array([1.0, -1.0])  # a class constant, not a field
 
     @cached_property
     def _d1(self) -> Callable[[Array], Array]:
@@ -192,8 +185,6 @@ class PolynomialGame:
         out += z[..., ::-1] * self._swap_sign
         out[..., 0] -= self.shift
         return out
-
-    _swap_sign = np.array([1.0, -1.0])
 
     def jacobian(self, z: Array) -> Array:
         x, y = z[..., 0], z[..., 1]
@@ -239,8 +230,15 @@ class NoNoise:
         return v
 
 
+class _AdditiveNoise:
+    """U = sigma zeta, zeta as the subclass draws it."""
+
+    def perturb(self, v: Array, zeta: Array) -> Array:
+        return v + self.sigma * zeta
+
+
 @dataclass(frozen=True)
-class GaussianNoise:
+class GaussianNoise(_AdditiveNoise):
     """U = sigma zeta, zeta ~ N(0, I): unbiased, covariance sigma^2 I."""
 
     sigma: float
@@ -248,12 +246,9 @@ class GaussianNoise:
     def sample(self, rng: np.random.Generator, batch: int, dim: int) -> Array:
         return rng.standard_normal((batch, dim))
 
-    def perturb(self, v: Array, zeta: Array) -> Array:
-        return v + self.sigma * zeta
-
 
 @dataclass(frozen=True)
-class BoundedNoise:
+class BoundedNoise(_AdditiveNoise):
     """U = sigma zeta, zeta uniform on [-sqrt 3, sqrt 3]^d: |U_i| <= sqrt(3) sigma, covariance sigma^2 I."""
 
     sigma: float
@@ -261,12 +256,9 @@ class BoundedNoise:
     def sample(self, rng: np.random.Generator, batch: int, dim: int) -> Array:
         return rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), (batch, dim))
 
-    def perturb(self, v: Array, zeta: Array) -> Array:
-        return v + self.sigma * zeta
-
 
 @dataclass(frozen=True)
-class HeavyTailedNoise:
+class HeavyTailedNoise(_AdditiveNoise):
     """U = sigma zeta, zeta_i Student t with ``dof`` degrees of freedom: E|U|^q < inf iff q < dof.
     For dof > 2 zeta is rescaled to unit variance (covariance sigma^2 I); for dof <= 2 the
     variance is infinite and sigma is the t scale."""
@@ -277,9 +269,6 @@ class HeavyTailedNoise:
     def sample(self, rng: np.random.Generator, batch: int, dim: int) -> Array:
         t = rng.standard_t(self.dof, (batch, dim))
         return t * np.sqrt((self.dof - 2) / self.dof) if self.dof > 2 else t
-
-    def perturb(self, v: Array, zeta: Array) -> Array:
-        return v + self.sigma * zeta
 
 
 @dataclass(frozen=True)
