@@ -21,7 +21,7 @@ FOREST_REPEATS = {1: 40, 5: 4, 20: 4}  # forest seeds per tree count: single tre
 Z_FOREST = 3.48  # one-sided normal tail 2.5e-4: family-wise 1e-3 over the 4 candidate sweet spots
 
 
-@pytest.mark.claim("dd.belkin-other-models")
+@pytest.mark.claim("dd.belkin-other-models", uses=["random_forest_classifier"])
 @pytest.mark.slow
 @pytest.mark.no_near_miss("a shape claim (a rise to the interpolation threshold, then a descent below the sweet "
                           "spot): no numeric value is claimed; its resolution is the z = 3.48 paired test, and "
@@ -123,7 +123,7 @@ SHALLOW_LABELS = ("digits", "labels independent of the digit")
 WINDOW = (0.8, 1.25)  # the peak-location window of dd.belkin-rff (catalogue section 0)
 
 
-@pytest.mark.claim("dd.belkin-other-models")
+@pytest.mark.claim("dd.belkin-other-models", uses=["two_layer_network_regression"])
 @pytest.mark.network
 @pytest.mark.no_near_miss("a shape claim (interpolation, then a descent below the classical minimum); the "
                           "wrong world (labels without signal) is its control; the peak is reported")

@@ -182,37 +182,46 @@ def test_tempered_and_benign_at_scale(evidence, algorithm):
 
 
 # ------------------------------------------------------------------- catastrophic
+#: Training sets per n. One draw is heavy-tailed (R/sigma^2 at n = 10 ranged 1.8 to 7.6e7 over 12 seed
+#: shifts: two close points make a huge interpolant), so R(20) < 10 R(10) for 12 % of single-draw pairs
+#: (240 draws per n). The median over 15 draws fails that way with probability ~2e-4 (bootstrap of the
+#: same 240 draws; 5 draws: 1.4e-2, 9: 2.6e-3).
+CATASTROPHIC_DRAWS = 15
+
+
 def check_catastrophic(evidence, algorithm, sizes, test_points):
     interp = algorithm("kernel_interpolation_high_precision")
     x_test = np.linspace(0, 1, test_points)
     risks = []
     for n in sizes:
-        x, y, _ = _training_sets(n, 1, "gaussian")
-        pred = interp(x[0], y[0], x_test, "gaussian", 0.1, digits=60)
-        risks.append(1 + np.mean((pred - np.sin(2 * np.pi * x_test)) ** 2) / SIGMA**2)
+        x, y, _ = _training_sets(n, CATASTROPHIC_DRAWS, "gaussian")
+        draws = [1 + np.mean((interp(x[r], y[r], x_test, "gaussian", 0.1, digits=60) - np.sin(2 * np.pi * x_test)) ** 2)
+                 / SIGMA**2 for r in range(len(x))]
+        risks.append(float(np.median(draws)))
         k64 = np.exp(-((x[0][:, None] - x[0][None]) ** 2) / 0.02)
-        evidence.record(f"Gaussian kernel (h = 0.1), n = {n}: R/sigma^2", risks[-1], cond_float64=np.linalg.cond(k64))
+        evidence.record(f"Gaussian kernel (h = 0.1), n = {n}: median R/sigma^2 over {len(x)} training sets",
+                        risks[-1], quartiles=np.quantile(draws, [0.25, 0.75]), cond_float64=np.linalg.cond(k64))
     risks = np.array(risks)
-    evidence.lower_bound("Gaussian ridgeless: R(n = 20) / R(n = 10)", risks[1] / risks[0], 10.0, headline=True)
-    evidence.monotone("Gaussian ridgeless: R increasing in n", risks, decreasing=False)
+    evidence.lower_bound("Gaussian ridgeless: median R(n = 20) / median R(n = 10)", risks[1] / risks[0], 10.0,
+                         headline=True)
+    evidence.monotone("Gaussian ridgeless: median R increasing in n", risks, decreasing=False)
     evidence.record("false_alarm_budget", 1e-3)
-    evidence.resolution("growth by 10x between n = 10 and 20 (measured ~1e6)")
+    evidence.resolution("growth of the median by 10x between n = 10 and 20 (measured ~2e5)")
     return risks
 
 
 @pytest.mark.claim("gen.mallinar-taxonomy", uses=["kernel_interpolation_high_precision", "min_norm_least_squares"])
 @pytest.mark.no_near_miss("catastrophic means growth without bound: the risk grows ~1e6x from n = 10 to 20, far "
-                          "from the 10x threshold; a hidden ridge (the wrong world) removes the growth entirely")
+                          "from the 10x threshold; a hidden ridge 1e-4 (the wrong world) removes the growth entirely")
 def test_catastrophic_gaussian_kernel(evidence, algorithm):
     """Catastrophic: ridgeless Gaussian-kernel regression at a fixed bandwidth h = 0.1;
     R/sigma^2 explodes with n (R10: 210, 1.8e8, 1.75e11 at n = 10, 20, 40). cond(K) passes
     1/eps_float64 near n = 40, where float64 round-off would act as a hidden ridge, so the
     interpolant is solved and evaluated in 60-digit arithmetic. Also critically
     parameterised least squares (p = n - 2, isotropic): E excess/sigma^2 = p/(n-p-1) = n - 2
-    -> infinity; the Monte Carlo median grows with n. False alarm: one training set per n; no
-    failure in 20 seed shifts (--gbu-seed 1..20; the rule of three bounds the rate by 0.15 at
-    95%), and the ratio R(20)/R(10) ~1e6 sits five orders of magnitude above its threshold 10:
-    stated 1e-3. Power: a 1e-8 jitter on the Gram matrix (a hidden ridge) removes the growth
+    -> infinity; the Monte Carlo median grows with n. False alarm: medians over 15 training sets
+    per n (one set per n failed in 12 % of draws, see CATASTROPHIC_DRAWS): ~2e-4, stated 1e-3.
+    Power: a 1e-4 jitter on the Gram matrix (a hidden ridge) removes the growth
     (wrong world)."""
     check_catastrophic(evidence, algorithm, (10, 20), 100)
     fit = algorithm("min_norm_least_squares")

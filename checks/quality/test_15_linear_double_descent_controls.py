@@ -92,6 +92,10 @@ def test_more_data_past_the_threshold_is_rejected():
 
 @pytest.mark.claim("dd.benign-overfitting-def")
 @pytest.mark.control("wrong_world", of=lin.test_benign_vs_non_benign_spectra,
-                     margin="junk of total variance n: r_0 ~ n is not o(n), the excess does not fall")
-def test_junk_of_order_n_is_not_benign():
-    fails(lin.test_benign_vs_non_benign_spectra, junk_trace_exponent=1.0)
+                     margin="junk of total variance n^1.25: r_0/n ~ n^0.25 grows, not o(n); the excess does not "
+                            "fall (failed the check in 8 of 8 seed shifts)")
+def test_junk_of_total_variance_n_to_the_1_25_is_not_benign():
+    # Total variance n (r_0 ~ n, the boundary case) is not benign either, but at n <= 120 its
+    # excess still falls by more than 4 SE under 3 of 5 seed shifts: the check cannot resolve the
+    # boundary at this n, and a control that passes or fails by seed proves nothing.
+    fails(lin.test_benign_vs_non_benign_spectra, junk_trace_exponent=1.25)

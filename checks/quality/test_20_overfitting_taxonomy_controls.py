@@ -21,10 +21,12 @@ def ridge_not_ridgeless(gram, targets, ridge=0.0):
 
 
 def high_precision_with_jitter(x, y, x_test, kernel, bandwidth, digits=80):
-    """WRONG WORLD: a 'stabilising' jitter 1e-8 I added to the Gram matrix: a hidden ridge, and ridge
-    regression is not catastrophic."""
+    """WRONG WORLD: a 'stabilising' jitter 1e-4 added to the Gram matrix: a hidden ridge, and ridge
+    regression is not catastrophic. (A 1e-8 jitter is no wrong world at n <= 20: cond(K) has not yet
+    reached 1e8 there, the median risk still grew 23x from n = 10 to 20, and the check passed it in
+    68 % of draws. At 1e-4 the median falls, 15 -> 7: passed in 0 of 5000 bootstrap draws.)"""
     k = lambda a, b: np.exp(-((np.asarray(a)[:, None] - np.asarray(b)[None]) ** 2) / (2 * bandwidth**2))  # noqa: E731
-    alpha = np.linalg.solve(k(x, x) + 1e-8 * np.eye(len(x)), y)
+    alpha = np.linalg.solve(k(x, x) + 1e-4 * np.eye(len(x)), y)
     return k(x_test, x) @ alpha
 
 
@@ -81,6 +83,6 @@ def test_spiky_kernel_is_not_tempered():
 
 @pytest.mark.claim("gen.mallinar-taxonomy")
 @pytest.mark.control("wrong_world", of=tax.test_catastrophic_gaussian_kernel,
-                     margin="a 1e-8 ridge hidden in the solver: ridge regression does not blow up")
+                     margin="a 1e-4 ridge hidden in the solver: ridge regression does not blow up")
 def test_jittered_solver_is_not_catastrophic():
     rejects(tax.test_catastrophic_gaussian_kernel, "kernel_interpolation_high_precision", high_precision_with_jitter)
