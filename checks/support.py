@@ -99,6 +99,48 @@ def does_not_verify(check: Callable[..., Any], /, **arguments: Any) -> str:
     return evidence.on_pass
 
 
+#: The argument names of a control parametrized with ``planted_bug``/``wrong_world``/``near_miss`` cases.
+CONTROL_CASE = "check, substitute, arguments"
+
+
+def planted_bug(case_id: str, check: Callable[..., Any], algorithm_name: str, bug: Any, /, *,
+                marks: Any = (), **arguments: Any) -> Any:
+    """A planted-bug case for ``@pytest.mark.parametrize(CONTROL_CASE, [...])``: ``run_control``
+    puts ``bug`` in for ``algorithm_name`` and expects ``check`` to reject it. Unmarked, as a lone
+    planted-bug control is, so that its recorded target is the check it ran."""
+    return pytest.param(check, (algorithm_name, bug), arguments, id=case_id, marks=marks)
+
+
+def wrong_world(case_id: str, check: Callable[..., Any], margin: str, /, *, substitute: tuple[str, Any] | None = None,
+                marks: Any = (), **arguments: Any) -> Any:
+    """A wrong-world case (the claim itself fails there, by ``margin``): ``check`` run on ``arguments``,
+    or with ``substitute = (algorithm_name, stand_in)`` in place of a registered algorithm."""
+    return _world_case("wrong_world", case_id, check, margin, substitute, marks, arguments)
+
+
+def near_miss(case_id: str, check: Callable[..., Any], margin: str, /, *, substitute: tuple[str, Any] | None = None,
+              marks: Any = (), **arguments: Any) -> Any:
+    """A near-miss case (the claim violated by the small stated ``margin``); as ``wrong_world``."""
+    return _world_case("near_miss", case_id, check, margin, substitute, marks, arguments)
+
+
+def _world_case(kind: str, case_id: str, check: Callable[..., Any], margin: str, substitute: Any, marks: Any,
+                arguments: dict[str, Any]) -> Any:
+    # the control mark goes on the case, not the function: the plugin records each case's own kind,
+    # target and margin (get_closest_marker), and the catalogue self-test reads cases' marks too
+    marks = (marks,) if isinstance(marks, pytest.MarkDecorator) else tuple(marks)
+    return pytest.param(check, substitute, arguments, id=case_id,
+                        marks=(pytest.mark.control(kind, of=check, margin=margin), *marks))
+
+
+def run_control(check: Callable[..., Any], substitute: tuple[str, Any] | None, arguments: dict[str, Any]) -> Exception:
+    """The body of a control parametrized with ``CONTROL_CASE``: ``rejects`` when the case
+    substitutes an algorithm, ``fails`` when it only changes the check's arguments."""
+    if substitute is None:
+        return fails(check, **arguments)
+    return rejects(check, *substitute, **arguments)
+
+
 def _expect_rejection(check: Callable[..., Any], arguments: dict[str, Any]) -> Exception | None:
     """Run ``check`` (fixtures supplied, hypothesis shrinking off); the AssertionError or
     ContractError it raised, or None if it passed."""
