@@ -11,7 +11,7 @@ import checks.test_03_adaptive as adaptive
 import checks.test_03_adaptive_slow as adaptive_slow
 import checks.test_03_sgd_rates as sgd_rates
 from algorithms.adaptive import AcceleGrad, AMSGrad, UniXGrad, _project_ball, _row_sq_norm
-from checks.support import rejects
+from checks.support import CONTROL_CASE, planted_bug, rejects, run_control
 
 
 class GDOverstep(torch.optim.Optimizer):
@@ -179,11 +179,6 @@ class AdamWithMax(AMSGrad):
     """'Adam' that secretly keeps the AMSGrad max: no longer the method of the theorem."""
 
 
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-def test_gd_rate_check_rejects_overstep():
-    rejects(adaptive.test_gd_deterministic_rates, "gradient_descent", GDOverstep)
-
-
 @pytest.mark.slow  # the check runs 2^17 seeds; its near-miss control stays in the fast tier
 @pytest.mark.claim("adaptive.gd-sgd-rates")
 def test_convex_stochastic_check_rejects_ascent():
@@ -191,8 +186,13 @@ def test_convex_stochastic_check_rejects_ascent():
 
 
 @pytest.mark.claim("adaptive.gd-sgd-rates")
-def test_nonconvex_stochastic_check_rejects_frozen_parameter():
-    rejects(sgd_rates.test_sgd_nonconvex_stochastic_rate, "sgd", SGDUpdatingACopy)
+@pytest.mark.parametrize(CONTROL_CASE, [
+    planted_bug("gd_rate_check_rejects_overstep", adaptive.test_gd_deterministic_rates, "gradient_descent",
+                GDOverstep),
+    planted_bug("nonconvex_stochastic_check_rejects_frozen_parameter", sgd_rates.test_sgd_nonconvex_stochastic_rate,
+                "sgd", SGDUpdatingACopy)])
+def test_gd_sgd_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("adaptive.agd-rates")
@@ -200,11 +200,6 @@ def test_nonconvex_stochastic_check_rejects_frozen_parameter():
                          ids=["random-quadratics", "chains"])
 def test_agd_checks_reject_missing_momentum(check):
     rejects(check, "accelerated_gradient", AGDWithoutMomentum)
-
-
-@pytest.mark.claim("adaptive.adagrad-rates")
-def test_regret_check_rejects_adagrad_without_accumulation():
-    rejects(adaptive.test_adagrad_online_regret_bound, "adagrad", AdaGradWithoutAccumulation)
 
 
 @pytest.mark.claim("adaptive.adagrad-rates")
@@ -261,10 +256,15 @@ def test_stochastic_universal_check_rejects_frozen_step(name, bug):
     rejects(adaptive_slow.test_universal_methods_stochastic_rate, name, bug, method=name)
 
 
-@pytest.mark.slow
 @pytest.mark.claim("adaptive.adagrad-rates")
-def test_adagrad_norm_stochastic_check_rejects_fixed_denominator():
-    rejects(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", AdaGradNormFixedDenominator)
+@pytest.mark.parametrize(CONTROL_CASE, [
+    planted_bug("regret_check_rejects_adagrad_without_accumulation", adaptive.test_adagrad_online_regret_bound,
+                "adagrad", AdaGradWithoutAccumulation),
+    planted_bug("adagrad_norm_stochastic_check_rejects_fixed_denominator",
+                adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", AdaGradNormFixedDenominator,
+                marks=pytest.mark.slow)])
+def test_adagrad_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow

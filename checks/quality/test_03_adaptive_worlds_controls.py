@@ -15,8 +15,7 @@ from algorithms.adaptive import AcceleGrad, AdaGradNorm, AMSGrad, UniXGrad, _pro
 from checks.quality.near_misses import optimizer_with_scaled_step
 from checks.quality.test_03_adaptive_controls import (AdamLabelledAMSGrad, AGDWithoutMomentum,
                                                       AMSGradIgnoringSchedule, GDOverstep)
-from checks.support import fails, rejects
-
+from checks.support import CONTROL_CASE, fails, planted_bug, rejects, run_control, wrong_world
 
 
 class _StepScaledByIteration:
@@ -148,13 +147,6 @@ def test_chain_check_rejects_a_smaller_upper_constant():
 
 
 @pytest.mark.claim("adaptive.agd-rates")
-@pytest.mark.control("wrong_world", of=adaptive.test_agd_on_nesterov_chains,
-                     margin="one fixed chain (n = 1281) for every k: not a lower-bound instance for k << n")
-def test_chain_check_rejects_a_fixed_chain():
-    fails(adaptive.test_agd_on_nesterov_chains, chain_size=1281)
-
-
-@pytest.mark.claim("adaptive.agd-rates")
 @_near(worst_cases.test_agd_worst_quadratic_rate, "AGD step 0.95/L")
 def test_agd_worst_quadratic_check_rejects_step_5_percent_off():
     rejects(worst_cases.test_agd_worst_quadratic_rate, "accelerated_gradient",
@@ -162,8 +154,13 @@ def test_agd_worst_quadratic_check_rejects_step_5_percent_off():
 
 
 @pytest.mark.claim("adaptive.agd-rates")
-def test_agd_worst_quadratic_check_rejects_missing_momentum():
-    rejects(worst_cases.test_agd_worst_quadratic_rate, "accelerated_gradient", AGDWithoutMomentum)
+@pytest.mark.parametrize(CONTROL_CASE, [
+    wrong_world("chain_check_rejects_a_fixed_chain", adaptive.test_agd_on_nesterov_chains,
+                "one fixed chain (n = 1281) for every k: not a lower-bound instance for k << n", chain_size=1281),
+    planted_bug("agd_worst_quadratic_check_rejects_missing_momentum", worst_cases.test_agd_worst_quadratic_rate,
+                "accelerated_gradient", AGDWithoutMomentum)])
+def test_agd_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow

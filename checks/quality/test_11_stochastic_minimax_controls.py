@@ -10,7 +10,7 @@ import pytest
 import checks.test_11_bias_corrected_segplus as bc
 import checks.test_11_stochastic_minimax as sm
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import CONTROL_CASE, fails, planted_bug, rejects, run_control
 from problems.stochastic_minimax.stochastic_games import PowerSchedule
 
 
@@ -86,20 +86,15 @@ bc_without_decay.__doc__ = "BC-SEG+ with correction weight 1 instead of (1 - alp
 
 
 @pytest.mark.claim("seg.two-timescale")
-def test_two_timescale_check_rejects_equal_steps():
-    rejects(sm.test_seg_two_timescale_converges_on_bilinear, "stochastic_extragradient", seg_equal_steps,
-            schedule=sm.TWO_TIMESCALE)
-
-
-@pytest.mark.claim("seg.two-timescale")
-def test_literal_schedule_check_rejects_equal_steps():
-    rejects(sm.test_seg_literal_one_over_k_stalls, "stochastic_extragradient", seg_equal_steps)
-
-
-@pytest.mark.claim("seg.two-timescale")
-def test_divergence_check_rejects_segplus_in_disguise():
-    rejects(sm.test_seg_vanishing_steps_diverge_weak_minty, "stochastic_extragradient", seg_extrapolating_with_gamma,
-            game=sm.RUNNER)
+@pytest.mark.parametrize(CONTROL_CASE, [
+    planted_bug("two_timescale_check_rejects_equal_steps", sm.test_seg_two_timescale_converges_on_bilinear,
+                "stochastic_extragradient", seg_equal_steps, schedule=sm.TWO_TIMESCALE),
+    planted_bug("literal_schedule_check_rejects_equal_steps", sm.test_seg_literal_one_over_k_stalls,
+                "stochastic_extragradient", seg_equal_steps),
+    planted_bug("divergence_check_rejects_segplus_in_disguise", sm.test_seg_vanishing_steps_diverge_weak_minty,
+                "stochastic_extragradient", seg_extrapolating_with_gamma, game=sm.RUNNER)])
+def test_two_timescale_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("segplus.affine")
