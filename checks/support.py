@@ -99,43 +99,72 @@ def does_not_verify(check: Callable[..., Any], /, **arguments: Any) -> str:
     return evidence.on_pass
 
 
-#: The argument names of a control parametrized with ``planted_bug``/``wrong_world``/``near_miss`` cases.
+#: The argument names of the controls that ``control_cases`` parametrizes.
 CONTROL_CASE = "check, substitute, arguments"
 
 
-def planted_bug(case_id: str, check: Callable[..., Any], algorithm_name: str, bug: Any, /, *,
-                marks: Any = (), **arguments: Any) -> Any:
-    """A planted-bug case for ``@pytest.mark.parametrize(CONTROL_CASE, [...])``: ``run_control``
-    puts ``bug`` in for ``algorithm_name`` and expects ``check`` to reject it. Unmarked, as a lone
-    planted-bug control is, so that its recorded target is the check it ran."""
-    return pytest.param(check, (algorithm_name, bug), arguments, id=case_id, marks=marks)
+def control_cases(check: Callable[..., Any], replacing: str | None, cases: list[Callable[..., Any]], /) -> Any:
+    """Decorator: parametrize a control over ``cases`` of one ``check`` (each a ``planted_bug``,
+    ``wrong_world`` or ``near_miss``), their stand-ins put in for the registered algorithm
+    ``replacing``; its body is ``run_control(check, substitute, arguments)``. Stacked for the
+    checks of one claim, the cases join one parametrization, in reading order."""
+    params = [case(check, replacing) for case in cases]
+
+    def apply(control: Callable[..., Any]) -> Callable[..., Any]:
+        marks = list(getattr(control, "pytestmark", []))
+        below = [m for m in marks if m.name == "parametrize" and m.args[0] == CONTROL_CASE]
+        if below:
+            control.pytestmark = [m for m in marks if m is not below[0]]
+            params.extend(below[0].args[1])
+        return pytest.mark.parametrize(CONTROL_CASE, params)(control)
+    return apply
 
 
-def wrong_world(case_id: str, check: Callable[..., Any], margin: str, /, *, substitute: tuple[str, Any] | None = None,
-                marks: Any = (), **arguments: Any) -> Any:
-    """A wrong-world case (the claim itself fails there, by ``margin``): ``check`` run on ``arguments``,
-    or with ``substitute = (algorithm_name, stand_in)`` in place of a registered algorithm."""
-    return _world_case("wrong_world", case_id, check, margin, substitute, marks, arguments)
+def planted_bug(case_id: str, bug: Any, /, *, marks: Any = (), **arguments: Any) -> Callable[..., Any]:
+    """A planted bug that the check must reject. Left unmarked, as a lone planted-bug control is,
+    so that its recorded target is the check it ran."""
+    def case(check: Callable[..., Any], replacing: str | None) -> Any:
+        return pytest.param(check, (_replaced(replacing, case_id), bug), arguments, id=case_id, marks=marks)
+    return case
 
 
-def near_miss(case_id: str, check: Callable[..., Any], margin: str, /, *, substitute: tuple[str, Any] | None = None,
-              marks: Any = (), **arguments: Any) -> Any:
-    """A near-miss case (the claim violated by the small stated ``margin``); as ``wrong_world``."""
-    return _world_case("near_miss", case_id, check, margin, substitute, marks, arguments)
+def wrong_world(case_id: str, margin: str, /, *, bug: Any = None, marks: Any = (),
+                **arguments: Any) -> Callable[..., Any]:
+    """A world where the claim itself fails (by ``margin``): the check run on ``arguments``, with
+    ``bug`` (if given) standing in for the algorithm."""
+    return _world_case("wrong_world", case_id, margin, bug, marks, arguments)
 
 
-def _world_case(kind: str, case_id: str, check: Callable[..., Any], margin: str, substitute: Any, marks: Any,
-                arguments: dict[str, Any]) -> Any:
-    # the control mark goes on the case, not the function: the plugin records each case's own kind,
-    # target and margin (get_closest_marker), and the catalogue self-test reads cases' marks too
+def near_miss(case_id: str, margin: str, /, *, bug: Any = None, marks: Any = (),
+              **arguments: Any) -> Callable[..., Any]:
+    """The claim violated by the small stated ``margin``; as ``wrong_world``."""
+    return _world_case("near_miss", case_id, margin, bug, marks, arguments)
+
+
+def _world_case(kind: str, case_id: str, margin: str, bug: Any, marks: Any,
+                arguments: dict[str, Any]) -> Callable[..., Any]:
     marks = (marks,) if isinstance(marks, pytest.MarkDecorator) else tuple(marks)
-    return pytest.param(check, substitute, arguments, id=case_id,
-                        marks=(pytest.mark.control(kind, of=check, margin=margin), *marks))
+
+    def case(check: Callable[..., Any], replacing: str | None) -> Any:
+        substitute = None if bug is None else (_replaced(replacing, case_id), bug)
+        # the control mark goes on the case, not the function: the plugin records each case's own
+        # kind, target and margin (get_closest_marker), and the catalogue self-test reads cases' marks
+        return pytest.param(check, substitute, arguments, id=case_id,
+                            marks=(pytest.mark.control(kind, of=check, margin=margin), *marks))
+    return case
 
 
-def run_control(check: Callable[..., Any], substitute: tuple[str, Any] | None, arguments: dict[str, Any]) -> Exception:
-    """The body of a control parametrized with ``CONTROL_CASE``: ``rejects`` when the case
-    substitutes an algorithm, ``fails`` when it only changes the check's arguments."""
+def _replaced(replacing: str | None, case_id: str) -> str:
+    if replacing is None:
+        raise TypeError(f"control case {case_id!r} plants a stand-in: name the algorithm it replaces "
+                        "(control_cases(check, 'registry name', [...]))")
+    return replacing
+
+
+def run_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
+                arguments: dict[str, Any]) -> Exception:
+    """The body of a control that ``control_cases`` parametrizes: ``rejects`` when the case plants
+    a stand-in, ``fails`` when it only changes the check's arguments."""
     if substitute is None:
         return fails(check, **arguments)
     return rejects(check, *substitute, **arguments)

@@ -11,7 +11,7 @@ import checks.test_03_adaptive as adaptive
 import checks.test_03_adaptive_slow as adaptive_slow
 import checks.test_03_sgd_rates as sgd_rates
 from algorithms.adaptive import AcceleGrad, AMSGrad, UniXGrad, _project_ball, _row_sq_norm
-from checks.support import CONTROL_CASE, planted_bug, rejects, run_control
+from checks.support import control_cases, planted_bug, rejects, run_control
 
 
 class GDOverstep(torch.optim.Optimizer):
@@ -186,11 +186,10 @@ def test_convex_stochastic_check_rejects_ascent():
 
 
 @pytest.mark.claim("adaptive.gd-sgd-rates")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("gd_rate_check_rejects_overstep", adaptive.test_gd_deterministic_rates, "gradient_descent",
-                GDOverstep),
-    planted_bug("nonconvex_stochastic_check_rejects_frozen_parameter", sgd_rates.test_sgd_nonconvex_stochastic_rate,
-                "sgd", SGDUpdatingACopy)])
+@control_cases(adaptive.test_gd_deterministic_rates, "gradient_descent", [
+    planted_bug("gd_rate_check_rejects_overstep", GDOverstep)])
+@control_cases(sgd_rates.test_sgd_nonconvex_stochastic_rate, "sgd", [
+    planted_bug("nonconvex_stochastic_check_rejects_frozen_parameter", SGDUpdatingACopy)])
 def test_gd_sgd_rates_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -257,11 +256,10 @@ def test_stochastic_universal_check_rejects_frozen_step(name, bug):
 
 
 @pytest.mark.claim("adaptive.adagrad-rates")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("regret_check_rejects_adagrad_without_accumulation", adaptive.test_adagrad_online_regret_bound,
-                "adagrad", AdaGradWithoutAccumulation),
-    planted_bug("adagrad_norm_stochastic_check_rejects_fixed_denominator",
-                adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", AdaGradNormFixedDenominator,
+@control_cases(adaptive.test_adagrad_online_regret_bound, "adagrad", [
+    planted_bug("regret_check_rejects_adagrad_without_accumulation", AdaGradWithoutAccumulation)])
+@control_cases(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", [
+    planted_bug("adagrad_norm_stochastic_check_rejects_fixed_denominator", AdaGradNormFixedDenominator,
                 marks=pytest.mark.slow)])
 def test_adagrad_rates_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -13,7 +13,7 @@ from algorithms import registry
 from checks.quality.test_04_critical_points_controls import (NAME, min_max_swapped, not_extremum_is_saddle,
                                                              psd_hessian_is_min)
 from checks.quality.test_09_spurious_controls import eg_stale_second_step
-from checks.support import CONTROL_CASE, fails, near_miss, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 from problems.optim.critical_points import MONKEY_GAME_PHI, X, Y
 from problems.optim.critical_points_oracles import lne_necessary
 from reports.evidence import Evidence
@@ -66,16 +66,16 @@ def test_wrong_world_quartic_saddle_is_an_lne():
 
 
 @pytest.mark.claim("lne.weird-saddle")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("weird_saddle_check_rejects_gda_posing_as_eg", concepts.test_weird_saddle_local_nash_and_dynamics,
-                "extragradient", eg_stale_second_step, alpha=0.05, delta=0.0),
-    wrong_world("wrong_world_large_step", concepts.test_weird_saddle_local_nash_and_dynamics,
+@control_cases(concepts.test_weird_saddle_local_nash_and_dynamics, "extragradient", [
+    planted_bug("weird_saddle_check_rejects_gda_posing_as_eg", eg_stale_second_step, alpha=0.05, delta=0.0),
+    wrong_world("wrong_world_large_step",
                 "alpha = 1: EG's linearisation |lambda|^2 = 1 - a^2 + a^4 = 1, no longer attracted", alpha=1.0,
                 delta=0.0),
-    near_miss("near_miss_perturbed_weird_saddle", concepts.test_weird_saddle_local_nash_and_dynamics,
+    near_miss("near_miss_perturbed_weird_saddle",
               "Phi + (delta/2)(y^2 - x^2), delta = 0.0125: 0 no longer an LNE, EG contracts 2x slower", alpha=0.05,
-              delta=0.0125),
-    near_miss("near_miss_perturbed_weird_saddle_table", concepts.test_weird_saddle_simulation_table,
+              delta=0.0125)])
+@control_cases(concepts.test_weird_saddle_simulation_table, None, [
+    near_miss("near_miss_perturbed_weird_saddle_table",
               "Phi + (delta/2)(y^2 - x^2), delta = 0.0125: EG/OGDA reach only ~1e-8 in 3e4 steps", delta=0.0125,
               marks=pytest.mark.slow)])
 def test_weird_saddle_controls(check, substitute, arguments):

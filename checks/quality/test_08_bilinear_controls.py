@@ -10,7 +10,7 @@ import pytest
 
 import checks.test_08_bilinear as bilinear
 from algorithms import registry
-from checks.support import CONTROL_CASE, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, planted_bug, rejects, run_control, wrong_world
 
 
 def _iterate(step, z0, z_prev, num_steps):
@@ -189,14 +189,13 @@ def test_certificate_check_rejects_step_off_by_1e_6(check, name):
 
 
 @pytest.mark.claim("bilinear.slide-formula-3")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("slide_formula_check_rejects_eg", bilinear.test_slide_formula_as_printed, "slide_third_formula",
-                slide_formula_read_as_eg),
-    planted_bug("popov_equivalence_check_rejects_eg", bilinear.test_popov_extrapolation_sequence_is_ogda,
-                "past_extragradient", popov_with_current_point),
-    planted_bug("not_eg_check_rejects_the_formula_read_as_eg", bilinear.test_slide_formula_as_printed_is_not_eg,
-                "slide_third_formula", slide_formula_read_as_eg),
-    wrong_world("not_eg_check_rejects_eg_against_itself", bilinear.test_slide_formula_as_printed_is_not_eg,
+@control_cases(bilinear.test_slide_formula_as_printed, "slide_third_formula", [
+    planted_bug("slide_formula_check_rejects_eg", slide_formula_read_as_eg)])
+@control_cases(bilinear.test_popov_extrapolation_sequence_is_ogda, "past_extragradient", [
+    planted_bug("popov_equivalence_check_rejects_eg", popov_with_current_point)])
+@control_cases(bilinear.test_slide_formula_as_printed_is_not_eg, "slide_third_formula", [
+    planted_bug("not_eg_check_rejects_the_formula_read_as_eg", slide_formula_read_as_eg),
+    wrong_world("not_eg_check_rejects_eg_against_itself",
                 "the search compares EG with itself: a world where the printed formula is EG",
                 formula="extragradient")])
 def test_slide_formula_3_controls(check, substitute, arguments):

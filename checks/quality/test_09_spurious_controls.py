@@ -8,7 +8,7 @@ import pytest
 import checks.test_09_spurious as spurious
 import checks.test_09_spurious_limits as limits
 from algorithms import registry
-from checks.support import CONTROL_CASE, fails, near_miss, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 from problems.minimax.minty_games import forsaken, global_forsaken, linear_minty_game
 
 
@@ -87,19 +87,15 @@ def gda_kicked_uphill(operator, z0, alpha, num_steps, *, z_prev=None):
 
 
 @pytest.mark.claim("spurious.almost-bilinear")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("as_printed_check_rejects_a_wrong_ascent_sign",
-                spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, "extragradient",
-                eg_with_wrong_ascent_sign, on="x", sign=1.0),
-    planted_bug("corrected_check_rejects_a_wrong_ascent_sign",
-                spurious.test_almost_bilinear_corrected_has_a_spurious_cycle, "gradient_descent_ascent",
-                gda_with_wrong_ascent_sign, cycle_game=(0.1, "y")),
-    near_miss("near_miss_almost_bilinear_sign", spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor,
+@control_cases(spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, "extragradient", [
+    planted_bug("as_printed_check_rejects_a_wrong_ascent_sign", eg_with_wrong_ascent_sign, on="x", sign=1.0),
+    near_miss("near_miss_almost_bilinear_sign",
               "the sign of eps flipped at the smallest drawn |eps| (0.01; pinned 0.1)", on="x", sign=-1.0),
     wrong_world("wrong_world_almost_bilinear_printed_is_right",
-                spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor,
-                "eps phi on the max player: the game where the slide's picture holds", on="y", sign=1.0),
-    wrong_world("wrong_world_no_spurious_cycle", spurious.test_almost_bilinear_corrected_has_a_spurious_cycle,
+                "eps phi on the max player: the game where the slide's picture holds", on="y", sign=1.0)])
+@control_cases(spurious.test_almost_bilinear_corrected_has_a_spurious_cycle, "gradient_descent_ascent", [
+    planted_bug("corrected_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign, cycle_game=(0.1, "y")),
+    wrong_world("wrong_world_no_spurious_cycle",
                 "the printed game (eps phi(x), eps = 0.1): GDA converges to the critical point",
                 cycle_game=(0.1, "x"))])
 def test_almost_bilinear_controls(check, substitute, arguments):
@@ -156,12 +152,11 @@ def test_wrong_world_almost_bilinear_noisy():
 
 
 @pytest.mark.claim("spurious.min-vs-minimax-ict")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("limit_set_check_rejects_a_wrong_ascent_sign", limits.test_limit_sets_of_minimisation_vs_minimax,
-                "gradient_descent_ascent", gda_with_wrong_ascent_sign, minimax_limits=limits.SPURIOUS_LIMITS),
-    near_miss("near_miss_gd_not_monotone", limits.test_limit_sets_of_minimisation_vs_minimax,
-              "one GD step replaced by a move that raises f by ~1e-8 |grad f|",
-              substitute=("gradient_descent_ascent", gda_kicked_uphill), minimax_limits=limits.SPURIOUS_LIMITS)])
+@control_cases(limits.test_limit_sets_of_minimisation_vs_minimax, "gradient_descent_ascent", [
+    planted_bug("limit_set_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign,
+                minimax_limits=limits.SPURIOUS_LIMITS),
+    near_miss("near_miss_gd_not_monotone", "one GD step replaced by a move that raises f by ~1e-8 |grad f|",
+              bug=gda_kicked_uphill, minimax_limits=limits.SPURIOUS_LIMITS)])
 def test_min_vs_minimax_ict_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -176,14 +171,12 @@ def test_wrong_world_monotone_game_has_no_spurious_set():
 
 
 @pytest.mark.claim("rm.template-noise-model")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("noise_model_check_rejects_clipped_steps",
-                limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance, "gradient_descent_ascent",
-                gda_with_clipped_steps, law="student-t3", witness=6.0),
-    near_miss("near_miss_tail_below_the_bound", limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance,
+@control_cases(limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance, "gradient_descent_ascent", [
+    planted_bug("noise_model_check_rejects_clipped_steps", gda_with_clipped_steps, law="student-t3", witness=6.0),
+    near_miss("near_miss_tail_below_the_bound",
               "Student-t(3) at t = 3.116 sigma: its tail 0.0125 is 20 % below the bound 0.0156", law="student-t3",
               witness=3.1159713),
-    wrong_world("wrong_world_gaussian_noise", limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance,
+    wrong_world("wrong_world_gaussian_noise",
                 "Gaussian noise of variance sigma^2: bounded variance and the tail bound both hold", law="gaussian",
                 witness=6.0)])
 def test_template_noise_model_controls(check, substitute, arguments):

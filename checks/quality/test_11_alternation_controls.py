@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_11_alternation as alternation
 from checks.quality.test_11_stochastic_minimax_controls import _loop
-from checks.support import CONTROL_CASE, near_miss, planted_bug, run_control, wrong_world
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def alternating_as_simultaneous(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
@@ -36,14 +36,12 @@ def _looking_back(theta):
 
 
 @pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("alternation_check_rejects_simultaneous", alternation.test_alternating_extrapolation_range,
-                "alternating_seg_plus", alternating_as_simultaneous),
+@control_cases(alternation.test_alternating_extrapolation_range, "alternating_seg_plus", [
+    planted_bug("alternation_check_rejects_simultaneous", alternating_as_simultaneous),
     near_miss("alternation_check_rejects_slightly_backward_alternation",
-              alternation.test_alternating_extrapolation_range,
               "y-half read at x + theta (xbar - x), theta = -0.05: gamma_low above the simultaneous one by 5e-4 to "
-              "9e-3 for rho L in [-0.4, -0.1]", substitute=("alternating_seg_plus", _looking_back(-0.05))),
-    wrong_world("alternation_check_fails_on_monotone_games", alternation.test_alternating_extrapolation_range,
+              "9e-3 for rho L in [-0.4, -0.1]", bug=_looking_back(-0.05)),
+    wrong_world("alternation_check_fails_on_monotone_games",
                 "monotone games only (rho >= 0): both ranges are all of (0, 1/L]", rhos=(0.0, 0.2, 0.4))])
 def test_alternation_bigger_steps_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

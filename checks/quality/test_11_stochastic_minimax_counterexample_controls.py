@@ -7,7 +7,7 @@ import pytest
 
 import checks.test_11_stochastic_minimax as sm
 from checks.quality.test_11_stochastic_minimax_controls import _loop
-from checks.support import CONTROL_CASE, fails, near_miss, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, rejects, run_control, wrong_world
 
 
 def segplus_ascending_update(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
@@ -28,12 +28,10 @@ def test_literal_schedule_check_rejects_a_two_timescale_schedule(monkeypatch):
 
 
 @pytest.mark.claim("segplus.affine")
-@pytest.mark.parametrize(CONTROL_CASE, [
+@control_cases(sm.test_segplus_affine_condition_as_printed, None, [
     wrong_world("printed_condition_check_rejects_a_region_past_the_boundary",
-                sm.test_segplus_affine_condition_as_printed,
                 "rho down to -1.5 (1 - alpha) gamma/2, past [71]'s boundary: SEG+ diverges there", region_start=-1.5),
     near_miss("printed_condition_check_rejects_a_region_just_past_the_boundary",
-              sm.test_segplus_affine_condition_as_printed,
               "rho down to -1.05 (1 - alpha) gamma/2: 5 % past [71]'s boundary", region_start=-1.05)])
 def test_affine_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

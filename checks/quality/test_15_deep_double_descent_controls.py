@@ -69,84 +69,61 @@ def test_frozen_engine_is_rejected_epoch_wise():
     rejects(ddd.test_epoch_wise_double_descent, "train_mlp_population", frozen_engine, protocol=SMALL)
 
 
-@pytest.mark.claim("dd.nakkiran-model-wise")
-@pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_model_wise_double_descent,
-                     margin="a classical U (valley) in width with 0.5-point noise: no second descent")
-def test_valley_in_width_is_not_verified():
-    valley = [0.50, 0.49, 0.48, 0.485, 0.49, 0.50, 0.51, 0.52]
-    assert does_not_verify(ddd.test_model_wise_double_descent, sweep=model_sweep(valley)) == "refuted"
+# The GPU-tier checks apply the same criterion to their full-scale run: each world is also shown to
+# the GPU-tier twin of the check, at scale "full".
+def _on_both_tiers(kind, check, gpu_check, margin, *, gpu_margin=None, power=None):
+    """The two cases of a control: ``check`` on the world (scale tiny), where ``power``, if given, is a
+    bump just beyond the claimed size that it must verify; and ``gpu_check`` on the same world."""
+    return [pytest.param(check, {}, power, id="tiny", marks=pytest.mark.control(kind, of=check, margin=margin)),
+            pytest.param(gpu_check, {"scale": "full"}, None, id="full",
+                         marks=pytest.mark.control(kind, of=gpu_check, margin=gpu_margin or margin))]
 
 
-@pytest.mark.claim("dd.nakkiran-model-wise")
-@pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_model_wise_double_descent,
-                     margin="fall from the peak to the widest width 4 points where 5 are claimed (rise 4)")
-def test_bump_one_point_short_is_not_verified():
-    short = [0.50, 0.49, 0.49, 0.51, 0.53, 0.52, 0.51, 0.49]
-    assert does_not_verify(ddd.test_model_wise_double_descent, sweep=model_sweep(short)) != "verified"
-    hit = [0.50, 0.49, 0.49, 0.51, 0.53, 0.51, 0.49, 0.47]  # 1 point beyond: the check's power
+def _verifies(check, sweep, what):
     evidence = Evidence()
-    ddd.test_model_wise_double_descent(evidence, registry.get, sweep=model_sweep(hit))
-    assert evidence.on_pass == "verified", "a bump 1 point beyond the claimed size was not detected"
+    check(evidence, registry.get, sweep=sweep)
+    assert evidence.on_pass == "verified", f"{what} was not detected"
 
 
-@pytest.mark.claim("dd.nakkiran-epoch-wise")
-@pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_epoch_wise_double_descent,
-                     margin="classical overfitting in epochs (descent, then a 3-point rise that stays) with "
-                            "0.5-point noise")
-def test_overfitting_without_second_descent_is_not_verified():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent, sweep=epoch_sweep(epoch_curve(0.03, 0.0))) != \
-        "verified"
-
-
-@pytest.mark.claim("dd.nakkiran-epoch-wise")
-@pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_epoch_wise_double_descent,
-                     margin="rise and fall of 1.5 points where 2 are claimed")
-def test_epoch_bump_half_a_point_short_is_not_verified():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent, sweep=epoch_sweep(epoch_curve(0.015, 0.015))) != \
-        "verified"
-    evidence = Evidence()
-    ddd.test_epoch_wise_double_descent(evidence, registry.get, sweep=epoch_sweep(epoch_curve(0.03, 0.03)))
-    assert evidence.on_pass == "verified", "an epoch-wise bump of 3 points was not detected"
-
-
-# The GPU-tier checks apply the same criterion to their full-scale run: the same worlds, at scale "full".
 @pytest.mark.claim("dd.nakkiran-model-wise")
 @pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_model_wise_double_descent_gpu,
-                     margin="a classical U (valley) in width with 0.5-point noise: no second descent")
-def test_valley_in_width_is_not_verified_gpu():
+@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+    "wrong_world", ddd.test_model_wise_double_descent, ddd.test_model_wise_double_descent_gpu,
+    "a classical U (valley) in width with 0.5-point noise: no second descent"))
+def test_valley_in_width_is_not_verified(check, scale, power):
     valley = [0.50, 0.49, 0.48, 0.485, 0.49, 0.50, 0.51, 0.52]
-    assert does_not_verify(ddd.test_model_wise_double_descent_gpu, sweep=model_sweep(valley), scale="full") == \
-        "refuted"
+    assert does_not_verify(check, sweep=model_sweep(valley), **scale) == "refuted"
 
 
 @pytest.mark.claim("dd.nakkiran-model-wise")
 @pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_model_wise_double_descent_gpu,
-                     margin="fall from the peak to the widest width 4 points where 5 are claimed (rise 4)")
-def test_bump_one_point_short_is_not_verified_gpu():
+@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+    "near_miss", ddd.test_model_wise_double_descent, ddd.test_model_wise_double_descent_gpu,
+    "fall from the peak to the widest width 4 points where 5 are claimed (rise 4)",
+    power=[0.50, 0.49, 0.49, 0.51, 0.53, 0.51, 0.49, 0.47]))  # 1 point beyond: the check's power
+def test_bump_one_point_short_is_not_verified(check, scale, power):
     short = [0.50, 0.49, 0.49, 0.51, 0.53, 0.52, 0.51, 0.49]
-    assert does_not_verify(ddd.test_model_wise_double_descent_gpu, sweep=model_sweep(short), scale="full") != \
-        "verified"
+    assert does_not_verify(check, sweep=model_sweep(short), **scale) != "verified"
+    if power is not None:
+        _verifies(check, model_sweep(power), "a bump 1 point beyond the claimed size")
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
 @pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_epoch_wise_double_descent_gpu,
-                     margin="classical overfitting in epochs (descent, then a 3-point rise that stays)")
-def test_overfitting_without_second_descent_is_not_verified_gpu():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent_gpu, sweep=epoch_sweep(epoch_curve(0.03, 0.0)),
-                           scale="full") != "verified"
+@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+    "wrong_world", ddd.test_epoch_wise_double_descent, ddd.test_epoch_wise_double_descent_gpu,
+    "classical overfitting in epochs (descent, then a 3-point rise that stays) with 0.5-point noise",
+    gpu_margin="classical overfitting in epochs (descent, then a 3-point rise that stays)"))
+def test_overfitting_without_second_descent_is_not_verified(check, scale, power):
+    assert does_not_verify(check, sweep=epoch_sweep(epoch_curve(0.03, 0.0)), **scale) != "verified"
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
 @pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_epoch_wise_double_descent_gpu,
-                     margin="rise and fall of 1.5 points where 2 are claimed")
-def test_epoch_bump_half_a_point_short_is_not_verified_gpu():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent_gpu, sweep=epoch_sweep(epoch_curve(0.015, 0.015)),
-                           scale="full") != "verified"
+@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+    "near_miss", ddd.test_epoch_wise_double_descent, ddd.test_epoch_wise_double_descent_gpu,
+    "rise and fall of 1.5 points where 2 are claimed", power=(0.03, 0.03)))
+def test_epoch_bump_half_a_point_short_is_not_verified(check, scale, power):
+    assert does_not_verify(check, sweep=epoch_sweep(epoch_curve(0.015, 0.015)), **scale) != "verified"
+    if power is not None:
+        _verifies(check, epoch_sweep(epoch_curve(*power)), "an epoch-wise bump of 3 points")

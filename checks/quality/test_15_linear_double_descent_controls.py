@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_15_linear_double_descent as lin
 from algorithms import registry
-from checks.support import CONTROL_CASE, fails, near_miss, planted_bug, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, planted_bug, run_control, wrong_world
 
 
 def interpolator_not_min_norm(features, targets):
@@ -47,11 +47,9 @@ def _anisotropic(p, sigma, beta_norm, seed):
 
 
 @pytest.mark.claim("dd.linear-minnorm-closed-form")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("non_minimal_interpolator_misses_closed_form", lin.test_hastie_minnorm_risk,
-                "min_norm_least_squares", interpolator_not_min_norm),
-    near_miss("inflated_fit_misses_closed_form", lin.test_hastie_minnorm_risk, "the fit inflated by 10%",
-              substitute=("min_norm_least_squares", min_norm_ten_percent_large))])
+@control_cases(lin.test_hastie_minnorm_risk, "min_norm_least_squares", [
+    planted_bug("non_minimal_interpolator_misses_closed_form", interpolator_not_min_norm),
+    near_miss("inflated_fit_misses_closed_form", "the fit inflated by 10%", bug=min_norm_ten_percent_large)])
 def test_linear_minnorm_closed_form_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -65,22 +63,20 @@ def test_anisotropic_design_misses_closed_form(monkeypatch):
 
 
 @pytest.mark.claim("dd.nakkiran-sample-wise")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("optimal_ridge_is_monotone_and_rejected", lin.test_more_data_can_hurt, "min_norm_least_squares",
-                optimally_tuned_ridge),
-    near_miss("more_data_helping_by_ten_percent_is_rejected", lin.test_more_data_can_hurt,
-              "n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)", n2=215),
-    wrong_world("more_data_past_the_threshold_is_rejected", lin.test_more_data_can_hurt,
+@control_cases(lin.test_more_data_can_hurt, "min_norm_least_squares", [
+    planted_bug("optimal_ridge_is_monotone_and_rejected", optimally_tuned_ridge),
+    near_miss("more_data_helping_by_ten_percent_is_rejected", "n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)",
+              n2=215),
+    wrong_world("more_data_past_the_threshold_is_rejected",
                 "n1 = 200, n2 = 400, both past the threshold p = 100: more data helps", n1=200, n2=400)])
 def test_nakkiran_sample_wise_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("dd.benign-overfitting-def")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("non_minimal_interpolator_is_not_benign", lin.test_benign_vs_non_benign_spectra,
-                "min_norm_least_squares", interpolator_not_min_norm, marks=pytest.mark.slow),
-    wrong_world("junk_of_order_n_is_not_benign", lin.test_benign_vs_non_benign_spectra,
+@control_cases(lin.test_benign_vs_non_benign_spectra, "min_norm_least_squares", [
+    planted_bug("non_minimal_interpolator_is_not_benign", interpolator_not_min_norm, marks=pytest.mark.slow),
+    wrong_world("junk_of_order_n_is_not_benign",
                 "junk of total variance n: r_0 ~ n is not o(n), the excess does not fall", junk_trace_exponent=1.0)])
 def test_benign_overfitting_def_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

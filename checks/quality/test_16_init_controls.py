@@ -9,7 +9,7 @@ import torch
 import checks.test_16_init as init_checks
 import problems.overparam.network_oracles as oracles
 from algorithms.networks import InitScheme, relu_network
-from checks.support import CONTROL_CASE, fails, near_miss, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
 def relu_network_with_bias(weights, alpha, inputs, *, output_relu=False):
@@ -69,12 +69,11 @@ he_ten_percent_high = InitScheme("he", lambda p, m: 2.2 / p, lambda p, m: 2.2 / 
 
 
 @pytest.mark.claim("nn.l-layer-definition")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("network_definition_rejects_output_relu_on_by_default", init_checks.test_l_layer_network_definition,
-                "relu_network", relu_network_output_relu_by_default),
-    wrong_world("network_with_biases_is_rejected", init_checks.test_l_layer_network_definition,
+@control_cases(init_checks.test_l_layer_network_definition, "relu_network", [
+    planted_bug("network_definition_rejects_output_relu_on_by_default", relu_network_output_relu_by_default),
+    wrong_world("network_with_biases_is_rejected",
                 "a network with biases (0.1 per hidden unit): not positively homogeneous",
-                substitute=("relu_network", relu_network_with_bias))])
+                bug=relu_network_with_bias)])
 def test_l_layer_definition_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -89,29 +88,26 @@ def test_init_table_rejects(name, bug):
 
 
 @pytest.mark.claim("init.signal-propagation")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("signal_propagation_rejects_he_with_fan_in_one", init_checks.test_input_gradient_second_moment,
-                "init_he", he_with_lecun_first_layer),
-    planted_bug("signal_propagation_rejects_missing_relu_factor", init_checks.test_input_gradient_second_moment,
-                "relu_network", linear_network),
-    wrong_world("signal_propagation_rejects_tanh_network", init_checks.test_input_gradient_second_moment,
-                "tanh units: the 1/2 per ReLU layer of the closed form does not hold",
-                substitute=("relu_network", tanh_network)),
+@control_cases(init_checks.test_input_gradient_second_moment, "init_he", [
+    planted_bug("signal_propagation_rejects_he_with_fan_in_one", he_with_lecun_first_layer),
     near_miss("signal_propagation_rejects_first_layer_25_percent_high",
-              init_checks.test_input_gradient_second_moment,
               "He's first-layer variance 25% high: E||grad||^2 25% above the closed form",
-              substitute=("init_he", he_first_layer_25_percent_high))])
+              bug=he_first_layer_25_percent_high)])
+@control_cases(init_checks.test_input_gradient_second_moment, "relu_network", [
+    planted_bug("signal_propagation_rejects_missing_relu_factor", linear_network),
+    wrong_world("signal_propagation_rejects_tanh_network",
+                "tanh units: the 1/2 per ReLU layer of the closed form does not hold", bug=tanh_network)])
 def test_signal_propagation_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("init.phase-diagram-luo")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    wrong_world("phase_diagram_rejects_mean_field_with_sqrt_alpha", init_checks.test_phase_diagram_coordinates,
+@control_cases(init_checks.test_phase_diagram_coordinates, "init_mean_field", [
+    wrong_world("phase_diagram_rejects_mean_field_with_sqrt_alpha",
                 "mean-field with alpha = sqrt(m): gamma = 1/2, a scheme in the linear regime, not the critical one "
-                "the figure places mean-field in", substitute=("init_mean_field", mean_field_sqrt_alpha)),
-    planted_bug("phase_diagram_rejects_xavier_with_he_variances", init_checks.test_phase_diagram_coordinates,
-                "init_xavier", xavier_with_he_variances)])
+                "the figure places mean-field in", bug=mean_field_sqrt_alpha)])
+@control_cases(init_checks.test_phase_diagram_coordinates, "init_xavier", [
+    planted_bug("phase_diagram_rejects_xavier_with_he_variances", xavier_with_he_variances)])
 def test_phase_diagram_luo_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 

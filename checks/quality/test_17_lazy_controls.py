@@ -6,7 +6,7 @@ import torch
 
 import checks.test_17_lazy as lazy
 from algorithms.networks import InitScheme, relu_network
-from checks.support import CONTROL_CASE, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, planted_bug, rejects, run_control, wrong_world
 
 
 def _norms(ts, norm):
@@ -77,14 +77,14 @@ def test_lazy_definition_rejects_max_layer_ratio():
 
 @pytest.mark.claim("lazy.kappa-by-init")
 @pytest.mark.slow
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("kappa_check_rejects_xavier_with_he_variances", lazy.test_kappa_by_init, "init_xavier",
-                xavier_with_he_variances, scheme="xavier"),
-    planted_bug("kappa_check_rejects_mean_field_with_sqrt_alpha", lazy.test_kappa_by_init, "init_mean_field",
-                mean_field_sqrt_alpha, scheme="mean_field"),
-    wrong_world("kappa_check_rejects_he_with_xavier_variances", lazy.test_kappa_by_init,
+@control_cases(lazy.test_kappa_by_init, "init_xavier", [
+    planted_bug("kappa_check_rejects_xavier_with_he_variances", xavier_with_he_variances, scheme="xavier")])
+@control_cases(lazy.test_kappa_by_init, "init_mean_field", [
+    planted_bug("kappa_check_rejects_mean_field_with_sqrt_alpha", mean_field_sqrt_alpha, scheme="mean_field")])
+@control_cases(lazy.test_kappa_by_init, "init_he", [
+    wrong_world("kappa_check_rejects_he_with_xavier_variances",
                 "Xavier's variances (mean-field regime) where He's are claimed lazy: kappa of order one",
-                substitute=("init_he", he_with_xavier_variances), scheme="he")])
+                bug=he_with_xavier_variances, scheme="he")])
 def test_kappa_by_init_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -99,10 +99,9 @@ def test_corrected_condition_check_rejects_another_alpha():
 
 @pytest.mark.claim("lazy.linearization")
 @pytest.mark.slow
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("linearisation_rejects_mean_field_scaling", lazy.test_linearised_training_agrees, "init_jacot",
-                jacot_with_mean_field_scaling),
-    wrong_world("linearisation_rejects_mean_field", lazy.test_linearised_training_agrees,
+@control_cases(lazy.test_linearised_training_agrees, "init_jacot", [
+    planted_bug("linearisation_rejects_mean_field_scaling", jacot_with_mean_field_scaling),
+    wrong_world("linearisation_rejects_mean_field",
                 "the mean-field parametrisation (alpha = m): the network leaves its linearisation",
                 scheme="mean_field")])
 def test_linearization_controls(check, substitute, arguments):

@@ -12,7 +12,7 @@ import checks.test_18_robust_training as training
 import checks.test_18_robustness as robustness
 from algorithms.networks import relu_network
 from checks.quality.test_18_robustness_controls import _stability_with, lower_bound_primal_linf, stability_gaussian
-from checks.support import CONTROL_CASE, fails, near_miss, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, rejects, run_control, wrong_world
 
 
 def _box(shape, g, eps):
@@ -37,14 +37,13 @@ def test_lipschitz_check_rejects_the_primal_norm():
 
 
 @pytest.mark.claim("robust.perturbation-stability-def")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    near_miss("stability_check_rejects_same_radius_gaussian", robustness.test_perturbation_stability_closed_form,
+@control_cases(robustness.test_perturbation_stability_closed_form, "perturbation_stability", [
+    near_miss("stability_check_rejects_same_radius_gaussian",
               "a Gaussian perturbation of the same radius: E|g^T delta| about 9% off at p = 8",
-              substitute=("perturbation_stability", stability_gaussian)),
-    wrong_world("stability_check_rejects_the_linf_box", robustness.test_perturbation_stability_closed_form,
+              bug=stability_gaussian),
+    wrong_world("stability_check_rejects_the_linf_box",
                 "perturbations uniform in the l_inf box of radius eps (another threat set): E|g^T delta| = eps "
-                "||g||_2 / sqrt 3 in expectation, not eps c_p ||g||_2",
-                substitute=("perturbation_stability", stability_linf_box))])
+                "||g||_2 / sqrt 3 in expectation, not eps c_p ||g||_2", bug=stability_linf_box)])
 def test_perturbation_stability_def_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 

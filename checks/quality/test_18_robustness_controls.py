@@ -14,7 +14,7 @@ import checks.test_18_zhu_trends as zhu
 from algorithms import registry
 from algorithms.network_measurements import input_gradients, lipschitz_lower_bound, stability_bound
 from algorithms.networks import InitScheme
-from checks.support import CONTROL_CASE, fails, near_miss, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
 def upper_bound_frobenius(weights, alpha, *, threat="l2"):
@@ -132,12 +132,11 @@ def gradients_of_the_linearised_network(weights, alpha, inputs, *, output_relu=F
 
 @pytest.mark.claim("robust.nonlazy-bound")
 @pytest.mark.slow
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("nonlazy_bound_check_rejects_gradients_without_relu_masks", training.test_nonlazy_stability_bound,
-                "input_gradients", gradients_of_the_linearised_network),
-    wrong_world("nonlazy_bound_check_fails_where_the_bound_holds", training.test_nonlazy_stability_bound,
+@control_cases(training.test_nonlazy_stability_bound, "input_gradients", [
+    planted_bug("nonlazy_bound_check_rejects_gradients_without_relu_masks", gradients_of_the_linearised_network),
+    wrong_world("nonlazy_bound_check_fails_where_the_bound_holds",
                 "c = 2.5 at initialisation: P/eps ~ m^-4.5 decays faster than the bound's m^-4.0", c=2.5, train=False),
-    near_miss("nonlazy_bound_check_fails_where_the_bound_barely_holds", training.test_nonlazy_stability_bound,
+    near_miss("nonlazy_bound_check_fails_where_the_bound_barely_holds",
               "c = 2.1: the bound holds at init by a factor m^-0.1 (slopes -3.7 vs -3.6)", c=2.1, train=False)])
 def test_nonlazy_bound_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
@@ -179,29 +178,29 @@ def gradient_descent_that_does_not_train(weights, alpha, inputs, targets, lr, nu
 
 
 @pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("symbolic_trend_check_rejects_mistyped_exponent", robustness.test_zhu_bound_trends_symbolic,
-                "stability_bound", bound_with_l_squared),
-    near_miss("bounds_at_init_check_rejects_faster_p_decay", robustness.test_zhu_bounds_hold_at_init,
+@control_cases(robustness.test_zhu_bound_trends_symbolic, "stability_bound", [
+    planted_bug("symbolic_trend_check_rejects_mistyped_exponent", bound_with_l_squared)])
+@control_cases(robustness.test_zhu_bounds_hold_at_init, "stability_bound", [
+    near_miss("bounds_at_init_check_rejects_faster_p_decay",
               "p-exponent -0.6 where -0.5 is printed (the bound 1.74x smaller at p = 256)",
-              substitute=("stability_bound", he_bound_with_faster_p_decay)),
-    planted_bug("init_trend_check_rejects_he_with_doubled_hidden_variance",
-                zhu.test_zhu_trends_of_the_quantity_at_init, "init_he", he_with_doubled_hidden_variance,
+              bug=he_bound_with_faster_p_decay)])
+@control_cases(zhu.test_zhu_trends_of_the_quantity_at_init, "init_he", [
+    planted_bug("init_trend_check_rejects_he_with_doubled_hidden_variance", he_with_doubled_hidden_variance,
                 widths=(16, 64), depths=(2, 6, 10), marks=pytest.mark.network),
-    wrong_world("init_trend_check_fails_where_depth_hurts", zhu.test_zhu_trends_of_the_quantity_at_init,
+    wrong_world("init_trend_check_fails_where_depth_hurts",
                 "networks whose P grows by e^0.3 per layer (depth hurts)", growth=0.3, widths=(16, 64),
-                depths=(2, 6, 10), marks=pytest.mark.network),
-    planted_bug("trained_trend_check_rejects_untrained_networks", zhu.test_zhu_depth_trend_after_lazy_training,
-                "full_batch_gradient_descent", gradient_descent_that_does_not_train, widths=(64,), depths=(2, 4),
-                schemes=("he",), marks=pytest.mark.network),
-    wrong_world("trained_trend_check_fails_where_depth_hurts", zhu.test_zhu_depth_trend_after_lazy_training,
-                "trained P growing by e^0.3 per layer (measurement scaled)",
-                substitute=("input_gradients", _gradients_growing_with_depth(0.3)), widths=(64,), depths=(2, 4, 6),
-                schemes=("he",), marks=pytest.mark.network),
-    near_miss("trained_trend_check_fails_where_depth_hurts_slightly", zhu.test_zhu_depth_trend_after_lazy_training,
+                depths=(2, 6, 10), marks=pytest.mark.network)])
+@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "full_batch_gradient_descent", [
+    planted_bug("trained_trend_check_rejects_untrained_networks", gradient_descent_that_does_not_train, widths=(64,),
+                depths=(2, 4), schemes=("he",), marks=pytest.mark.network)])
+@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", [
+    wrong_world("trained_trend_check_fails_where_depth_hurts",
+                "trained P growing by e^0.3 per layer (measurement scaled)", bug=_gradients_growing_with_depth(0.3),
+                widths=(64,), depths=(2, 4, 6), schemes=("he",), marks=pytest.mark.network),
+    near_miss("trained_trend_check_fails_where_depth_hurts_slightly",
               "trained P growing by e^0.09 per layer on top of the measured trend (-0.04)",
-              substitute=("input_gradients", _gradients_growing_with_depth(0.09)), widths=(64,), depths=(2, 4, 6),
-              schemes=("he",), marks=pytest.mark.network)])
+              bug=_gradients_growing_with_depth(0.09), widths=(64,), depths=(2, 4, 6), schemes=("he",),
+              marks=pytest.mark.network)])
 def test_zhu_lazy_bounds_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -222,14 +221,12 @@ def zhu_growing_like_sqrt_m(name, m, L, p=None):
 
 
 @pytest.mark.claim("robust.zhu-vs-prior-bounds")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("prior_bounds_check_rejects_flipped_huang_exponent", robustness.test_zhu_vs_prior_bounds,
-                "stability_bound", huang_with_flipped_exponent),
-    near_miss("prior_bounds_check_rejects_prior_of_the_same_order", robustness.test_zhu_vs_prior_bounds,
-              "a prior bound of the same order as Zhu's in m", substitute=("stability_bound", wu_of_the_same_order)),
-    wrong_world("prior_bounds_check_rejects_no_improvement", robustness.test_zhu_vs_prior_bounds,
-                "Zhu's bound growing faster in m than Wu's",
-                substitute=("stability_bound", zhu_growing_like_sqrt_m))])
+@control_cases(robustness.test_zhu_vs_prior_bounds, "stability_bound", [
+    planted_bug("prior_bounds_check_rejects_flipped_huang_exponent", huang_with_flipped_exponent),
+    near_miss("prior_bounds_check_rejects_prior_of_the_same_order", "a prior bound of the same order as Zhu's in m",
+              bug=wu_of_the_same_order),
+    wrong_world("prior_bounds_check_rejects_no_improvement", "Zhu's bound growing faster in m than Wu's",
+                bug=zhu_growing_like_sqrt_m)])
 def test_zhu_vs_prior_bounds_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -245,12 +242,11 @@ def conv1d_init_ignoring_kernel_size(length, channels, depth, *, batch=1, seed=0
 
 @pytest.mark.claim("robust.cnn-width-depth")
 @pytest.mark.network
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("cnn_check_rejects_fan_in_without_kernel_size", cnn.test_cnn_stability_width_depth, "conv1d_init",
-                conv1d_init_ignoring_kernel_size, depths=(4, 8)),
-    wrong_world("cnn_check_fails_where_depth_hurts", cnn.test_cnn_stability_width_depth,
-                "gain 4: P grows by sqrt(2) per layer (x4 from L = 4 to 8)", gain=4.0, depths=(4, 8)),
-    near_miss("cnn_check_fails_where_depth_hurts_moderately", cnn.test_cnn_stability_width_depth,
+@control_cases(cnn.test_cnn_stability_width_depth, "conv1d_init", [
+    planted_bug("cnn_check_rejects_fan_in_without_kernel_size", conv1d_init_ignoring_kernel_size, depths=(4, 8)),
+    wrong_world("cnn_check_fails_where_depth_hurts", "gain 4: P grows by sqrt(2) per layer (x4 from L = 4 to 8)",
+                gain=4.0, depths=(4, 8)),
+    near_miss("cnn_check_fails_where_depth_hurts_moderately",
               "trained P growing x2.5 from L = 4 to 8 where the check allows x2", trained_growth=0.23,
               depths=(4, 8))])
 def test_cnn_width_depth_controls(check, substitute, arguments):

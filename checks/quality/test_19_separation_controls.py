@@ -8,7 +8,7 @@ from scipy.spatial.distance import cdist
 
 import checks.test_19_separation as separation
 from algorithms.networks import relu_network
-from checks.support import CONTROL_CASE, fails, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, planted_bug, rejects, run_control, wrong_world
 
 
 def separation_ignoring_labels(X_query, y_query, X_ref, y_ref, *, norm="linf", block=512):
@@ -40,10 +40,9 @@ def test_robust_classifier_check_rejects_off_by_one_neighbour():
 
 
 @pytest.mark.claim("robust.curse-of-dimensionality")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("curse_counterexample_rejects_output_relu", separation.test_curse_of_dimensionality_for_any,
-                "relu_network", relu_network_output_relu_by_default),
-    wrong_world("curse_search_finds_nothing_where_the_bound_holds", separation.test_curse_of_dimensionality_for_any,
+@control_cases(separation.test_curse_of_dimensionality_for_any, "relu_network", [
+    planted_bug("curse_counterexample_rejects_output_relu", relu_network_output_relu_by_default),
+    wrong_world("curse_search_finds_nothing_where_the_bound_holds",
                 "p <= 4 and the bound's constant 1e-3: 2p + 4 >= 1e-3 10^p, the printed bound holds there", p_max=4,
                 constant=1e-3)])
 def test_curse_of_dimensionality_controls(check, substitute, arguments):
@@ -51,10 +50,9 @@ def test_curse_of_dimensionality_controls(check, substitute, arguments):
 
 
 @pytest.mark.claim("robust.separation-table")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("caption_check_rejects_off_by_one_neighbour", separation.test_caption_as_printed,
-                "k_nearest_neighbours", second_nearest_neighbour),
-    wrong_world("caption_check_rejects_the_half_distance_reading", separation.test_caption_as_printed,
+@control_cases(separation.test_caption_as_printed, "k_nearest_neighbours", [
+    planted_bug("caption_check_rejects_off_by_one_neighbour", second_nearest_neighbour),
+    wrong_world("caption_check_rejects_the_half_distance_reading",
                 "separation read as Yang et al.'s r-separation (half the distance): the caption holds",
                 separation="half-distance")])
 def test_separation_table_controls(check, substitute, arguments):

@@ -8,7 +8,7 @@ import pytest
 
 import checks.test_20_complexity_measures as cm
 from checks import complexity_population as cp
-from checks.support import CONTROL_CASE, does_not_verify, planted_bug, rejects, run_control
+from checks.support import control_cases, does_not_verify, planted_bug, rejects, run_control
 from problems.overparam.complexity_oracles import synthetic_population
 
 
@@ -42,11 +42,10 @@ def synthetic_table(num, tau, seed):
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("path_norm_without_squares_is_rejected", cm.test_complexity_measure_implementations, "path_norm",
-                path_norm_without_squares),
-    planted_bug("spectral_complexity_with_frobenius_norms_is_rejected", cm.test_complexity_measure_implementations,
-                "spectral_complexity", spectral_with_frobenius)])
+@control_cases(cm.test_complexity_measure_implementations, "path_norm", [
+    planted_bug("path_norm_without_squares_is_rejected", path_norm_without_squares)])
+@control_cases(cm.test_complexity_measure_implementations, "spectral_complexity", [
+    planted_bug("spectral_complexity_with_frobenius_norms_is_rejected", spectral_with_frobenius)])
 def test_complexity_measures_jiang_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 

@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_20_generalization as gen
 from algorithms import registry
-from checks.support import CONTROL_CASE, fails, near_miss, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
 def bound_without_log_class_size(n, class_size, delta):
@@ -99,12 +99,11 @@ def squared_distance_laplace(x, z, bandwidth):
 
 
 @pytest.mark.claim("gen.erm-uniform-convergence")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    wrong_world("bound_without_union_term_is_rejected", gen.test_finite_class_uniform_convergence,
+@control_cases(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", [
+    wrong_world("bound_without_union_term_is_rejected",
                 "the single-hypothesis bound (no log|H|): violated by the sup over 4..256 classifiers",
-                substitute=("hoeffding_union_bound", bound_without_log_class_size)),
-    planted_bug("bound_with_n_squared_is_rejected", gen.test_finite_class_uniform_convergence,
-                "hoeffding_union_bound", bound_with_n_squared)])
+                bug=bound_without_log_class_size),
+    planted_bug("bound_with_n_squared_is_rejected", bound_with_n_squared)])
 def test_erm_uniform_convergence_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -115,14 +114,12 @@ def test_double_normalisation_is_rejected():
 
 
 @pytest.mark.claim("gen.rademacher-def")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("fixed_sign_vector_is_rejected", gen.test_rademacher_complexity_properties, "empirical_rademacher",
-                rademacher_fixed_signs),
-    wrong_world("zero_one_signs_are_rejected", gen.test_rademacher_complexity_properties,
+@control_cases(gen.test_rademacher_complexity_properties, "empirical_rademacher", [
+    planted_bug("fixed_sign_vector_is_rejected", rademacher_fixed_signs),
+    wrong_world("zero_one_signs_are_rejected",
                 "signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's",
-                substitute=("empirical_rademacher", rademacher_zero_one_signs)),
-    near_miss("estimate_one_percent_high_is_rejected", gen.test_rademacher_complexity_properties,
-              "an estimate 1% high", substitute=("empirical_rademacher", rademacher_one_percent_high))])
+                bug=rademacher_zero_one_signs),
+    near_miss("estimate_one_percent_high_is_rejected", "an estimate 1% high", bug=rademacher_one_percent_high)])
 def test_rademacher_def_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -136,10 +133,9 @@ def test_dependent_samples_break_the_bound(monkeypatch):
 
 
 @pytest.mark.claim("gen.koehler-bound")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("non_minimal_interpolator_breaks_the_bound", gen.test_koehler_norm_bound, "min_norm_least_squares",
-                interpolator_not_min_norm, marks=pytest.mark.slow),
-    wrong_world("too_few_junk_features_are_not_benign", gen.test_koehler_norm_bound,
+@control_cases(gen.test_koehler_norm_bound, "min_norm_least_squares", [
+    planted_bug("non_minimal_interpolator_breaks_the_bound", interpolator_not_min_norm, marks=pytest.mark.slow),
+    wrong_world("too_few_junk_features_are_not_benign",
                 "D = n junk features (n/R_k* of order one): min-norm interpolation is not benign",
                 junk_per_sample=1)])
 def test_koehler_bound_controls(check, substitute, arguments):
@@ -147,26 +143,22 @@ def test_koehler_bound_controls(check, substitute, arguments):
 
 
 @pytest.mark.claim("gen.uniform-convergence-fails")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("gaussian_in_place_of_laplace_is_rejected", gen.test_interpolation_of_noisy_labels_generalises,
-                "laplace_kernel", squared_distance_laplace),
-    wrong_world("labels_mostly_corrupted_are_rejected", gen.test_interpolation_of_noisy_labels_generalises,
+@control_cases(gen.test_interpolation_of_noisy_labels_generalises, "laplace_kernel", [
+    planted_bug("gaussian_in_place_of_laplace_is_rejected", squared_distance_laplace),
+    wrong_world("labels_mostly_corrupted_are_rejected",
                 "90% of the labels corrupted: the interpolant's test error 0.89 > 0.45", noise_levels=(0.9,))])
 def test_uniform_convergence_fails_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.one-sided-uc-def")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("solver_without_maximisation_is_rejected", gen.test_one_sided_uniform_convergence_solver,
-                "one_sided_uniform_convergence", solver_returns_min_norm),
-    planted_bug("solver_outside_the_ball_is_rejected", gen.test_one_sided_uniform_convergence_solver,
-                "one_sided_uniform_convergence", solver_ignores_min_norm_offset),
-    near_miss("ball_one_percent_larger_is_rejected", gen.test_one_sided_uniform_convergence_solver,
-              "the supremum over a ball 1% larger than B",
-              substitute=("one_sided_uniform_convergence", solver_in_a_ball_one_percent_larger)),
-    wrong_world("supremum_without_interpolation_is_rejected", gen.test_one_sided_uniform_convergence_solver,
+@control_cases(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence", [
+    planted_bug("solver_without_maximisation_is_rejected", solver_returns_min_norm),
+    planted_bug("solver_outside_the_ball_is_rejected", solver_ignores_min_norm_offset),
+    near_miss("ball_one_percent_larger_is_rejected", "the supremum over a ball 1% larger than B",
+              bug=solver_in_a_ball_one_percent_larger),
+    wrong_world("supremum_without_interpolation_is_rejected",
                 "the interpolation constraint dropped: the two-sided supremum over the ball",
-                substitute=("one_sided_uniform_convergence", solver_without_interpolation))])
+                bug=solver_without_interpolation)])
 def test_one_sided_uc_def_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

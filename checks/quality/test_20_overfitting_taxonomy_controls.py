@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_20_overfitting_taxonomy as tax
 from algorithms import registry
-from checks.support import CONTROL_CASE, near_miss, planted_bug, run_control, wrong_world
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def one_nn_labelled_k_nn(x_train, y_train, x_test, k):
@@ -43,22 +43,20 @@ def spiky_gaussian_for_laplace(x, z, bandwidth):
 
 
 @pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.parametrize(CONTROL_CASE, [
-    planted_bug("one_nn_as_k_nn_is_rejected", tax.test_benign_knn_log_n_neighbours, "k_nearest_neighbours",
-                one_nn_labelled_k_nn),
-    planted_bug("ridge_in_place_of_ridgeless_is_rejected", tax.test_tempered_nearest_neighbour_and_interpolation,
-                "kernel_ridge_regression", ridge_not_ridgeless, marks=pytest.mark.slow),
-    planted_bug("mean_predictor_is_not_catastrophic", tax.test_catastrophic_gaussian_kernel,
-                "kernel_interpolation_high_precision", predicts_the_mean),
-    wrong_world("fixed_k_is_not_benign", tax.test_benign_knn_log_n_neighbours,
-                "a fixed k = 1: tempered (excess -> 1), not benign", neighbours="1"),
-    near_miss("tempered_limit_ten_percent_off_is_rejected", tax.test_tempered_nearest_neighbour_and_interpolation,
-              "the interpolation's limit claimed 10% high (11/6 for 5/3)", interpolation_limit=11 / 6),
-    wrong_world("spiky_kernel_is_not_tempered", tax.test_tempered_nearest_neighbour_and_interpolation,
-                "a spiky Gaussian kernel (width 5e-4): R/sigma^2 -> 3, not tempered",
-                substitute=("laplace_kernel", spiky_gaussian_for_laplace)),
-    wrong_world("jittered_solver_is_not_catastrophic", tax.test_catastrophic_gaussian_kernel,
+@control_cases(tax.test_benign_knn_log_n_neighbours, "k_nearest_neighbours", [
+    planted_bug("one_nn_as_k_nn_is_rejected", one_nn_labelled_k_nn),
+    wrong_world("fixed_k_is_not_benign", "a fixed k = 1: tempered (excess -> 1), not benign", neighbours="1")])
+@control_cases(tax.test_tempered_nearest_neighbour_and_interpolation, "kernel_ridge_regression", [
+    planted_bug("ridge_in_place_of_ridgeless_is_rejected", ridge_not_ridgeless, marks=pytest.mark.slow),
+    near_miss("tempered_limit_ten_percent_off_is_rejected",
+              "the interpolation's limit claimed 10% high (11/6 for 5/3)", interpolation_limit=11 / 6)])
+@control_cases(tax.test_catastrophic_gaussian_kernel, "kernel_interpolation_high_precision", [
+    planted_bug("mean_predictor_is_not_catastrophic", predicts_the_mean),
+    wrong_world("jittered_solver_is_not_catastrophic",
                 "a 1e-8 ridge hidden in the solver: ridge regression does not blow up",
-                substitute=("kernel_interpolation_high_precision", high_precision_with_jitter))])
+                bug=high_precision_with_jitter)])
+@control_cases(tax.test_tempered_nearest_neighbour_and_interpolation, "laplace_kernel", [
+    wrong_world("spiky_kernel_is_not_tempered", "a spiky Gaussian kernel (width 5e-4): R/sigma^2 -> 3, not tempered",
+                bug=spiky_gaussian_for_laplace)])
 def test_mallinar_taxonomy_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
