@@ -14,102 +14,77 @@ import checks.test_02_sgd_complexity as complexity_checks
 import checks.test_02_sgd_convergence as convergence_checks
 import checks.test_02_sgd_saddles as saddle_checks
 from algorithms.sgd import PerturbedSGD, polynomial_step, unit_sphere_like
+from checks.quality.planted_optimizers import PlantedSGD, SGDAscent, SGDScaledStep
 from checks.support import control_cases, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
-class _Plain(torch.optim.Optimizer):
-    """x+ = x - lr * direction(p, state, group); subclasses give the direction."""
-
-    def __init__(self, params, lr=1e-2, generator=None, **_):
-        super().__init__(params, dict(lr=lr))
-        self.generator = generator
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self.update(p, self.state[p], group)
-
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-group["lr"])
-
-
-class SGLDWithSqrtAlphaNoise(_Plain):
+class SGLDWithSqrtAlphaNoise(PlantedSGD):
     """SGLD with noise sqrt(alpha) xi instead of sqrt(2 alpha) xi (half the temperature)."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         xi = torch.randn(p.shape, generator=self.generator, dtype=p.dtype)
-        p.add_(p.grad, alpha=-group["lr"]).add_(xi, alpha=group["lr"] ** 0.5)
+        p.add_(grad, alpha=-group["lr"]).add_(xi, alpha=group["lr"] ** 0.5)
 
 
-class PSGDWithBallNoise(_Plain):
+class PSGDWithBallNoise(PlantedSGD):
     """PSGD whose perturbation is uniform in the unit *ball* (radius U^(1/d)), not on the sphere."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         xi = unit_sphere_like(p, self.generator)
         r = torch.rand((p.shape[0], 1), generator=self.generator, dtype=p.dtype) ** (1 / p.shape[1])
-        p.add_(p.grad + r * xi, alpha=-group["lr"])
+        p.add_(grad + r * xi, alpha=-group["lr"])
 
 
-class PSGDWithoutPerturbation(_Plain):
+class PSGDWithoutPerturbation(PlantedSGD):
     """PSGD that forgot its perturbation: plain gradient descent."""
 
 
-class PSGDNoiseOnlyAlongX(_Plain):
+class PSGDNoiseOnlyAlongX(PlantedSGD):
     """PSGD whose perturbation lives on the first coordinate only (+-1): bounded, but
     not exciting in the unstable direction y."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         xi = torch.zeros_like(p)
         xi[:, 0] = torch.randint(0, 2, (p.shape[0],), generator=self.generator).to(p.dtype) * 2 - 1
-        p.add_(p.grad + xi, alpha=-group["lr"])
+        p.add_(grad + xi, alpha=-group["lr"])
 
 
-class GDOverstep(_Plain):
+class GDOverstep(SGDScaledStep):
     """Gradient descent that applies 2.2 times the requested step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-2.2 * group["lr"])
+    factor = 2.2
 
 
-class GDAscent(_Plain):
-    """Gradient descent with the sign of the step flipped."""
-
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=group["lr"])
-
-
-class SGDDecayingItsStep(_Plain):
+class SGDDecayingItsStep(PlantedSGD):
     """'Constant-step' SGD that silently divides its step by the iteration count."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         state["k"] = state.get("k", 0) + 1
-        p.add_(p.grad, alpha=-group["lr"] / state["k"])
+        p.add_(grad, alpha=-group["lr"] / state["k"])
 
 
-class SGDWithDither(_Plain):
+class SGDWithDither(PlantedSGD):
     """SGD that adds its own exploration noise 1e-3 N(0, 1) to every step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-group["lr"]).add_(torch.randn_like(p), alpha=1e-3)
+    def update(self, p, grad, state, group):
+        p.add_(grad, alpha=-group["lr"]).add_(torch.randn_like(p), alpha=1e-3)
 
 
-class SGDWithMomentum(_Plain):
+class SGDWithMomentum(PlantedSGD):
     """SGD with a left-over heavy-ball momentum 0.5."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         buf = state.setdefault("buf", torch.zeros_like(p))
-        buf.mul_(0.5).add_(p.grad)
+        buf.mul_(0.5).add_(grad)
         p.add_(buf, alpha=-group["lr"])
 
 
-class SGDWithFrozenStep(_Plain):
+class SGDWithFrozenStep(PlantedSGD):
     """SGD that reads the step size once, at construction, and ignores schedule updates."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         lr = state.setdefault("lr0", group["lr"])
-        p.add_(p.grad, alpha=-lr)
+        p.add_(grad, alpha=-lr)
 
 
 def sqrt_step(k, *, gamma, m=1.0, p=1.0):
@@ -141,11 +116,10 @@ class PSGDRadiusOff(PerturbedSGD):
         super().__init__(params, lr, radius=radius * (1 + 1e-9), generator=generator)
 
 
-class SGDStep5PercentLarge(_Plain):
+class SGDStep5PercentLarge(SGDScaledStep):
     """SGD applying 1.05 times the requested step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-1.05 * group["lr"])
+    factor = 1.05
 
 
 def schedule_exponent_0_9(k, *, gamma, m=1.0, p=1.0):
@@ -207,7 +181,7 @@ def test_q3_thm4_rate_controls(check, substitute, arguments):
 
 @pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
 @control_cases(saddle_checks.test_gd_avoids_strict_saddles, "gradient_descent", [
-    planted_bug("saddle_check_rejects_ascent", GDAscent),
+    planted_bug("saddle_check_rejects_ascent", SGDAscent),
     wrong_world("saddle_check_rejects_a_degenerate_saddle",
                 "a non-strict saddle (Hessian diag(1, 0)): its basin y < 0 has positive measure", fraction=0.99,
                 coupling=0.0, world="degenerate")])
@@ -215,11 +189,10 @@ def test_q2_gd_avoids_strict_saddles_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
-class SGDDoubleStep(_Plain):
+class SGDDoubleStep(SGDScaledStep):
     """SGD applying twice the requested step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-2.0 * group["lr"])
+    factor = 2.0
 
 
 def schedule_exponent_0_1(k, *, gamma, m=1.0, p=1.0):
@@ -258,17 +231,17 @@ def test_q1_thm1_no_boundedness_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
-class PSGDDriftScaled(_Plain):
+class PSGDDriftScaled(PlantedSGD):
     """PSGD whose gradient step is alpha (alpha/0.1)^e (equal to alpha at alpha = 0.1) while the
     perturbation keeps alpha xi: escape takes ~ log/alpha^(1+e). e = 1.5: tau ~ alpha^-2.5, beyond the
     corrected O~(1/alpha^2) bound (its wrong world); e = 1.2: tau ~ alpha^-2.2 (its near miss)."""
 
     exponent = 1.5
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         alpha = group["lr"]
         xi = unit_sphere_like(p, self.generator)
-        p.add_(p.grad, alpha=-alpha * (alpha / 0.1) ** self.exponent).add_(xi, alpha=-alpha)
+        p.add_(grad, alpha=-alpha * (alpha / 0.1) ** self.exponent).add_(xi, alpha=-alpha)
 
 
 class PSGDDriftScaledNear(PSGDDriftScaled):

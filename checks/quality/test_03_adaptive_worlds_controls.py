@@ -5,14 +5,14 @@ constant 1 % small, a second moment 10 % high, averaging weights t^0.6 for t) or
 from __future__ import annotations
 
 import pytest
-import torch
 
 import checks.test_03_adaptive as adaptive
 import checks.test_03_adaptive_slow as adaptive_slow
 import checks.test_03_sgd_rates as sgd_rates
 import checks.test_03_worst_cases as worst_cases
-from algorithms.adaptive import AcceleGrad, AdaGradNorm, AMSGrad, UniXGrad, _project_ball, _row_sq_norm
+from algorithms.adaptive import AcceleGrad, AdaGradNorm, AMSGrad, UniXGrad
 from checks.quality.near_misses import optimizer_with_scaled_step
+from checks.quality.planted_optimizers import UniXGradReweighted
 from checks.quality.test_03_adaptive_controls import (AdamLabelledAMSGrad, AGDWithoutMomentum,
                                                       AMSGradIgnoringSchedule, GDOverstep)
 from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
@@ -55,36 +55,10 @@ class AcceleGradWeights06(AcceleGrad):
         return 1.0 if t <= 2 else ((t + 1) / 4) ** 0.6
 
 
-class UniXGradWeights06(UniXGrad):
+class UniXGradWeights06(UniXGradReweighted):
     """UniXGrad with weights alpha_t = t^0.6 instead of t (in the averages and the step sizes)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            D, R = 2 * group["radius"], group["radius"]
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    y0 = _project_ball(p.detach().clone(), R)
-                    st.update(t=1, phase="M", y=y0, xsum=torch.zeros_like(p), asum=1.0,
-                              sq=torch.zeros_like(_row_sq_norm(p)), solution=y0.clone())
-                a = st["t"] ** 0.6
-                if st["phase"] == "M":
-                    st["M"] = p.grad.clone()
-                    st["eta"] = group["lr"] * 2 * D / (1 + st["sq"]).sqrt()
-                    st["x"] = _project_ball(st["y"] - a * st["eta"] * st["M"], R)
-                    st["solution"] = (st["xsum"] + a * st["x"]) / st["asum"]
-                    p.copy_(st["solution"])
-                    st["phase"] = "g"
-                else:
-                    st["y"] = _project_ball(st["y"] - a * st["eta"] * p.grad, R)
-                    st["sq"] = st["sq"] + a * a * _row_sq_norm(p.grad - st["M"])
-                    st["xsum"] += a * st["x"]
-                    st["t"] += 1
-                    a_next = st["t"] ** 0.6
-                    st["asum"] += a_next
-                    p.copy_((a_next * st["y"] + st["xsum"]) / st["asum"])
-                    st["phase"] = "M"
+    exponent = 0.6
 
 
 def _near(check, margin):

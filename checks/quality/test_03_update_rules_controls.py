@@ -17,114 +17,84 @@ from checks.support import rejects
 class AGDMomentumShifted(AcceleratedGradient):
     """Momentum k/(k + 3) instead of (k - 1)/(k + 2) (an index shift; still O(1/k^2))."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    st["k"], st["solution"] = 0, p.detach().clone()
-                st["k"] += 1
-                x_new = p - group["lr"] * p.grad
-                p.copy_(x_new + st["k"] / (st["k"] + 3) * (x_new - st["solution"]))
-                st["solution"] = x_new
+    def update(self, p, grad, st, group):
+        if not st:
+            st["k"], st["solution"] = 0, p.detach().clone()
+        st["k"] += 1
+        x_new = p - group["lr"] * grad
+        p.copy_(x_new + st["k"] / (st["k"] + 3) * (x_new - st["solution"]))
+        st["solution"] = x_new
 
 
 class AdaGradEpsInsideRoot(AdaGrad):
     """x+ = x - eta g/sqrt(s + delta) instead of g/(delta + sqrt(s))."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                st = self.state[p]
-                st.setdefault("sum", torch.zeros_like(p)).addcmul_(p.grad, p.grad)
-                p.addcdiv_(p.grad, (st["sum"] + group["eps"]).sqrt(), value=-group["lr"])
+    def update(self, p, grad, st, group):
+        st.setdefault("sum", torch.zeros_like(p)).addcmul_(grad, grad)
+        p.addcdiv_(grad, (st["sum"] + group["eps"]).sqrt(), value=-group["lr"])
 
 
 class AdaGradNormMeanSquare(AdaGradNorm):
     """b^2 accumulates ||g||^2 / d (the mean square) instead of ||g||^2."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    st["b2"] = torch.full_like(_row_sq_norm(p), group["b0"] ** 2)
-                st["b2"] = st["b2"] + _row_sq_norm(p.grad) / p.shape[-1]
-                b = st["b2"].sqrt()
-                p.sub_(group["lr"] * p.grad / torch.where(b > 0, b, torch.ones_like(b)))
+    def update(self, p, grad, st, group):
+        if not st:
+            st["b2"] = torch.full_like(_row_sq_norm(p), group["b0"] ** 2)
+        st["b2"] = st["b2"] + _row_sq_norm(grad) / p.shape[-1]
+        b = st["b2"].sqrt()
+        p.sub_(group["lr"] * grad / torch.where(b > 0, b, torch.ones_like(b)))
 
 
 class AdamEpsInsideRoot(Adam):
     """mhat/sqrt(vhat + eps) instead of mhat/(sqrt(vhat) + eps)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    st["k"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
-                st["k"] += 1
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                v_hat = st["v"] / (1 - b2 ** st["k"])
-                p.addcdiv_(st["m"] / (1 - b1 ** st["k"]), (v_hat + group["eps"]).sqrt(), value=-group["lr"])
+    def update(self, p, grad, st, group):
+        b1, b2 = group["betas"]
+        if not st:
+            st["k"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+        st["k"] += 1
+        st["m"].mul_(b1).add_(grad, alpha=1 - b1)
+        st["v"].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        v_hat = st["v"] / (1 - b2 ** st["k"])
+        p.addcdiv_(st["m"] / (1 - b1 ** st["k"]), (v_hat + group["eps"]).sqrt(), value=-group["lr"])
 
 
 class AMSGradMaxOfDebiased(AMSGrad):
     """The max taken over the debiased v_t/(1 - b2^t): neither Algorithm 2 nor its debiased form."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    st["k"], st["m"], st["v"], st["vhat"] = 0, *(torch.zeros_like(p) for _ in range(3))
-                st["k"] += 1
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                torch.maximum(st["vhat"], st["v"] / (1 - b2 ** st["k"]), out=st["vhat"])
-                p.addcdiv_(st["m"], st["vhat"].sqrt().add_(group["eps"]), value=-group["lr"])
+    def update(self, p, grad, st, group):
+        b1, b2 = group["betas"]
+        if not st:
+            st["k"], st["m"], st["v"], st["vhat"] = 0, *(torch.zeros_like(p) for _ in range(3))
+        st["k"] += 1
+        st["m"].mul_(b1).add_(grad, alpha=1 - b1)
+        st["v"].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        torch.maximum(st["vhat"], st["v"] / (1 - b2 ** st["k"]), out=st["vhat"])
+        p.addcdiv_(st["m"], st["vhat"].sqrt().add_(group["eps"]), value=-group["lr"])
 
 
 class AcceleGradProjectedY(AcceleGrad):
     """y_{t+1} = Pi_K(x_{t+1} - eta_t g_t): the y-sequence projected too (not in Alg. 1)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        super().step(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                st = self.state[p]
-                st["ysum"] -= self.weight(st["t"] - 1) * st["y"]
-                st["y"] = _project_ball(st["y"], group["radius"])
-                st["ysum"] += self.weight(st["t"] - 1) * st["y"]
-                st["solution"] = st["ysum"] / st["asum"]
-                tau = 1.0 / self.weight(st["t"])
-                p.copy_(tau * st["z"] + (1 - tau) * st["y"])
+    def update(self, p, grad, st, group):
+        super().update(p, grad, st, group)
+        st["ysum"] -= self.weight(st["t"] - 1) * st["y"]
+        st["y"] = _project_ball(st["y"], group["radius"])
+        st["ysum"] += self.weight(st["t"] - 1) * st["y"]
+        st["solution"] = st["ysum"] / st["asum"]
+        tau = 1.0 / self.weight(st["t"])
+        p.copy_(tau * st["z"] + (1 - tau) * st["y"])
 
 
 class UniXGradUnsquaredWeights(UniXGrad):
     """The step-size sum accumulates alpha_s ||g_s - M_s||^2 instead of alpha_s^2 ||g_s - M_s||^2."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                st = self.state[p]
-                if st and st["phase"] == "g":
-                    t = st["t"]
-                    before = st["sq"].clone()
-                    super().step(closure)
-                    st["sq"] = before + t * _row_sq_norm(p.grad - st["M"])
-                    return
-        return super().step(closure)
+    def update(self, p, grad, st, group):
+        if not (st and st["phase"] == "g"):
+            return super().update(p, grad, st, group)
+        t, before = st["t"], st["sq"].clone()
+        super().update(p, grad, st, group)
+        st["sq"] = before + t * _row_sq_norm(grad - st["M"])
 
 
 PLANTED = [
