@@ -65,9 +65,8 @@ def test_anisotropic_design_misses_closed_form(monkeypatch):
 @pytest.mark.claim("dd.nakkiran-sample-wise")
 @control_cases(lin.test_more_data_can_hurt, "min_norm_least_squares", [
     planted_bug("optimal_ridge_is_monotone_and_rejected", optimally_tuned_ridge),
-    near_miss("more_data_helping_by_ten_percent_is_rejected", "n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)",
-              n2=215),
-    wrong_world("more_data_past_the_threshold_is_rejected",
+    near_miss("more_data_helping_by_ten_percent", "n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)", n2=215),
+    wrong_world("more_data_past_the_threshold",
                 "n1 = 200, n2 = 400, both past the threshold p = 100: more data helps", n1=200, n2=400)])
 def test_nakkiran_sample_wise_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -71,8 +71,7 @@ he_ten_percent_high = InitScheme("he", lambda p, m: 2.2 / p, lambda p, m: 2.2 / 
 @pytest.mark.claim("nn.l-layer-definition")
 @control_cases(init_checks.test_l_layer_network_definition, "relu_network", [
     planted_bug("network_definition_rejects_output_relu_on_by_default", relu_network_output_relu_by_default),
-    wrong_world("network_with_biases_is_rejected",
-                "a network with biases (0.1 per hidden unit): not positively homogeneous",
+    wrong_world("network_with_biases", "a network with biases (0.1 per hidden unit): not positively homogeneous",
                 bug=relu_network_with_bias)])
 def test_l_layer_definition_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -100,10 +100,10 @@ def squared_distance_laplace(x, z, bandwidth):
 
 @pytest.mark.claim("gen.erm-uniform-convergence")
 @control_cases(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", [
-    wrong_world("bound_without_union_term_is_rejected",
+    wrong_world("bound_without_union_term",
                 "the single-hypothesis bound (no log|H|): violated by the sup over 4..256 classifiers",
                 bug=bound_without_log_class_size),
-    planted_bug("bound_with_n_squared_is_rejected", bound_with_n_squared)])
+    planted_bug("bound_with_n_squared", bound_with_n_squared)])
 def test_erm_uniform_convergence_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -115,11 +115,10 @@ def test_double_normalisation_is_rejected():
 
 @pytest.mark.claim("gen.rademacher-def")
 @control_cases(gen.test_rademacher_complexity_properties, "empirical_rademacher", [
-    planted_bug("fixed_sign_vector_is_rejected", rademacher_fixed_signs),
-    wrong_world("zero_one_signs_are_rejected",
-                "signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's",
+    planted_bug("fixed_sign_vector", rademacher_fixed_signs),
+    wrong_world("zero_one_signs", "signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's",
                 bug=rademacher_zero_one_signs),
-    near_miss("estimate_one_percent_high_is_rejected", "an estimate 1% high", bug=rademacher_one_percent_high)])
+    near_miss("estimate_one_percent_high", "an estimate 1% high", bug=rademacher_one_percent_high)])
 def test_rademacher_def_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
@@ -144,20 +143,20 @@ def test_koehler_bound_controls(check, substitute, arguments):
 
 @pytest.mark.claim("gen.uniform-convergence-fails")
 @control_cases(gen.test_interpolation_of_noisy_labels_generalises, "laplace_kernel", [
-    planted_bug("gaussian_in_place_of_laplace_is_rejected", squared_distance_laplace),
-    wrong_world("labels_mostly_corrupted_are_rejected",
-                "90% of the labels corrupted: the interpolant's test error 0.89 > 0.45", noise_levels=(0.9,))])
+    planted_bug("gaussian_in_place_of_laplace", squared_distance_laplace),
+    wrong_world("labels_mostly_corrupted", "90% of the labels corrupted: the interpolant's test error 0.89 > 0.45",
+                noise_levels=(0.9,))])
 def test_uniform_convergence_fails_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.one-sided-uc-def")
 @control_cases(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence", [
-    planted_bug("solver_without_maximisation_is_rejected", solver_returns_min_norm),
-    planted_bug("solver_outside_the_ball_is_rejected", solver_ignores_min_norm_offset),
-    near_miss("ball_one_percent_larger_is_rejected", "the supremum over a ball 1% larger than B",
+    planted_bug("solver_without_maximisation", solver_returns_min_norm),
+    planted_bug("solver_outside_the_ball", solver_ignores_min_norm_offset),
+    near_miss("ball_one_percent_larger", "the supremum over a ball 1% larger than B",
               bug=solver_in_a_ball_one_percent_larger),
-    wrong_world("supremum_without_interpolation_is_rejected",
+    wrong_world("supremum_without_interpolation",
                 "the interpolation constraint dropped: the two-sided supremum over the ball",
                 bug=solver_without_interpolation)])
 def test_one_sided_uc_def_controls(check, substitute, arguments):
