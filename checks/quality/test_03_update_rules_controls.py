@@ -3,15 +3,12 @@ for each method a planted bug (a changed rule whose rate survives, so that only 
 conformance check sees it) and a near miss (the step size off by a relative 1e-8)."""
 from __future__ import annotations
 
-import pytest
 import torch
 
 import checks.test_03_update_rules as rules
 from algorithms.adaptive import AcceleGrad, AcceleratedGradient, AdaGrad, AdaGradNorm, Adam, AMSGrad, UniXGrad
 from algorithms.adaptive import _project_ball, _row_sq_norm
-from checks.conformance import NEAR_MISS
-from checks.quality.near_misses import optimizer_with_scaled_step
-from checks.support import rejects
+from checks.quality.near_misses import RuleControls, optimizer_with_scaled_step, update_rule_controls
 
 
 class AGDMomentumShifted(AcceleratedGradient):
@@ -97,31 +94,13 @@ class UniXGradUnsquaredWeights(UniXGrad):
         st["sq"] = before + t * _row_sq_norm(grad - st["M"])
 
 
-PLANTED = [
-    ("accelerated_gradient", rules.test_agd_update_rule, AGDMomentumShifted),
-    ("adagrad", rules.test_adagrad_update_rule, AdaGradEpsInsideRoot),
-    ("adagrad_norm", rules.test_adagrad_norm_update_rule, AdaGradNormMeanSquare),
-    ("adam", rules.test_adam_update_rule, AdamEpsInsideRoot),
-    ("amsgrad", rules.test_amsgrad_update_rule, AMSGradMaxOfDebiased),
-    ("accelegrad", rules.test_accelegrad_update_rule, AcceleGradProjectedY),
-    ("unixgrad", rules.test_unixgrad_update_rule, UniXGradUnsquaredWeights),
-]
-CLAIM = {"accelerated_gradient": "adaptive.agd-rates", "adagrad": "adaptive.adagrad-rates",
-         "adagrad_norm": "adaptive.adagrad-rates", "adam": "adaptive.adam-counterexample",
-         "amsgrad": "adaptive.amsgrad-rates", "accelegrad": "adaptive.accelegrad-unixgrad-rates",
-         "unixgrad": "adaptive.accelegrad-unixgrad-rates"}
-
-
-@pytest.mark.parametrize("name, check, bug", [
-    pytest.param(n, c, b, marks=[pytest.mark.claim(CLAIM[n]), pytest.mark.control("planted_bug", of=c)], id=n)
-    for n, c, b in PLANTED])
-def test_update_rule_check_rejects_changed_rule(name, check, bug):
-    rejects(check, name, bug)
-
-
-@pytest.mark.parametrize("name, check", [
-    pytest.param(n, c, marks=[pytest.mark.claim(CLAIM[n]),
-                              pytest.mark.control("near_miss", of=c, margin=f"step size x (1 + {NEAR_MISS:g})")], id=n)
-    for n, c, _ in PLANTED])
-def test_update_rule_check_rejects_step_off_by_1e_8(name, check):
-    rejects(check, name, optimizer_with_scaled_step(name))
+RULES = [RuleControls(name, check, bug, optimizer_with_scaled_step, claim) for name, check, bug, claim in [
+    ("accelerated_gradient", rules.test_agd_update_rule, AGDMomentumShifted, "adaptive.agd-rates"),
+    ("adagrad", rules.test_adagrad_update_rule, AdaGradEpsInsideRoot, "adaptive.adagrad-rates"),
+    ("adagrad_norm", rules.test_adagrad_norm_update_rule, AdaGradNormMeanSquare, "adaptive.adagrad-rates"),
+    ("adam", rules.test_adam_update_rule, AdamEpsInsideRoot, "adaptive.adam-counterexample"),
+    ("amsgrad", rules.test_amsgrad_update_rule, AMSGradMaxOfDebiased, "adaptive.amsgrad-rates"),
+    ("accelegrad", rules.test_accelegrad_update_rule, AcceleGradProjectedY, "adaptive.accelegrad-unixgrad-rates"),
+    ("unixgrad", rules.test_unixgrad_update_rule, UniXGradUnsquaredWeights, "adaptive.accelegrad-unixgrad-rates")]]
+test_update_rule_check_rejects_changed_rule, test_update_rule_check_rejects_step_off_by_1e_8 = \
+    update_rule_controls(RULES)
