@@ -170,6 +170,24 @@ def run_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
     return rejects(check, *substitute, **arguments)
 
 
+def on_both_tiers(kind: str, check: Callable[..., Any], gpu_check: Callable[..., Any], margin: str, *,
+                  gpu_margin: str | None = None, power: Any = None) -> list[Any]:
+    """The two cases (``check, scale, power``) of a control of a network-scale check and of its GPU-tier
+    twin, which applies the same criterion to its full-scale run: ``check`` on the world at scale tiny,
+    with ``power`` (if given) a world just past the claimed size that it must verify; ``gpu_check`` on
+    the same world at scale full."""
+    return [pytest.param(check, {}, power, id="tiny", marks=pytest.mark.control(kind, of=check, margin=margin)),
+            pytest.param(gpu_check, {"scale": "full"}, None, id="full",
+                         marks=pytest.mark.control(kind, of=gpu_check, margin=gpu_margin or margin))]
+
+
+def verifies(check: Callable[..., Any], what: str, /, **arguments: Any) -> None:
+    """The power half of a near miss: ``check`` verifies ``what`` (a world just past the claimed size)."""
+    evidence = Evidence()
+    check(evidence, registry.get, **arguments)
+    assert evidence.on_pass == "verified", f"{what} was not detected: {evidence.on_pass_reason}"
+
+
 def _expect_rejection(check: Callable[..., Any], arguments: dict[str, Any]) -> Exception | None:
     """Run ``check`` (fixtures supplied, hypothesis shrinking off); the AssertionError or
     ContractError it raised, or None if it passed."""

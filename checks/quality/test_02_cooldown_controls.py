@@ -5,22 +5,8 @@ from __future__ import annotations
 import pytest
 
 import checks.test_02_sgd_convergence as convergence_checks
-from checks.support import rejects
-
-
-def outcome_of(check, /, **arguments) -> str:
-    """What ``check`` concludes on ``arguments``: ``failed`` (an AssertionError) or its verdict on
-    pass (verified / inconclusive / refuted). The network check decides three ways, so a control
-    asks that a wrong world is *not verified*, rather than that the check raises."""
-    from algorithms import registry
-    from reports.evidence import Evidence
-
-    evidence = Evidence()
-    try:
-        check(evidence=evidence, algorithm=registry.get, device="cpu", **arguments)
-    except AssertionError:
-        return "failed"
-    return evidence.on_pass
+from algorithms import registry
+from checks.support import does_not_verify, rejects
 
 
 def cooldown_that_heats_up(k, *, alpha, cutoff, period):
@@ -42,10 +28,8 @@ def slight_warm_up(k, *, alpha, cutoff, period):
 @pytest.mark.control("planted_bug", of=convergence_checks.test_cooldown_on_a_small_network,
                      margin="a schedule whose step grows after the cut-off")
 def test_network_cooldown_check_does_not_verify_a_heating_schedule():
-    from algorithms import registry
-
     with registry.substituted("cooldown_step", cooldown_that_heats_up):  # fails by a wide margin: 4 seeds suffice
-        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, seeds=4) != "verified"
+        does_not_verify(convergence_checks.test_cooldown_on_a_small_network, seeds=4)
 
 
 @pytest.mark.slow
@@ -54,10 +38,8 @@ def test_network_cooldown_check_does_not_verify_a_heating_schedule():
                      margin="a 'cool-down' that raises the step by <= 12% by the end (claim violated by a small "
                             "margin; paired t-tests resolve the sign of the gain)")
 def test_network_cooldown_check_does_not_verify_a_slight_warm_up():
-    from algorithms import registry
-
     with registry.substituted("cooldown_step", slight_warm_up):
-        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network) != "verified"
+        does_not_verify(convergence_checks.test_cooldown_on_a_small_network)
 
 
 @pytest.mark.slow
@@ -66,7 +48,7 @@ def test_network_cooldown_check_does_not_verify_a_slight_warm_up():
                      margin="alpha = 0.01: far from the noise floor, cooling down only slows training")
 def test_network_cooldown_check_does_not_verify_without_a_noise_floor():
     # the regime precondition (no descent after the first cut-off) already refuses this world
-    assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01, seeds=4) != "verified"
+    does_not_verify(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01, seeds=4)
 
 
 @pytest.mark.slow

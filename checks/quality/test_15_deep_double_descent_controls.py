@@ -12,8 +12,7 @@ import pytest
 import checks.test_15_deep_double_descent as ddd
 from algorithms import registry
 from checks import double_descent_sweeps as sweeps
-from checks.support import does_not_verify, rejects
-from reports.evidence import Evidence
+from checks.support import does_not_verify, on_both_tiers, rejects, verifies
 
 SMALL = sweeps.TINY  # seconds, yet the correct engine's widest networks memorise the 15% noisy labels
 # On the CPU grid (16, 24, 32, 48, 64, 96, 128, 192): h* = 96 at 15% noise, 64 at 0%.
@@ -71,23 +70,9 @@ def test_frozen_engine_is_rejected_epoch_wise():
 
 # The GPU-tier checks apply the same criterion to their full-scale run: each world is also shown to
 # the GPU-tier twin of the check, at scale "full".
-def _on_both_tiers(kind, check, gpu_check, margin, *, gpu_margin=None, power=None):
-    """The two cases of a control: ``check`` on the world (scale tiny), where ``power``, if given, is a
-    bump just beyond the claimed size that it must verify; and ``gpu_check`` on the same world."""
-    return [pytest.param(check, {}, power, id="tiny", marks=pytest.mark.control(kind, of=check, margin=margin)),
-            pytest.param(gpu_check, {"scale": "full"}, None, id="full",
-                         marks=pytest.mark.control(kind, of=gpu_check, margin=gpu_margin or margin))]
-
-
-def _verifies(check, sweep, what):
-    evidence = Evidence()
-    check(evidence, registry.get, sweep=sweep)
-    assert evidence.on_pass == "verified", f"{what} was not detected"
-
-
 @pytest.mark.claim("dd.nakkiran-model-wise")
 @pytest.mark.network
-@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
     "wrong_world", ddd.test_model_wise_double_descent, ddd.test_model_wise_double_descent_gpu,
     "a classical U (valley) in width with 0.5-point noise: no second descent"))
 def test_valley_in_width_is_not_verified(check, scale, power):
@@ -97,7 +82,7 @@ def test_valley_in_width_is_not_verified(check, scale, power):
 
 @pytest.mark.claim("dd.nakkiran-model-wise")
 @pytest.mark.network
-@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
     "near_miss", ddd.test_model_wise_double_descent, ddd.test_model_wise_double_descent_gpu,
     "fall from the peak to the widest width 4 points where 5 are claimed (rise 4)",
     power=[0.50, 0.49, 0.49, 0.51, 0.53, 0.51, 0.49, 0.47]))  # 1 point beyond: the check's power
@@ -105,12 +90,12 @@ def test_bump_one_point_short_is_not_verified(check, scale, power):
     short = [0.50, 0.49, 0.49, 0.51, 0.53, 0.52, 0.51, 0.49]
     assert does_not_verify(check, sweep=model_sweep(short), **scale) != "verified"
     if power is not None:
-        _verifies(check, model_sweep(power), "a bump 1 point beyond the claimed size")
+        verifies(check, "a bump 1 point beyond the claimed size", sweep=model_sweep(power))
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
 @pytest.mark.network
-@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
     "wrong_world", ddd.test_epoch_wise_double_descent, ddd.test_epoch_wise_double_descent_gpu,
     "classical overfitting in epochs (descent, then a 3-point rise that stays) with 0.5-point noise",
     gpu_margin="classical overfitting in epochs (descent, then a 3-point rise that stays)"))
@@ -120,10 +105,10 @@ def test_overfitting_without_second_descent_is_not_verified(check, scale, power)
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
 @pytest.mark.network
-@pytest.mark.parametrize("check, scale, power", _on_both_tiers(
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
     "near_miss", ddd.test_epoch_wise_double_descent, ddd.test_epoch_wise_double_descent_gpu,
     "rise and fall of 1.5 points where 2 are claimed", power=(0.03, 0.03)))
 def test_epoch_bump_half_a_point_short_is_not_verified(check, scale, power):
     assert does_not_verify(check, sweep=epoch_sweep(epoch_curve(0.015, 0.015)), **scale) != "verified"
     if power is not None:
-        _verifies(check, epoch_sweep(epoch_curve(*power)), "an epoch-wise bump of 3 points")
+        verifies(check, "an epoch-wise bump of 3 points", sweep=epoch_sweep(epoch_curve(*power)))
