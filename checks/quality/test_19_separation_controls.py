@@ -59,17 +59,18 @@ def test_separation_table_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
-@pytest.mark.claim("robust.separation-implies-robust-classifier")
-@pytest.mark.control("near_miss", of=separation.test_separated_data_has_robust_1nn,
-                     margin="attack radius 0.51 x separation: 2% above half the separation")
-def test_radius_just_above_half_the_separation_is_rejected(monkeypatch):
-    monkeypatch.setattr(separation, "RADIUS_FRACTION", 0.51)
-    fails(separation.test_separated_data_has_robust_1nn)
+def _radius(fraction, kind, margin, case_id):
+    return pytest.param(fraction, id=case_id, marks=pytest.mark.control(
+        kind, of=separation.test_separated_data_has_robust_1nn, margin=margin))
 
 
 @pytest.mark.claim("robust.separation-implies-robust-classifier")
-@pytest.mark.control("wrong_world", of=separation.test_separated_data_has_robust_1nn,
-                     margin="attack radius 0.75 x separation: the points are not 2r-separated")
-def test_radius_beyond_half_the_separation_is_rejected(monkeypatch):
-    monkeypatch.setattr(separation, "RADIUS_FRACTION", 0.75)
+@pytest.mark.parametrize("radius_fraction", [
+    _radius(0.51, "near_miss", "attack radius 0.51 x separation: 2% above half the separation",
+            "just_above_half_the_separation"),
+    _radius(0.75, "wrong_world", "attack radius 0.75 x separation: the points are not 2r-separated",
+            "beyond_half_the_separation")])
+def test_radius_above_half_the_separation_is_rejected(monkeypatch, radius_fraction):
+    # the attack radius is a module constant of the check, not one of its parameters
+    monkeypatch.setattr(separation, "RADIUS_FRACTION", radius_fraction)
     fails(separation.test_separated_data_has_robust_1nn)
