@@ -120,11 +120,14 @@ def control_cases(check: Callable[..., Any], replacing: str | None, cases: list[
     return apply
 
 
-def planted_bug(case_id: str, bug: Any, /, *, marks: Any = (), **arguments: Any) -> Callable[..., Any]:
-    """A planted bug that the check must reject. Left unmarked, as a lone planted-bug control is,
-    so that its recorded target is the check it ran."""
+def planted_bug(case_id: str, bug: Any, /, *, margin: str | None = None, marks: Any = (),
+                **arguments: Any) -> Callable[..., Any]:
+    """A planted bug that the check must reject. Without a ``margin`` it is left unmarked, as a lone
+    planted-bug control is, so that its recorded target is the check it ran."""
     def case(check: Callable[..., Any], replacing: str | None) -> Any:
-        return pytest.param(check, (_replaced(replacing, case_id), bug), arguments, id=case_id, marks=marks)
+        marked = () if margin is None else (pytest.mark.control("planted_bug", of=check, margin=margin),)
+        return pytest.param(check, (_replaced(replacing, case_id), bug), arguments, id=case_id,
+                            marks=(*marked, *((marks,) if isinstance(marks, pytest.MarkDecorator) else marks)))
     return case
 
 
@@ -168,6 +171,14 @@ def run_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
     if substitute is None:
         return fails(check, **arguments)
     return rejects(check, *substitute, **arguments)
+
+
+def run_three_way_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
+                          arguments: dict[str, Any]) -> str:
+    """As ``run_control``, for a check that decides three ways: ``does_not_verify``, with the case's
+    stand-in (if any) in place."""
+    with registry.substituted(*substitute) if substitute else contextlib.nullcontext():
+        return does_not_verify(check, **arguments)
 
 
 def on_both_tiers(kind: str, check: Callable[..., Any], gpu_check: Callable[..., Any], margin: str, *,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 import checks.test_02_sgd_convergence as convergence_checks
-from algorithms import registry
-from checks.support import does_not_verify, rejects
+from checks.support import control_cases, near_miss, planted_bug, rejects, run_three_way_control, wrong_world
 
 
 def cooldown_that_heats_up(k, *, alpha, cutoff, period):
@@ -25,30 +24,17 @@ def slight_warm_up(k, *, alpha, cutoff, period):
 
 @pytest.mark.slow
 @pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.control("planted_bug", of=convergence_checks.test_cooldown_on_a_small_network,
-                     margin="a schedule whose step grows after the cut-off")
-def test_network_cooldown_check_does_not_verify_a_heating_schedule():
-    with registry.substituted("cooldown_step", cooldown_that_heats_up):  # fails by a wide margin: 4 seeds suffice
-        does_not_verify(convergence_checks.test_cooldown_on_a_small_network, seeds=4)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.control("near_miss", of=convergence_checks.test_cooldown_on_a_small_network,
-                     margin="a 'cool-down' that raises the step by <= 12% by the end (claim violated by a small "
-                            "margin; paired t-tests resolve the sign of the gain)")
-def test_network_cooldown_check_does_not_verify_a_slight_warm_up():
-    with registry.substituted("cooldown_step", slight_warm_up):
-        does_not_verify(convergence_checks.test_cooldown_on_a_small_network)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.control("wrong_world", of=convergence_checks.test_cooldown_on_a_small_network,
-                     margin="alpha = 0.01: far from the noise floor, cooling down only slows training")
-def test_network_cooldown_check_does_not_verify_without_a_noise_floor():
+@control_cases(convergence_checks.test_cooldown_on_a_small_network, "cooldown_step", [
+    # fails by a wide margin: 4 seeds suffice
+    planted_bug("a_heating_schedule", cooldown_that_heats_up, margin="a schedule whose step grows after the cut-off",
+                seeds=4),
+    near_miss("a_slight_warm_up", "a 'cool-down' that raises the step by <= 12% by the end (claim violated by a "
+              "small margin; paired t-tests resolve the sign of the gain)", bug=slight_warm_up),
     # the regime precondition (no descent after the first cut-off) already refuses this world
-    does_not_verify(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01, seeds=4)
+    wrong_world("without_a_noise_floor", "alpha = 0.01: far from the noise floor, cooling down only slows training",
+                alpha=0.01, seeds=4)])
+def test_network_cooldown_check_does_not_verify(check, substitute, arguments):
+    run_three_way_control(check, substitute, arguments)
 
 
 @pytest.mark.slow

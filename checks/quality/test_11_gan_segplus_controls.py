@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_11_gan_segplus as gan
 from algorithms import registry
-from checks.support import does_not_verify
+from checks.support import control_cases, near_miss, run_three_way_control, wrong_world
 
 
 def segplus_hundredfold_smaller_update(oracle, z0, gamma, schedule, num_steps, rng, **kw):
@@ -17,15 +17,10 @@ def segplus_hundredfold_smaller_update(oracle, z0, gamma, schedule, num_steps, r
 
 @pytest.mark.slow
 @pytest.mark.claim("gan.segplus")
-@pytest.mark.control("wrong_world", of=gan.test_gan_mixture_proxy, margin="SEG+ with a 100x smaller update step: worse than Adam")
-def test_gan_check_does_not_verify_an_untrained_segplus():
-    with registry.substituted("stochastic_extragradient_plus", segplus_hundredfold_smaller_update):
-        does_not_verify(gan.test_gan_mixture_proxy)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("gan.segplus")
-@pytest.mark.control("near_miss", of=gan.test_gan_mixture_proxy,
-                     margin="SEG+ worse than Adam by 1.5 estimator floors (W1 + 0.22) on every seed")
-def test_gan_check_does_not_verify_segplus_slightly_worse_than_adam():
-    does_not_verify(gan.test_gan_mixture_proxy, segplus_offset=1.5 * 0.1475)
+@control_cases(gan.test_gan_mixture_proxy, "stochastic_extragradient_plus", [
+    wrong_world("an_untrained_segplus", "SEG+ with a 100x smaller update step: worse than Adam",
+                bug=segplus_hundredfold_smaller_update),
+    near_miss("segplus_slightly_worse_than_adam",
+              "SEG+ worse than Adam by 1.5 estimator floors (W1 + 0.22) on every seed", segplus_offset=1.5 * 0.1475)])
+def test_gan_check_does_not_verify(check, substitute, arguments):
+    run_three_way_control(check, substitute, arguments)
