@@ -8,7 +8,7 @@ import pytest
 import checks.test_09_spurious as spurious
 import checks.test_09_spurious_limits as limits
 from algorithms import registry
-from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, fails, near_miss, planted_bug, run_control, wrong_world
 from problems.minimax.minty_games import forsaken, global_forsaken, linear_minty_game
 
 
@@ -69,12 +69,6 @@ def curvature_with_constant_step(operator, z0, alpha, num_steps, *, z_prev=None,
                                                               num_steps, damping=0.5, prox=prox)
 
 
-@pytest.mark.claim("spurious.forsaken")
-def test_forsaken_check_rejects_gda_posing_as_eg():
-    rejects(spurious.test_forsaken_stationary_point_and_its_stability, "extragradient", eg_stale_second_step,
-            reference=spurious.REFERENCE_EIGENVALUES)
-
-
 # ============================================================ near misses and wrong worlds (issue 14)
 def gda_kicked_uphill(operator, z0, alpha, num_steps, *, z_prev=None):
     """GDA whose third step is replaced by a move of length 1e-8 along +V (for a minimisation, f rises
@@ -103,12 +97,17 @@ def test_almost_bilinear_controls(check, substitute, arguments):
 
 
 @pytest.mark.claim("spurious.forsaken")
-@pytest.mark.control("near_miss", of=spurious.test_forsaken_stationary_point_and_its_stability,
-                     margin="Re eig DV(z*) at c = 0.45 quoted 1e-5 off (one unit of the last digit)")
-def test_near_miss_forsaken_eigenvalue():
-    reference = dict(spurious.REFERENCE_EIGENVALUES)
-    reference[0.45] = (0.04476, 0.90803, 5e-6)
-    fails(spurious.test_forsaken_stationary_point_and_its_stability, reference=reference)
+@control_cases(spurious.test_forsaken_stationary_point_and_its_stability, "extragradient", [
+    planted_bug("forsaken_check_rejects_gda_posing_as_eg", eg_stale_second_step,
+                reference=spurious.REFERENCE_EIGENVALUES),
+    near_miss("near_miss_forsaken_eigenvalue", "Re eig DV(z*) at c = 0.45 quoted 1e-5 off (one unit of the last digit)",
+              reference={**spurious.REFERENCE_EIGENVALUES, 0.45: (0.04476, 0.90803, 5e-6)})])
+@control_cases(spurious.test_forsaken_cycles_and_noisy_escape, None, [
+    near_miss("near_miss_forsaken_cycle_table", "outer cycle's distance range quoted 2e-3 off",
+              instance=forsaken(0.45), cycles={**spurious.FORSAKEN_CYCLES, "outer 0.45": (0.925, 1.917, 0.485)},
+              marks=pytest.mark.slow)])
+def test_forsaken_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow
@@ -119,16 +118,6 @@ def test_wrong_world_solution_not_forsaken():
     exc = fails(spurious.test_forsaken_cycles_and_noisy_escape, instance=global_forsaken("box"),
                 cycles=spurious.FORSAKEN_CYCLES)
     assert "count test" in str(exc), "rejected by the flow table, not by the noisy runs"
-
-
-@pytest.mark.slow
-@pytest.mark.claim("spurious.forsaken")
-@pytest.mark.control("near_miss", of=spurious.test_forsaken_cycles_and_noisy_escape,
-                     margin="outer cycle's distance range quoted 2e-3 off")
-def test_near_miss_forsaken_cycle_table():
-    cycles = dict(spurious.FORSAKEN_CYCLES)
-    cycles["outer 0.45"] = (0.925, 1.917, 0.485)
-    fails(spurious.test_forsaken_cycles_and_noisy_escape, instance=forsaken(0.45), cycles=cycles)
 
 
 @pytest.mark.slow
