@@ -145,18 +145,13 @@ def test_wrong_world_almost_bilinear_noisy():
     planted_bug("limit_set_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign,
                 minimax_limits=limits.SPURIOUS_LIMITS),
     near_miss("near_miss_gd_not_monotone", "one GD step replaced by a move that raises f by ~1e-8 |grad f|",
-              bug=gda_kicked_uphill, minimax_limits=limits.SPURIOUS_LIMITS)])
+              bug=gda_kicked_uphill, minimax_limits=limits.SPURIOUS_LIMITS),
+    wrong_world("wrong_world_monotone_game_has_no_spurious_set",
+                "a strongly monotone game (rho L = +0.3): GDA's limit set is the solution",
+                minimax_limits=[("min-max, monotone linear game", linear_minty_game(1.0, 0.3).operator, [0.05, 0.0],
+                                 0.5, 2000, 0.5, 2.0)])])
 def test_min_vs_minimax_ict_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("spurious.min-vs-minimax-ict")
-@pytest.mark.control("wrong_world", of=limits.test_limit_sets_of_minimisation_vs_minimax,
-                     margin="a strongly monotone game (rho L = +0.3): GDA's limit set is the solution")
-def test_wrong_world_monotone_game_has_no_spurious_set():
-    game = linear_minty_game(1.0, 0.3)
-    fails(limits.test_limit_sets_of_minimisation_vs_minimax,
-          minimax_limits=[("min-max, monotone linear game", game.operator, [0.05, 0.0], 0.5, 2000, 0.5, 2.0)])
 
 
 @pytest.mark.claim("rm.template-noise-model")

@@ -22,19 +22,13 @@ from problems.minimax.minty_games import forsaken, global_forsaken, linear_minty
     planted_bug("takehome_spurious_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign,
                 attractors=takehome.SPURIOUS_ATTRACTORS),
     near_miss("near_miss_takehome_gd_not_monotone", "one GD step replaced by a move that raises f by ~1e-8 |grad f|",
-              bug=gda_kicked_uphill, attractors=takehome.SPURIOUS_ATTRACTORS)])
+              bug=gda_kicked_uphill, attractors=takehome.SPURIOUS_ATTRACTORS),
+    wrong_world("wrong_world_takehome_monotone_game",
+                "a strongly monotone game (rho L = +0.3): its min-max limit set is the solution",
+                attractors=[("monotone linear game", "gradient_descent_ascent", linear_minty_game(1.0, 0.3).operator,
+                             [0.05, 0.0], 0.5, 2000, 0.5, 2.0)])])
 def test_spurious_no_min_analogue_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("takehome.spurious-no-min-analogue")
-@pytest.mark.control("wrong_world", of=takehome.test_takehome_spurious_attractors_have_no_min_analogue,
-                     margin="a strongly monotone game (rho L = +0.3): its min-max limit set is the solution")
-def test_wrong_world_takehome_monotone_game():
-    game = linear_minty_game(1.0, 0.3)
-    fails(takehome.test_takehome_spurious_attractors_have_no_min_analogue,
-          attractors=[("monotone linear game", "gradient_descent_ascent", game.operator, [0.05, 0.0], 0.5, 2000, 0.5,
-                       2.0)])
 
 
 @pytest.mark.claim("takehome.step-size-schedules")
