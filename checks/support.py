@@ -173,6 +173,12 @@ def run_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
     return rejects(check, *substitute, **arguments)
 
 
+def control_param(kind: str, check: Callable[..., Any], margin: str, case_id: str, /, *values: Any) -> Any:
+    """A case of a control parametrized over its own parameters (``values``), with the control mark
+    that records its kind, target check and margin."""
+    return pytest.param(*values, id=case_id, marks=pytest.mark.control(kind, of=check, margin=margin))
+
+
 def run_three_way_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
                           arguments: dict[str, Any]) -> str:
     """As ``run_control``, for a check that decides three ways: ``does_not_verify``, with the case's

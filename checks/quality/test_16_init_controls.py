@@ -9,7 +9,8 @@ import torch
 import checks.test_16_init as init_checks
 import problems.overparam.network_oracles as oracles
 from algorithms.networks import InitScheme, relu_network
-from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
+from checks.support import (control_cases, control_param, fails, near_miss, planted_bug, rejects, run_control,
+                            wrong_world)
 
 
 def relu_network_with_bias(weights, alpha, inputs, *, output_relu=False):
@@ -112,20 +113,17 @@ def test_phase_diagram_luo_controls(check, substitute, arguments):
 
 
 @pytest.mark.claim("init.table")
-@pytest.mark.control("wrong_world", of=init_checks.test_init_table_variances,
-                     margin="a table whose He row prints beta_1^2 = 1/p (LeCun's value, half He et al.'s 2/p)")
-def test_table_with_a_wrong_row_is_rejected(monkeypatch):
-    monkeypatch.setitem(oracles.INIT_TABLE, "he", (lambda p, m: 1 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
-                                                   lambda p, m: 1))
-    fails(init_checks.test_init_table_variances)
-
-
-@pytest.mark.claim("init.table")
-@pytest.mark.control("near_miss", of=init_checks.test_init_table_variances,
-                     margin="a printed entry 10% off its source: Xavier's hidden 1.1/m")
-def test_table_entry_ten_percent_off_is_rejected(monkeypatch):
-    monkeypatch.setitem(oracles.INIT_TABLE, "xavier", (lambda p, m: 2 / (m + p), lambda p, m: 1.1 / m,
-                                                       lambda p, m: 2 / (m + 1), lambda p, m: 1))
+@pytest.mark.parametrize("scheme, row", [
+    control_param("wrong_world", init_checks.test_init_table_variances,
+                  "a table whose He row prints beta_1^2 = 1/p (LeCun's value, half He et al.'s 2/p)",
+                  "table_with_a_wrong_row", "he",
+                  (lambda p, m: 1 / p, lambda p, m: 2 / m, lambda p, m: 2 / m, lambda p, m: 1)),
+    control_param("near_miss", init_checks.test_init_table_variances,
+                  "a printed entry 10% off its source: Xavier's hidden 1.1/m", "table_entry_ten_percent_off", "xavier",
+                  (lambda p, m: 2 / (m + p), lambda p, m: 1.1 / m, lambda p, m: 2 / (m + 1), lambda p, m: 1))])
+def test_printed_table_row_off_is_rejected(monkeypatch, scheme, row):
+    # the printed table is module data of the oracles, not a parameter of the check
+    monkeypatch.setitem(oracles.INIT_TABLE, scheme, row)
     fails(init_checks.test_init_table_variances)
 
 

@@ -8,7 +8,7 @@ from scipy.spatial.distance import cdist
 
 import checks.test_19_separation as separation
 from algorithms.networks import relu_network
-from checks.support import control_cases, fails, planted_bug, rejects, run_control, wrong_world
+from checks.support import control_cases, control_param, fails, planted_bug, rejects, run_control, wrong_world
 
 
 def separation_ignoring_labels(X_query, y_query, X_ref, y_ref, *, norm="linf", block=512):
@@ -59,17 +59,14 @@ def test_separation_table_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 
-def _radius(fraction, kind, margin, case_id):
-    return pytest.param(fraction, id=case_id, marks=pytest.mark.control(
-        kind, of=separation.test_separated_data_has_robust_1nn, margin=margin))
-
-
 @pytest.mark.claim("robust.separation-implies-robust-classifier")
 @pytest.mark.parametrize("radius_fraction", [
-    _radius(0.51, "near_miss", "attack radius 0.51 x separation: 2% above half the separation",
-            "just_above_half_the_separation"),
-    _radius(0.75, "wrong_world", "attack radius 0.75 x separation: the points are not 2r-separated",
-            "beyond_half_the_separation")])
+    control_param("near_miss", separation.test_separated_data_has_robust_1nn,
+                  "attack radius 0.51 x separation: 2% above half the separation", "just_above_half_the_separation",
+                  0.51),
+    control_param("wrong_world", separation.test_separated_data_has_robust_1nn,
+                  "attack radius 0.75 x separation: the points are not 2r-separated", "beyond_half_the_separation",
+                  0.75)])
 def test_radius_above_half_the_separation_is_rejected(monkeypatch, radius_fraction):
     # the attack radius is a module constant of the check, not one of its parameters
     monkeypatch.setattr(separation, "RADIUS_FRACTION", radius_fraction)
