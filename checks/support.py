@@ -99,6 +99,112 @@ def does_not_verify(check: Callable[..., Any], /, **arguments: Any) -> str:
     return evidence.on_pass
 
 
+#: The argument names of the controls that ``control_cases`` parametrizes.
+CONTROL_CASE = "check, substitute, arguments"
+
+
+def control_cases(check: Callable[..., Any], replacing: str | None, cases: list[Callable[..., Any]], /) -> Any:
+    """Decorator: parametrize a control over ``cases`` of one ``check`` (each a ``planted_bug``,
+    ``wrong_world`` or ``near_miss``), their stand-ins put in for the registered algorithm
+    ``replacing``; its body is ``run_control(check, substitute, arguments)``. Stacked for the
+    checks of one claim, the cases join one parametrization, in reading order."""
+    params = [case(check, replacing) for case in cases]
+
+    def apply(control: Callable[..., Any]) -> Callable[..., Any]:
+        marks = list(getattr(control, "pytestmark", []))
+        below = [m for m in marks if m.name == "parametrize" and m.args[0] == CONTROL_CASE]
+        if below:
+            control.pytestmark = [m for m in marks if m is not below[0]]
+            params.extend(below[0].args[1])
+        return pytest.mark.parametrize(CONTROL_CASE, params)(control)
+    return apply
+
+
+def planted_bug(case_id: str, bug: Any, /, *, margin: str | None = None, marks: Any = (),
+                **arguments: Any) -> Callable[..., Any]:
+    """A planted bug that the check must reject. Without a ``margin`` it is left unmarked, as a lone
+    planted-bug control is, so that its recorded target is the check it ran."""
+    def case(check: Callable[..., Any], replacing: str | None) -> Any:
+        marked = () if margin is None else (pytest.mark.control("planted_bug", of=check, margin=margin),)
+        return pytest.param(check, (_replaced(replacing, case_id), bug), arguments, id=case_id,
+                            marks=(*marked, *((marks,) if isinstance(marks, pytest.MarkDecorator) else marks)))
+    return case
+
+
+def wrong_world(case_id: str, margin: str, /, *, bug: Any = None, marks: Any = (),
+                **arguments: Any) -> Callable[..., Any]:
+    """A world where the claim itself fails (by ``margin``): the check run on ``arguments``, with
+    ``bug`` (if given) standing in for the algorithm."""
+    return _world_case("wrong_world", case_id, margin, bug, marks, arguments)
+
+
+def near_miss(case_id: str, margin: str, /, *, bug: Any = None, marks: Any = (),
+              **arguments: Any) -> Callable[..., Any]:
+    """The claim violated by the small stated ``margin``; as ``wrong_world``."""
+    return _world_case("near_miss", case_id, margin, bug, marks, arguments)
+
+
+def _world_case(kind: str, case_id: str, margin: str, bug: Any, marks: Any,
+                arguments: dict[str, Any]) -> Callable[..., Any]:
+    marks = (marks,) if isinstance(marks, pytest.MarkDecorator) else tuple(marks)
+
+    def case(check: Callable[..., Any], replacing: str | None) -> Any:
+        substitute = None if bug is None else (_replaced(replacing, case_id), bug)
+        # the control mark goes on the case, not the function: the plugin records each case's own
+        # kind, target and margin (get_closest_marker), and the catalogue self-test reads cases' marks
+        return pytest.param(check, substitute, arguments, id=case_id,
+                            marks=(pytest.mark.control(kind, of=check, margin=margin), *marks))
+    return case
+
+
+def _replaced(replacing: str | None, case_id: str) -> str:
+    if replacing is None:
+        raise TypeError(f"control case {case_id!r} plants a stand-in: name the algorithm it replaces "
+                        "(control_cases(check, 'registry name', [...]))")
+    return replacing
+
+
+def run_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
+                arguments: dict[str, Any]) -> Exception:
+    """The body of a control that ``control_cases`` parametrizes: ``rejects`` when the case plants
+    a stand-in, ``fails`` when it only changes the check's arguments."""
+    if substitute is None:
+        return fails(check, **arguments)
+    return rejects(check, *substitute, **arguments)
+
+
+def control_param(kind: str, check: Callable[..., Any], margin: str, case_id: str, /, *values: Any) -> Any:
+    """A case of a control parametrized over its own parameters (``values``), with the control mark
+    that records its kind, target check and margin."""
+    return pytest.param(*values, id=case_id, marks=pytest.mark.control(kind, of=check, margin=margin))
+
+
+def run_three_way_control(check: Callable[..., Any], substitute: tuple[str, Any] | None,
+                          arguments: dict[str, Any]) -> str:
+    """As ``run_control``, for a check that decides three ways: ``does_not_verify``, with the case's
+    stand-in (if any) in place."""
+    with registry.substituted(*substitute) if substitute else contextlib.nullcontext():
+        return does_not_verify(check, **arguments)
+
+
+def on_both_tiers(kind: str, check: Callable[..., Any], gpu_check: Callable[..., Any], margin: str, *,
+                  gpu_margin: str | None = None, power: Any = None) -> list[Any]:
+    """The two cases (``check, scale, power``) of a control of a network-scale check and of its GPU-tier
+    twin, which applies the same criterion to its full-scale run: ``check`` on the world at scale tiny,
+    with ``power`` (if given) a world just past the claimed size that it must verify; ``gpu_check`` on
+    the same world at scale full."""
+    return [pytest.param(check, {}, power, id="tiny", marks=pytest.mark.control(kind, of=check, margin=margin)),
+            pytest.param(gpu_check, {"scale": "full"}, None, id="full",
+                         marks=pytest.mark.control(kind, of=gpu_check, margin=gpu_margin or margin))]
+
+
+def verifies(check: Callable[..., Any], what: str, /, **arguments: Any) -> None:
+    """The power half of a near miss: ``check`` verifies ``what`` (a world just past the claimed size)."""
+    evidence = Evidence()
+    check(evidence, registry.get, **arguments)
+    assert evidence.on_pass == "verified", f"{what} was not detected: {evidence.on_pass_reason}"
+
+
 def _expect_rejection(check: Callable[..., Any], arguments: dict[str, Any]) -> Exception | None:
     """Run ``check`` (fixtures supplied, hypothesis shrinking off); the AssertionError or
     ContractError it raised, or None if it passed."""

@@ -1,13 +1,18 @@
 """Near misses shared by the update-rule conformance controls: the reference implementation
-with its step size off by a small relative factor, a change no rate check can see."""
+with its step size off by a small relative factor, a change no rate check can see; and the two
+controls every section's update-rule checks carry (``update_rule_controls``)."""
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
+import pytest
 
 from algorithms import registry
 from checks.conformance import NEAR_MISS
+from checks.support import rejects
 
 
 def optimizer_with_scaled_step(name: str, factor: float = 1 + NEAR_MISS):
@@ -42,3 +47,38 @@ def method_with_scaled_step(name: str, factor: float = 1 + NEAR_MISS, argument: 
 
     scaled.__name__ = f"{name}_step_times_{factor:.10g}"
     return scaled
+
+
+@dataclass(frozen=True)
+class RuleControls:
+    """The controls of one method's update-rule conformance ``check``: ``changed_rule``, a planted
+    bug (the printed rule changed where no rate check can see it), and ``step_off(name)``, the
+    factory of the near miss, the method with its step (``step`` says which) off by a relative
+    NEAR_MISS: the check's stated resolution. ``arguments`` are passed to the check."""
+
+    name: str
+    check: Callable[..., Any]
+    changed_rule: Any
+    step_off: Callable[[str], Any]
+    claim: str
+    step: str = "step size"
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+def update_rule_controls(rules: list[RuleControls]):
+    """The two controls of a section's update-rule conformance checks, one case per method: the
+    check rejects its method's changed rule, and its step off by a relative NEAR_MISS."""
+
+    def case(rule: RuleControls, kind: str, **margin: str):
+        return pytest.param(rule, id=rule.name, marks=[pytest.mark.claim(rule.claim),
+                                                       pytest.mark.control(kind, of=rule.check, **margin)])
+
+    @pytest.mark.parametrize("rule", [case(r, "planted_bug") for r in rules])
+    def test_update_rule_check_rejects_changed_rule(rule):
+        rejects(rule.check, rule.name, rule.changed_rule, **rule.arguments)
+
+    @pytest.mark.parametrize("rule", [case(r, "near_miss", margin=f"{r.step} x (1 + {NEAR_MISS:g})") for r in rules])
+    def test_update_rule_check_rejects_step_off_by_1e_8(rule):
+        rejects(rule.check, rule.name, rule.step_off(rule.name), **rule.arguments)
+
+    return test_update_rule_check_rejects_changed_rule, test_update_rule_check_rejects_step_off_by_1e_8

@@ -5,22 +5,7 @@ from __future__ import annotations
 import pytest
 
 import checks.test_02_sgd_convergence as convergence_checks
-from checks.support import rejects
-
-
-def outcome_of(check, /, **arguments) -> str:
-    """What ``check`` concludes on ``arguments``: ``failed`` (an AssertionError) or its verdict on
-    pass (verified / inconclusive / refuted). The network check decides three ways, so a control
-    asks that a wrong world is *not verified*, rather than that the check raises."""
-    from algorithms import registry
-    from reports.evidence import Evidence
-
-    evidence = Evidence()
-    try:
-        check(evidence=evidence, algorithm=registry.get, device="cpu", **arguments)
-    except AssertionError:
-        return "failed"
-    return evidence.on_pass
+from checks.support import control_cases, near_miss, planted_bug, rejects, run_three_way_control, wrong_world
 
 
 def cooldown_that_heats_up(k, *, alpha, cutoff, period):
@@ -39,34 +24,17 @@ def slight_warm_up(k, *, alpha, cutoff, period):
 
 @pytest.mark.slow
 @pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.control("planted_bug", of=convergence_checks.test_cooldown_on_a_small_network,
-                     margin="a schedule whose step grows after the cut-off")
-def test_network_cooldown_check_does_not_verify_a_heating_schedule():
-    from algorithms import registry
-
-    with registry.substituted("cooldown_step", cooldown_that_heats_up):  # fails by a wide margin: 4 seeds suffice
-        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, seeds=4) != "verified"
-
-
-@pytest.mark.slow
-@pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.control("near_miss", of=convergence_checks.test_cooldown_on_a_small_network,
-                     margin="a 'cool-down' that raises the step by <= 12% by the end (claim violated by a small "
-                            "margin; paired t-tests resolve the sign of the gain)")
-def test_network_cooldown_check_does_not_verify_a_slight_warm_up():
-    from algorithms import registry
-
-    with registry.substituted("cooldown_step", slight_warm_up):
-        assert outcome_of(convergence_checks.test_cooldown_on_a_small_network) != "verified"
-
-
-@pytest.mark.slow
-@pytest.mark.claim("sgd.cooldown-helps")
-@pytest.mark.control("wrong_world", of=convergence_checks.test_cooldown_on_a_small_network,
-                     margin="alpha = 0.01: far from the noise floor, cooling down only slows training")
-def test_network_cooldown_check_does_not_verify_without_a_noise_floor():
+@control_cases(convergence_checks.test_cooldown_on_a_small_network, "cooldown_step", [
+    # fails by a wide margin: 4 seeds suffice
+    planted_bug("a_heating_schedule", cooldown_that_heats_up, margin="a schedule whose step grows after the cut-off",
+                seeds=4),
+    near_miss("a_slight_warm_up", "a 'cool-down' that raises the step by <= 12% by the end (claim violated by a "
+              "small margin; paired t-tests resolve the sign of the gain)", bug=slight_warm_up),
     # the regime precondition (no descent after the first cut-off) already refuses this world
-    assert outcome_of(convergence_checks.test_cooldown_on_a_small_network, alpha=0.01, seeds=4) != "verified"
+    wrong_world("without_a_noise_floor", "alpha = 0.01: far from the noise floor, cooling down only slows training",
+                alpha=0.01, seeds=4)])
+def test_network_cooldown_check_does_not_verify(check, substitute, arguments):
+    run_three_way_control(check, substitute, arguments)
 
 
 @pytest.mark.slow

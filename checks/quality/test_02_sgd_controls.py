@@ -14,102 +14,77 @@ import checks.test_02_sgd_complexity as complexity_checks
 import checks.test_02_sgd_convergence as convergence_checks
 import checks.test_02_sgd_saddles as saddle_checks
 from algorithms.sgd import PerturbedSGD, polynomial_step, unit_sphere_like
-from checks.support import rejects
+from checks.quality.planted_optimizers import PlantedSGD, SGDAscent, SGDScaledStep
+from checks.support import control_cases, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
-class _Plain(torch.optim.Optimizer):
-    """x+ = x - lr * direction(p, state, group); subclasses give the direction."""
-
-    def __init__(self, params, lr=1e-2, generator=None, **_):
-        super().__init__(params, dict(lr=lr))
-        self.generator = generator
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self.update(p, self.state[p], group)
-
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-group["lr"])
-
-
-class SGLDWithSqrtAlphaNoise(_Plain):
+class SGLDWithSqrtAlphaNoise(PlantedSGD):
     """SGLD with noise sqrt(alpha) xi instead of sqrt(2 alpha) xi (half the temperature)."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         xi = torch.randn(p.shape, generator=self.generator, dtype=p.dtype)
-        p.add_(p.grad, alpha=-group["lr"]).add_(xi, alpha=group["lr"] ** 0.5)
+        p.add_(grad, alpha=-group["lr"]).add_(xi, alpha=group["lr"] ** 0.5)
 
 
-class PSGDWithBallNoise(_Plain):
+class PSGDWithBallNoise(PlantedSGD):
     """PSGD whose perturbation is uniform in the unit *ball* (radius U^(1/d)), not on the sphere."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         xi = unit_sphere_like(p, self.generator)
         r = torch.rand((p.shape[0], 1), generator=self.generator, dtype=p.dtype) ** (1 / p.shape[1])
-        p.add_(p.grad + r * xi, alpha=-group["lr"])
+        p.add_(grad + r * xi, alpha=-group["lr"])
 
 
-class PSGDWithoutPerturbation(_Plain):
+class PSGDWithoutPerturbation(PlantedSGD):
     """PSGD that forgot its perturbation: plain gradient descent."""
 
 
-class PSGDNoiseOnlyAlongX(_Plain):
+class PSGDNoiseOnlyAlongX(PlantedSGD):
     """PSGD whose perturbation lives on the first coordinate only (+-1): bounded, but
     not exciting in the unstable direction y."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         xi = torch.zeros_like(p)
         xi[:, 0] = torch.randint(0, 2, (p.shape[0],), generator=self.generator).to(p.dtype) * 2 - 1
-        p.add_(p.grad + xi, alpha=-group["lr"])
+        p.add_(grad + xi, alpha=-group["lr"])
 
 
-class GDOverstep(_Plain):
+class GDOverstep(SGDScaledStep):
     """Gradient descent that applies 2.2 times the requested step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-2.2 * group["lr"])
+    factor = 2.2
 
 
-class GDAscent(_Plain):
-    """Gradient descent with the sign of the step flipped."""
-
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=group["lr"])
-
-
-class SGDDecayingItsStep(_Plain):
+class SGDDecayingItsStep(PlantedSGD):
     """'Constant-step' SGD that silently divides its step by the iteration count."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         state["k"] = state.get("k", 0) + 1
-        p.add_(p.grad, alpha=-group["lr"] / state["k"])
+        p.add_(grad, alpha=-group["lr"] / state["k"])
 
 
-class SGDWithDither(_Plain):
+class SGDWithDither(PlantedSGD):
     """SGD that adds its own exploration noise 1e-3 N(0, 1) to every step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-group["lr"]).add_(torch.randn_like(p), alpha=1e-3)
+    def update(self, p, grad, state, group):
+        p.add_(grad, alpha=-group["lr"]).add_(torch.randn_like(p), alpha=1e-3)
 
 
-class SGDWithMomentum(_Plain):
+class SGDWithMomentum(PlantedSGD):
     """SGD with a left-over heavy-ball momentum 0.5."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         buf = state.setdefault("buf", torch.zeros_like(p))
-        buf.mul_(0.5).add_(p.grad)
+        buf.mul_(0.5).add_(grad)
         p.add_(buf, alpha=-group["lr"])
 
 
-class SGDWithFrozenStep(_Plain):
+class SGDWithFrozenStep(PlantedSGD):
     """SGD that reads the step size once, at construction, and ignores schedule updates."""
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         lr = state.setdefault("lr0", group["lr"])
-        p.add_(p.grad, alpha=-lr)
+        p.add_(grad, alpha=-lr)
 
 
 def sqrt_step(k, *, gamma, m=1.0, p=1.0):
@@ -117,73 +92,11 @@ def sqrt_step(k, *, gamma, m=1.0, p=1.0):
     return polynomial_step(k, gamma=gamma, m=m, p=0.5)
 
 
-@pytest.mark.claim("sgd.update-rules")
-def test_sgld_check_rejects_sqrt_alpha_noise():
-    rejects(sgd_checks.test_sgld_variance, "sgld", SGLDWithSqrtAlphaNoise)
-
-
-@pytest.mark.claim("sgd.update-rules")
-def test_psgd_check_rejects_ball_noise():
-    rejects(sgd_checks.test_psgd_perturbation_on_unit_sphere, "psgd", PSGDWithBallNoise)
-
-
-@pytest.mark.claim("sgd.q1-gd-constant-step")
-def test_gd_descent_check_rejects_overstep():
-    rejects(sgd_checks.test_gd_constant_step_descent, "gradient_descent", GDOverstep)
-
-
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-def test_noise_floor_check_rejects_hidden_step_decay():
-    rejects(sgd_checks.test_constant_step_noise_floor, "sgd", SGDDecayingItsStep)
-
-
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-def test_interpolation_check_rejects_dither():
-    rejects(sgd_checks.test_interpolation_counterexample, "sgd", SGDWithDither)
-
-
-@pytest.mark.claim("sgd.q3-constant-step-eps-close")
-def test_eps_close_check_rejects_momentum():
-    rejects(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, "sgd", SGDWithMomentum)
-
-
 @pytest.mark.claim("sgd.q3-thm4-rate")
 @pytest.mark.parametrize("check", [sgd_checks.test_thm4_corrected_rate, sgd_checks.test_thm4_as_printed_fails_for_small_gamma],
                          ids=["corrected", "as-printed"])
 def test_thm4_checks_reject_sqrt_schedule(check):
     rejects(check, "polynomial_step", sqrt_step)
-
-
-@pytest.mark.claim("sgd.q3-thm4-rate")
-def test_thm4_check_rejects_momentum_sgd():
-    rejects(sgd_checks.test_thm4_corrected_rate, "sgd", SGDWithMomentum)
-
-
-@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
-def test_saddle_check_rejects_ascent():
-    rejects(saddle_checks.test_gd_avoids_strict_saddles, "gradient_descent", GDAscent)
-
-
-@pytest.mark.claim("sgd.q2-psgd-escape-time")
-def test_escape_check_rejects_missing_perturbation():
-    rejects(saddle_checks.test_psgd_escape_time, "psgd", PSGDWithoutPerturbation)
-
-
-@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
-def test_thm3_check_rejects_noise_without_excitation():
-    rejects(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, "psgd", PSGDNoiseOnlyAlongX, kappa=1.0)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("sgd.q1-vanishing-step-bounded")
-def test_robbins_monro_check_rejects_frozen_step():
-    rejects(convergence_checks.test_robbins_monro_convergence, "sgd", SGDWithFrozenStep, p=0.8)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("sgd.q1-thm1-no-boundedness")
-def test_thm1_check_rejects_frozen_step():
-    rejects(convergence_checks.test_thm1_without_boundedness, "sgd", SGDWithFrozenStep, p=0.9)
 
 
 @pytest.mark.slow
@@ -194,7 +107,6 @@ def test_cooldown_check_rejects_frozen_step():
 
 # ------------------------------------------------------ near misses and wrong worlds
 from checks.quality.test_02_update_rules_controls import SGLDNoiseVariance10PercentHigh  # noqa: E402
-from checks.support import fails  # noqa: E402
 
 
 class PSGDRadiusOff(PerturbedSGD):
@@ -204,11 +116,10 @@ class PSGDRadiusOff(PerturbedSGD):
         super().__init__(params, lr, radius=radius * (1 + 1e-9), generator=generator)
 
 
-class SGDStep5PercentLarge(_Plain):
+class SGDStep5PercentLarge(SGDScaledStep):
     """SGD applying 1.05 times the requested step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-1.05 * group["lr"])
+    factor = 1.05
 
 
 def schedule_exponent_0_9(k, *, gamma, m=1.0, p=1.0):
@@ -217,63 +128,71 @@ def schedule_exponent_0_9(k, *, gamma, m=1.0, p=1.0):
 
 
 @pytest.mark.claim("sgd.update-rules")
-@pytest.mark.control("near_miss", of=sgd_checks.test_sgld_variance, margin="Langevin noise variance x 1.1")
-def test_sgld_variance_check_rejects_variance_10_percent_off():
-    rejects(sgd_checks.test_sgld_variance, "sgld", SGLDNoiseVariance10PercentHigh)
-
-
-@pytest.mark.claim("sgd.update-rules")
-@pytest.mark.control("near_miss", of=sgd_checks.test_psgd_perturbation_on_unit_sphere,
-                     margin="perturbation radius 1 + 1e-9")
-def test_psgd_sphere_check_rejects_radius_off_by_1e_9():
-    rejects(sgd_checks.test_psgd_perturbation_on_unit_sphere, "psgd", PSGDRadiusOff)
+@control_cases(sgd_checks.test_sgld_variance, "sgld", [
+    planted_bug("sgld_check_rejects_sqrt_alpha_noise", SGLDWithSqrtAlphaNoise),
+    near_miss("sgld_variance_check_rejects_variance_10_percent_off", "Langevin noise variance x 1.1",
+              bug=SGLDNoiseVariance10PercentHigh)])
+@control_cases(sgd_checks.test_psgd_perturbation_on_unit_sphere, "psgd", [
+    planted_bug("psgd_check_rejects_ball_noise", PSGDWithBallNoise),
+    near_miss("psgd_sphere_check_rejects_radius_off_by_1e_9", "perturbation radius 1 + 1e-9", bug=PSGDRadiusOff)])
+def test_update_rules_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("sgd.q1-gd-constant-step")
-@pytest.mark.control("near_miss", of=sgd_checks.test_gd_constant_step_descent,
-                     margin="alpha = 2.05/L, 2.5 % past the threshold 2/L")
-def test_gd_descent_check_rejects_step_past_threshold():
-    fails(sgd_checks.test_gd_constant_step_descent, f=sgd_checks.QUADRATIC_AS_COSINE_SUM, fraction=1.025)
+@control_cases(sgd_checks.test_gd_constant_step_descent, "gradient_descent", [
+    planted_bug("gd_descent_check_rejects_overstep", GDOverstep),
+    near_miss("gd_descent_check_rejects_step_past_threshold", "alpha = 2.05/L, 2.5 % past the threshold 2/L",
+              f=sgd_checks.QUADRATIC_AS_COSINE_SUM, fraction=1.025)])
+def test_q1_gd_constant_step_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-@pytest.mark.control("near_miss", of=sgd_checks.test_constant_step_noise_floor, margin="SGD step x 1.05")
-def test_noise_floor_check_rejects_step_5_percent_off():
-    rejects(sgd_checks.test_constant_step_noise_floor, "sgd", SGDStep5PercentLarge)
+@control_cases(sgd_checks.test_constant_step_noise_floor, "sgd", [
+    planted_bug("noise_floor_check_rejects_hidden_step_decay", SGDDecayingItsStep),
+    near_miss("noise_floor_check_rejects_step_5_percent_off", "SGD step x 1.05", bug=SGDStep5PercentLarge)])
+@control_cases(sgd_checks.test_interpolation_counterexample, "sgd", [
+    planted_bug("interpolation_check_rejects_dither", SGDWithDither)])
+def test_q1_constant_step_no_convergence_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("sgd.q3-constant-step-eps-close")
-@pytest.mark.control("near_miss", of=complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared,
-                     margin="curvature lam(eps) ~ eps^1.1: iterations ~ eps^-2.1")
-def test_eps_close_check_rejects_exponent_2_1():
-    fails(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, curvature_exponent=1.1)
-
-
-@pytest.mark.claim("sgd.q3-constant-step-eps-close")
-@pytest.mark.control("wrong_world", of=complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared,
-                     margin="curvature lam(eps) ~ eps^1.2 (minimisers that are not uniformly Hurwicz)")
-def test_eps_close_check_rejects_degenerating_curvature():
-    fails(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, curvature_exponent=1.2)
+@control_cases(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, "sgd", [
+    planted_bug("eps_close_check_rejects_momentum", SGDWithMomentum),
+    near_miss("eps_close_check_rejects_exponent_2_1", "curvature lam(eps) ~ eps^1.1: iterations ~ eps^-2.1",
+              curvature_exponent=1.1),
+    wrong_world("eps_close_check_rejects_degenerating_curvature",
+                "curvature lam(eps) ~ eps^1.2 (minimisers that are not uniformly Hurwicz)", curvature_exponent=1.2)])
+def test_q3_constant_step_eps_close_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("sgd.q3-thm4-rate")
-@pytest.mark.control("near_miss", of=sgd_checks.test_thm4_corrected_rate, margin="schedule exponent 0.9 for 1")
-def test_thm4_corrected_check_rejects_schedule_exponent_0_9():
-    rejects(sgd_checks.test_thm4_corrected_rate, "polynomial_step", schedule_exponent_0_9)
+@control_cases(sgd_checks.test_thm4_corrected_rate, "sgd", [
+    planted_bug("thm4_check_rejects_momentum_sgd", SGDWithMomentum)])
+@control_cases(sgd_checks.test_thm4_corrected_rate, "polynomial_step", [
+    near_miss("thm4_corrected_check_rejects_schedule_exponent_0_9", "schedule exponent 0.9 for 1",
+              bug=schedule_exponent_0_9)])
+def test_q3_thm4_rate_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
-@pytest.mark.control("wrong_world", of=saddle_checks.test_gd_avoids_strict_saddles,
-                     margin="a non-strict saddle (Hessian diag(1, 0)): its basin y < 0 has positive measure")
-def test_saddle_check_rejects_a_degenerate_saddle():
-    fails(saddle_checks.test_gd_avoids_strict_saddles, fraction=0.99, coupling=0.0, world="degenerate")
+@control_cases(saddle_checks.test_gd_avoids_strict_saddles, "gradient_descent", [
+    planted_bug("saddle_check_rejects_ascent", SGDAscent),
+    wrong_world("saddle_check_rejects_a_degenerate_saddle",
+                "a non-strict saddle (Hessian diag(1, 0)): its basin y < 0 has positive measure", fraction=0.99,
+                coupling=0.0, world="degenerate")])
+def test_q2_gd_avoids_strict_saddles_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
-class SGDDoubleStep(_Plain):
+class SGDDoubleStep(SGDScaledStep):
     """SGD applying twice the requested step."""
 
-    def update(self, p, state, group):
-        p.add_(p.grad, alpha=-2.0 * group["lr"])
+    factor = 2.0
 
 
 def schedule_exponent_0_1(k, *, gamma, m=1.0, p=1.0):
@@ -282,63 +201,51 @@ def schedule_exponent_0_1(k, *, gamma, m=1.0, p=1.0):
 
 
 @pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
-@pytest.mark.control("near_miss", of=saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle,
-                     margin="alpha_k = 3/(k + 10)^1.3: summable, 0.3 outside kappa in (0, 1]")
-def test_thm3_check_rejects_summable_steps():
-    fails(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, kappa=1.3)
+@control_cases(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, "psgd", [
+    planted_bug("thm3_check_rejects_noise_without_excitation", PSGDNoiseOnlyAlongX, kappa=1.0),
+    near_miss("thm3_check_rejects_summable_steps", "alpha_k = 3/(k + 10)^1.3: summable, 0.3 outside kappa in (0, 1]",
+              kappa=1.3),
+    wrong_world("thm3_check_rejects_unexciting_noise", "noise only along x: not exciting in the unstable direction",
+                bug=PSGDNoiseOnlyAlongX, kappa=1.0)])
+def test_q2_thm3_avoid_saddles_as_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
-@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
-@pytest.mark.control("wrong_world", of=saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle,
-                     margin="noise only along x: not exciting in the unstable direction")
-def test_thm3_check_rejects_unexciting_noise():
-    rejects(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, "psgd", PSGDNoiseOnlyAlongX, kappa=1.0)
-
-
-@pytest.mark.slow
 @pytest.mark.claim("sgd.q1-vanishing-step-bounded")
-@pytest.mark.control("near_miss", of=convergence_checks.test_robbins_monro_convergence, margin="SGD step x 2 (p = 0.6)")
-def test_robbins_monro_check_rejects_double_step():
-    rejects(convergence_checks.test_robbins_monro_convergence, "sgd", SGDDoubleStep, p=0.6)
-
-
 @pytest.mark.slow
+@control_cases(convergence_checks.test_robbins_monro_convergence, "sgd", [
+    planted_bug("robbins_monro_check_rejects_frozen_step", SGDWithFrozenStep, p=0.8),
+    near_miss("robbins_monro_check_rejects_double_step", "SGD step x 2 (p = 0.6)", bug=SGDDoubleStep, p=0.6)])
+def test_q1_vanishing_step_bounded_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
+
+
 @pytest.mark.claim("sgd.q1-thm1-no-boundedness")
-@pytest.mark.control("near_miss", of=convergence_checks.test_thm1_without_boundedness,
-                     margin="a schedule decaying like k^-0.1 (p = 0.9 asked)")
-def test_thm1_check_rejects_barely_decaying_schedule():
-    rejects(convergence_checks.test_thm1_without_boundedness, "polynomial_step", schedule_exponent_0_1, p=0.9)
+@pytest.mark.slow
+@control_cases(convergence_checks.test_thm1_without_boundedness, "sgd", [
+    planted_bug("thm1_check_rejects_frozen_step", SGDWithFrozenStep, p=0.9)])
+@control_cases(convergence_checks.test_thm1_without_boundedness, "polynomial_step", [
+    near_miss("thm1_check_rejects_barely_decaying_schedule", "a schedule decaying like k^-0.1 (p = 0.9 asked)",
+              bug=schedule_exponent_0_1, p=0.9)])
+def test_q1_thm1_no_boundedness_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
-class PSGDDriftScaled(_Plain):
+class PSGDDriftScaled(PlantedSGD):
     """PSGD whose gradient step is alpha (alpha/0.1)^e (equal to alpha at alpha = 0.1) while the
     perturbation keeps alpha xi: escape takes ~ log/alpha^(1+e). e = 1.5: tau ~ alpha^-2.5, beyond the
     corrected O~(1/alpha^2) bound (its wrong world); e = 1.2: tau ~ alpha^-2.2 (its near miss)."""
 
     exponent = 1.5
 
-    def update(self, p, state, group):
+    def update(self, p, grad, state, group):
         alpha = group["lr"]
         xi = unit_sphere_like(p, self.generator)
-        p.add_(p.grad, alpha=-alpha * (alpha / 0.1) ** self.exponent).add_(xi, alpha=-alpha)
+        p.add_(grad, alpha=-alpha * (alpha / 0.1) ** self.exponent).add_(xi, alpha=-alpha)
 
 
 class PSGDDriftScaledNear(PSGDDriftScaled):
     exponent = 1.2
-
-
-@pytest.mark.claim("sgd.q2-psgd-escape-time")
-@pytest.mark.control("wrong_world", of=saddle_checks.test_psgd_escape_time,
-                     margin="escape time ~ 1/alpha^2.5 (drift step alpha^2.5/0.1^1.5): beyond O~(1/alpha^2)")
-def test_escape_check_rejects_escape_time_exponent_2_5():
-    rejects(saddle_checks.test_psgd_escape_time, "psgd", PSGDDriftScaled)
-
-
-@pytest.mark.claim("sgd.q2-psgd-escape-time")
-@pytest.mark.control("near_miss", of=saddle_checks.test_psgd_escape_time,
-                     margin="escape time ~ 1/alpha^2.2 (drift step alpha^2.2/0.1^1.2)")
-def test_escape_check_rejects_escape_time_exponent_2_2():
-    rejects(saddle_checks.test_psgd_escape_time, "psgd", PSGDDriftScaledNear)
 
 
 class PSGDDriftScaledOmegaNear(PSGDDriftScaled):
@@ -348,7 +255,15 @@ class PSGDDriftScaledOmegaNear(PSGDDriftScaled):
 
 
 @pytest.mark.claim("sgd.q2-psgd-escape-time")
-@pytest.mark.control("near_miss", of=saddle_checks.test_psgd_escape_time_omega_as_printed,
-                     margin="escape time ~ 1/alpha^1.6 (drift step alpha^1.6/0.1^0.6), the check's threshold 1.5")
-def test_omega_reading_check_rejects_escape_exponent_1_6():
-    rejects(saddle_checks.test_psgd_escape_time_omega_as_printed, "psgd", PSGDDriftScaledOmegaNear)
+@control_cases(saddle_checks.test_psgd_escape_time, "psgd", [
+    planted_bug("escape_check_rejects_missing_perturbation", PSGDWithoutPerturbation),
+    wrong_world("escape_check_rejects_escape_time_exponent_2_5",
+                "escape time ~ 1/alpha^2.5 (drift step alpha^2.5/0.1^1.5): beyond O~(1/alpha^2)", bug=PSGDDriftScaled),
+    near_miss("escape_check_rejects_escape_time_exponent_2_2",
+              "escape time ~ 1/alpha^2.2 (drift step alpha^2.2/0.1^1.2)", bug=PSGDDriftScaledNear)])
+@control_cases(saddle_checks.test_psgd_escape_time_omega_as_printed, "psgd", [
+    near_miss("omega_reading_check_rejects_escape_exponent_1_6",
+              "escape time ~ 1/alpha^1.6 (drift step alpha^1.6/0.1^0.6), the check's threshold 1.5",
+              bug=PSGDDriftScaledOmegaNear)])
+def test_q2_psgd_escape_time_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

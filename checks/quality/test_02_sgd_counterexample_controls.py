@@ -8,35 +8,28 @@ import pytest
 import checks.test_02_sgd as sgd_checks
 import checks.test_02_sgd_saddles as saddle_checks
 from checks.quality.test_02_sgd_controls import PSGDWithoutPerturbation
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, rejects, run_control, wrong_world
 
 
 @pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-@pytest.mark.control("wrong_world", of=sgd_checks.test_interpolation_counterexample,
-                     margin="every noise model keeps additive noise a >= 0.05 (U(x*) != 0): the printed statement holds")
-def test_interpolation_search_finds_nothing_where_noise_persists():
-    fails(sgd_checks.test_interpolation_counterexample, additive_min=0.05)
-
-
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-@pytest.mark.control("near_miss", of=sgd_checks.test_interpolation_counterexample,
-                     margin="additive noise a >= 1e-4 only: floor ~1e-4 vs the check's 1e-6")
-def test_interpolation_search_rejects_a_small_additive_floor():
-    fails(sgd_checks.test_interpolation_counterexample, additive_min=1e-4)
+@control_cases(sgd_checks.test_interpolation_counterexample, None, [
+    wrong_world("interpolation_search_finds_nothing_where_noise_persists",
+                "every noise model keeps additive noise a >= 0.05 (U(x*) != 0): the printed statement holds",
+                additive_min=0.05),
+    near_miss("interpolation_search_rejects_a_small_additive_floor",
+              "additive noise a >= 1e-4 only: floor ~1e-4 vs the check's 1e-6", additive_min=1e-4)])
+def test_q1_constant_step_no_convergence_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("sgd.q3-thm4-rate")
-@pytest.mark.control("wrong_world", of=sgd_checks.test_thm4_as_printed_fails_for_small_gamma,
-                     margin="every step constant gamma lam >= 1: alpha_k = O(1/k) does give O(1/k) there")
-def test_thm4_search_finds_nothing_with_large_step_constants():
-    fails(sgd_checks.test_thm4_as_printed_fails_for_small_gamma, gamma_lam_min=1.0)
-
-
-@pytest.mark.claim("sgd.q3-thm4-rate")
-@pytest.mark.control("near_miss", of=sgd_checks.test_thm4_as_printed_fails_for_small_gamma,
-                     margin="gamma lam >= 0.55, 10 % above the boundary 1/2 of Chung's condition")
-def test_thm4_search_rejects_constants_just_above_one_half():
-    fails(sgd_checks.test_thm4_as_printed_fails_for_small_gamma, gamma_lam_min=0.55)
+@control_cases(sgd_checks.test_thm4_as_printed_fails_for_small_gamma, None, [
+    wrong_world("thm4_search_finds_nothing_with_large_step_constants",
+                "every step constant gamma lam >= 1: alpha_k = O(1/k) does give O(1/k) there", gamma_lam_min=1.0),
+    near_miss("thm4_search_rejects_constants_just_above_one_half",
+              "gamma lam >= 0.55, 10 % above the boundary 1/2 of Chung's condition", gamma_lam_min=0.55)])
+def test_q3_thm4_rate_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow  # 1000 random walks of up to 16/alpha^2 steps: ~10 s CPU

@@ -8,8 +8,7 @@ import torch
 
 import checks.test_02_update_rules as rules
 from algorithms.sgd import SGD, SGLD, PerturbedSGD
-from checks.conformance import NEAR_MISS
-from checks.quality.near_misses import optimizer_with_scaled_step
+from checks.quality.near_misses import RuleControls, optimizer_with_scaled_step, update_rule_controls
 from checks.support import rejects
 
 
@@ -55,26 +54,14 @@ class SGLDNoiseVariance10PercentHigh(SGLDNoiseScaled):
     variance_factor = 1.1
 
 
-@pytest.mark.claim("sgd.update-rules")
-@pytest.mark.parametrize("name, check, bug", [
-    pytest.param("sgd", rules.test_sgd_update_rule, SGDWithSmallMomentum, id="sgd",
-                 marks=pytest.mark.control("planted_bug", of=rules.test_sgd_update_rule)),
-    pytest.param("psgd", rules.test_psgd_update_rule, PSGDGaussianNoise, id="psgd",
-                 marks=pytest.mark.control("planted_bug", of=rules.test_psgd_update_rule)),
-    pytest.param("sgld", rules.test_sgld_update_rule, SGLDNoiseScaled, id="sgld",
-                 marks=pytest.mark.control("planted_bug", of=rules.test_sgld_update_rule)),
-])
-def test_update_rule_check_rejects_changed_rule(name, check, bug):
-    rejects(check, name, bug, **({"name": "sgd"} if name == "sgd" else {}))
-
-
-@pytest.mark.claim("sgd.update-rules")
-@pytest.mark.parametrize("name, check", [
-    pytest.param(n, c, id=n, marks=pytest.mark.control("near_miss", of=c, margin=f"step size x (1 + {NEAR_MISS:g})"))
-    for n, c in (("sgd", rules.test_sgd_update_rule), ("psgd", rules.test_psgd_update_rule),
-                 ("sgld", rules.test_sgld_update_rule))])
-def test_update_rule_check_rejects_step_off_by_1e_8(name, check):
-    rejects(check, name, optimizer_with_scaled_step(name), **({"name": "sgd"} if name == "sgd" else {}))
+RULES = [RuleControls("sgd", rules.test_sgd_update_rule, SGDWithSmallMomentum, optimizer_with_scaled_step,
+                      "sgd.update-rules", arguments={"name": "sgd"}),
+         RuleControls("psgd", rules.test_psgd_update_rule, PSGDGaussianNoise, optimizer_with_scaled_step,
+                      "sgd.update-rules"),
+         RuleControls("sgld", rules.test_sgld_update_rule, SGLDNoiseScaled, optimizer_with_scaled_step,
+                      "sgd.update-rules")]
+test_update_rule_check_rejects_changed_rule, test_update_rule_check_rejects_step_off_by_1e_8 = \
+    update_rule_controls(RULES)
 
 
 @pytest.mark.claim("sgd.update-rules")

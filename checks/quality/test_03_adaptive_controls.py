@@ -10,75 +10,44 @@ import torch
 import checks.test_03_adaptive as adaptive
 import checks.test_03_adaptive_slow as adaptive_slow
 import checks.test_03_sgd_rates as sgd_rates
-from algorithms.adaptive import AcceleGrad, AMSGrad, UniXGrad, _project_ball, _row_sq_norm
-from checks.support import rejects
+from algorithms.adaptive import AcceleGrad, AMSGrad, UniXGrad
+from checks.quality.planted_optimizers import PlantedSGD, SGDAscent, SGDScaledStep, UniXGradReweighted
+from checks.support import control_cases, planted_bug, rejects, run_control
 
 
-class GDOverstep(torch.optim.Optimizer):
+class GDOverstep(SGDScaledStep):
     """Gradient descent applying 1.9 times the requested step (1.9/L where 1/L is asked)."""
 
-    def __init__(self, params, lr=1e-2, **_):
-        super().__init__(params, dict(lr=lr))
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for g in self.param_groups:
-            for p in g["params"]:
-                p.add_(p.grad, alpha=-1.9 * g["lr"])
+    factor = 1.9
 
 
-class SGDAscent(GDOverstep):
-    """SGD with the sign of the step flipped."""
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for g in self.param_groups:
-            for p in g["params"]:
-                p.add_(p.grad, alpha=g["lr"])
-
-
-class SGDUpdatingACopy(GDOverstep):
+class SGDUpdatingACopy(PlantedSGD):
     """SGD that updates a copy of the parameter (p.data.clone()), so the parameter never moves."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for g in self.param_groups:
-            for p in g["params"]:
-                p.detach().clone().add_(p.grad, alpha=-g["lr"])
+    def update(self, p, grad, state, group):
+        p.detach().clone().add_(grad, alpha=-group["lr"])
 
 
-class AGDWithoutMomentum(GDOverstep):
+class AGDWithoutMomentum(PlantedSGD):
     """'Accelerated' gradient whose momentum term was dropped: plain gradient descent."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for g in self.param_groups:
-            for p in g["params"]:
-                p.add_(p.grad, alpha=-g["lr"])
 
-
-class AdaGradWithoutAccumulation(GDOverstep):
+class AdaGradWithoutAccumulation(PlantedSGD):
     """Diagonal AdaGrad dividing by the current |g_t| instead of sqrt(sum_s g_s^2): sign descent."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for g in self.param_groups:
-            for p in g["params"]:
-                p.addcdiv_(p.grad, p.grad.abs().add(1e-10), value=-g["lr"])
+    def update(self, p, grad, state, group):
+        p.addcdiv_(grad, grad.abs().add(1e-10), value=-group["lr"])
 
 
-class AdaGradNormFixedDenominator(GDOverstep):
+class AdaGradNormFixedDenominator(PlantedSGD):
     """AdaGrad-Norm whose denominator never accumulates: b = max(b0, 1) for ever (SGD, constant step)."""
 
     def __init__(self, params, lr=1e-2, b0=0.0, **_):
         super().__init__(params, lr=lr)
         self.b = max(b0, 1.0)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for g in self.param_groups:
-            for p in g["params"]:
-                p.add_(p.grad, alpha=-g["lr"] / self.b)
+    def update(self, p, grad, state, group):
+        p.add_(grad, alpha=-group["lr"] / self.b)
 
 
 class AcceleGradUnweighted(AcceleGrad):
@@ -89,63 +58,32 @@ class AcceleGradUnweighted(AcceleGrad):
         return 1.0
 
 
-class UniXGradUnweighted(UniXGrad):
+class UniXGradUnweighted(UniXGradReweighted):
     """UniXGrad with weights alpha_t = 1 instead of t (uniform averaging)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            D, R = 2 * group["radius"], group["radius"]
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    y0 = _project_ball(p.detach().clone(), R)
-                    st.update(t=1, phase="M", y=y0, xsum=torch.zeros_like(p), asum=1.0,
-                              sq=torch.zeros_like(_row_sq_norm(p)), solution=y0.clone())
-                if st["phase"] == "M":
-                    st["M"] = p.grad.clone()
-                    st["eta"] = group["lr"] * 2 * D / (1 + st["sq"]).sqrt()
-                    st["x"] = _project_ball(st["y"] - st["eta"] * st["M"], R)
-                    st["solution"] = (st["xsum"] + st["x"]) / st["asum"]
-                    p.copy_(st["solution"])
-                    st["phase"] = "g"
-                else:
-                    st["y"] = _project_ball(st["y"] - st["eta"] * p.grad, R)
-                    st["sq"] = st["sq"] + _row_sq_norm(p.grad - st["M"])
-                    st["xsum"] += st["x"]
-                    st["asum"] += 1.0
-                    p.copy_((st["y"] + st["xsum"]) / st["asum"])
-                    st["phase"] = "M"
+    exponent = 0.0
 
 
 class AcceleGradFrozenStep(AcceleGrad):
     """AcceleGrad whose step eta_t stops adapting after 10 iterations (accumulator frozen)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        super().step(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                st = self.state[p]
-                if st["t"] == 10:
-                    st["frozen"] = st["denom"].clone()
-                if "frozen" in st:
-                    st["denom"] = st["frozen"].clone()
+    def update(self, p, grad, st, group):
+        super().update(p, grad, st, group)
+        if st["t"] == 10:
+            st["frozen"] = st["denom"].clone()
+        if "frozen" in st:
+            st["denom"] = st["frozen"].clone()
 
 
 class UniXGradFrozenStep(UniXGrad):
     """UniXGrad whose step eta_t stops adapting after 10 iterations (accumulator frozen)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        super().step(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                st = self.state[p]
-                if st["t"] == 10 and "frozen" not in st:
-                    st["frozen"] = st["sq"].clone()
-                if "frozen" in st:
-                    st["sq"] = st["frozen"].clone()
+    def update(self, p, grad, st, group):
+        super().update(p, grad, st, group)
+        if st["t"] == 10 and "frozen" not in st:
+            st["frozen"] = st["sq"].clone()
+        if "frozen" in st:
+            st["sq"] = st["frozen"].clone()
 
 
 class AMSGradIgnoringSchedule(AMSGrad):
@@ -162,26 +100,17 @@ class AMSGradIgnoringSchedule(AMSGrad):
 class AdamLabelledAMSGrad(AMSGrad):
     """'AMSGrad' without the max: vhat_t = v_t, i.e. Adam (no bias correction)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                p.addcdiv_(st["m"], st["v"].sqrt().add_(group["eps"]), value=-group["lr"])
+    def update(self, p, grad, st, group):
+        b1, b2 = group["betas"]
+        if not st:
+            st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
+        st["m"].mul_(b1).add_(grad, alpha=1 - b1)
+        st["v"].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        p.addcdiv_(st["m"], st["v"].sqrt().add_(group["eps"]), value=-group["lr"])
 
 
 class AdamWithMax(AMSGrad):
     """'Adam' that secretly keeps the AMSGrad max: no longer the method of the theorem."""
-
-
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-def test_gd_rate_check_rejects_overstep():
-    rejects(adaptive.test_gd_deterministic_rates, "gradient_descent", GDOverstep)
 
 
 @pytest.mark.slow  # the check runs 2^17 seeds; its near-miss control stays in the fast tier
@@ -191,8 +120,12 @@ def test_convex_stochastic_check_rejects_ascent():
 
 
 @pytest.mark.claim("adaptive.gd-sgd-rates")
-def test_nonconvex_stochastic_check_rejects_frozen_parameter():
-    rejects(sgd_rates.test_sgd_nonconvex_stochastic_rate, "sgd", SGDUpdatingACopy)
+@control_cases(adaptive.test_gd_deterministic_rates, "gradient_descent", [
+    planted_bug("gd_rate_check_rejects_overstep", GDOverstep)])
+@control_cases(sgd_rates.test_sgd_nonconvex_stochastic_rate, "sgd", [
+    planted_bug("nonconvex_stochastic_check_rejects_frozen_parameter", SGDUpdatingACopy)])
+def test_gd_sgd_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("adaptive.agd-rates")
@@ -200,11 +133,6 @@ def test_nonconvex_stochastic_check_rejects_frozen_parameter():
                          ids=["random-quadratics", "chains"])
 def test_agd_checks_reject_missing_momentum(check):
     rejects(check, "accelerated_gradient", AGDWithoutMomentum)
-
-
-@pytest.mark.claim("adaptive.adagrad-rates")
-def test_regret_check_rejects_adagrad_without_accumulation():
-    rejects(adaptive.test_adagrad_online_regret_bound, "adagrad", AdaGradWithoutAccumulation)
 
 
 @pytest.mark.claim("adaptive.adagrad-rates")
@@ -261,10 +189,14 @@ def test_stochastic_universal_check_rejects_frozen_step(name, bug):
     rejects(adaptive_slow.test_universal_methods_stochastic_rate, name, bug, method=name)
 
 
-@pytest.mark.slow
 @pytest.mark.claim("adaptive.adagrad-rates")
-def test_adagrad_norm_stochastic_check_rejects_fixed_denominator():
-    rejects(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", AdaGradNormFixedDenominator)
+@control_cases(adaptive.test_adagrad_online_regret_bound, "adagrad", [
+    planted_bug("regret_check_rejects_adagrad_without_accumulation", AdaGradWithoutAccumulation)])
+@control_cases(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", [
+    planted_bug("adagrad_norm_stochastic_check_rejects_fixed_denominator", AdaGradNormFixedDenominator,
+                marks=pytest.mark.slow)])
+def test_adagrad_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow

@@ -5,18 +5,17 @@ constant 1 % small, a second moment 10 % high, averaging weights t^0.6 for t) or
 from __future__ import annotations
 
 import pytest
-import torch
 
 import checks.test_03_adaptive as adaptive
 import checks.test_03_adaptive_slow as adaptive_slow
 import checks.test_03_sgd_rates as sgd_rates
 import checks.test_03_worst_cases as worst_cases
-from algorithms.adaptive import AcceleGrad, AdaGradNorm, AMSGrad, UniXGrad, _project_ball, _row_sq_norm
+from algorithms.adaptive import AcceleGrad, AdaGradNorm, AMSGrad, UniXGrad
 from checks.quality.near_misses import optimizer_with_scaled_step
+from checks.quality.planted_optimizers import UniXGradReweighted
 from checks.quality.test_03_adaptive_controls import (AdamLabelledAMSGrad, AGDWithoutMomentum,
                                                       AMSGradIgnoringSchedule, GDOverstep)
-from checks.support import fails, rejects
-
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
 class _StepScaledByIteration:
@@ -56,36 +55,10 @@ class AcceleGradWeights06(AcceleGrad):
         return 1.0 if t <= 2 else ((t + 1) / 4) ** 0.6
 
 
-class UniXGradWeights06(UniXGrad):
+class UniXGradWeights06(UniXGradReweighted):
     """UniXGrad with weights alpha_t = t^0.6 instead of t (in the averages and the step sizes)."""
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            D, R = 2 * group["radius"], group["radius"]
-            for p in group["params"]:
-                st = self.state[p]
-                if not st:
-                    y0 = _project_ball(p.detach().clone(), R)
-                    st.update(t=1, phase="M", y=y0, xsum=torch.zeros_like(p), asum=1.0,
-                              sq=torch.zeros_like(_row_sq_norm(p)), solution=y0.clone())
-                a = st["t"] ** 0.6
-                if st["phase"] == "M":
-                    st["M"] = p.grad.clone()
-                    st["eta"] = group["lr"] * 2 * D / (1 + st["sq"]).sqrt()
-                    st["x"] = _project_ball(st["y"] - a * st["eta"] * st["M"], R)
-                    st["solution"] = (st["xsum"] + a * st["x"]) / st["asum"]
-                    p.copy_(st["solution"])
-                    st["phase"] = "g"
-                else:
-                    st["y"] = _project_ball(st["y"] - a * st["eta"] * p.grad, R)
-                    st["sq"] = st["sq"] + a * a * _row_sq_norm(p.grad - st["M"])
-                    st["xsum"] += a * st["x"]
-                    st["t"] += 1
-                    a_next = st["t"] ** 0.6
-                    st["asum"] += a_next
-                    p.copy_((a_next * st["y"] + st["xsum"]) / st["asum"])
-                    st["phase"] = "M"
+    exponent = 0.6
 
 
 def _near(check, margin):
@@ -94,110 +67,65 @@ def _near(check, margin):
 
 # ---- adaptive.gd-sgd-rates
 @pytest.mark.claim("adaptive.gd-sgd-rates")
-@_near(adaptive.test_gd_deterministic_rates, "the bounds' constants x 0.99 (the nonconvex one is attained at k = 1)")
-def test_gd_rate_check_rejects_constants_1_percent_small():
-    fails(adaptive.test_gd_deterministic_rates, quad=adaptive.WORST_DIRECTION, f=adaptive.QUADRATIC_AS_COSINE_SUM,
-          bound_scale=0.99)
-
-
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@_near(sgd_rates.test_sgd_convex_stochastic_rate, "E g^2 10 % above the assumed G^2 (average 1.05 x the bound)")
-def test_convex_stochastic_check_rejects_second_moment_10_percent_high():
-    fails(sgd_rates.test_sgd_convex_stochastic_rate, second_moment_factor=1.1)
-
-
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@_near(sgd_rates.test_sgd_nonconvex_stochastic_rate, "noise variance 10 % above sigma^2")
-def test_nonconvex_stochastic_check_rejects_variance_10_percent_high():
-    fails(sgd_rates.test_sgd_nonconvex_stochastic_rate, second_moment_factor=1.1)
-
-
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@_near(worst_cases.test_gd_worst_case_rate_over_three_decades, "GD step 0.95/L")
-def test_gd_worst_case_check_rejects_step_5_percent_off():
-    rejects(worst_cases.test_gd_worst_case_rate_over_three_decades, "gradient_descent",
-            optimizer_with_scaled_step("gradient_descent", 0.95))
-
-
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-def test_gd_worst_case_check_rejects_overstep():
-    rejects(worst_cases.test_gd_worst_case_rate_over_three_decades, "gradient_descent", GDOverstep)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@_near(adaptive_slow.test_gd_worst_case_below_pep_certificate, "GD step 0.95/L (+4.5 % on the Drori-Teboulle instance)")
-def test_pep_sandwich_rejects_step_5_percent_off():
-    rejects(adaptive_slow.test_gd_worst_case_below_pep_certificate, "gradient_descent",
-            optimizer_with_scaled_step("gradient_descent", 0.95))
+@control_cases(adaptive.test_gd_deterministic_rates, None, [
+    near_miss("gd_rate_check_rejects_constants_1_percent_small",
+              "the bounds' constants x 0.99 (the nonconvex one is attained at k = 1)", quad=adaptive.WORST_DIRECTION,
+              f=adaptive.QUADRATIC_AS_COSINE_SUM, bound_scale=0.99)])
+@control_cases(sgd_rates.test_sgd_convex_stochastic_rate, None, [
+    near_miss("convex_stochastic_check_rejects_second_moment_10_percent_high",
+              "E g^2 10 % above the assumed G^2 (average 1.05 x the bound)", second_moment_factor=1.1)])
+@control_cases(sgd_rates.test_sgd_nonconvex_stochastic_rate, None, [
+    near_miss("nonconvex_stochastic_check_rejects_variance_10_percent_high", "noise variance 10 % above sigma^2",
+              second_moment_factor=1.1)])
+@control_cases(worst_cases.test_gd_worst_case_rate_over_three_decades, "gradient_descent", [
+    near_miss("gd_worst_case_check_rejects_step_5_percent_off", "GD step 0.95/L",
+              bug=optimizer_with_scaled_step("gradient_descent", 0.95)),
+    planted_bug("gd_worst_case_check_rejects_overstep", GDOverstep)])
+@control_cases(adaptive_slow.test_gd_worst_case_below_pep_certificate, "gradient_descent", [
+    near_miss("pep_sandwich_rejects_step_5_percent_off", "GD step 0.95/L (+4.5 % on the Drori-Teboulle instance)",
+              bug=optimizer_with_scaled_step("gradient_descent", 0.95), marks=pytest.mark.slow)])
+def test_gd_sgd_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # ---- adaptive.agd-rates
 @pytest.mark.claim("adaptive.agd-rates")
-@_near(adaptive.test_agd_upper_bound, "the bound's constant x 0.05")
-def test_agd_bound_check_rejects_a_smaller_constant():
-    fails(adaptive.test_agd_upper_bound, quad=adaptive.Quadratic.diagonal(adaptive.POWER_LAW.lam[:50],
-                                                                           adaptive.POWER_LAW.x_star[:50]),
-          bound_scale=0.05)
-
-
-@pytest.mark.claim("adaptive.agd-rates")
-@_near(adaptive.test_agd_on_nesterov_chains, "the upper bound's constant x 0.12 (the chains reach 0.16 of it)")
-def test_chain_check_rejects_a_smaller_upper_constant():
-    fails(adaptive.test_agd_on_nesterov_chains, upper_scale=0.12)
-
-
-@pytest.mark.claim("adaptive.agd-rates")
-@pytest.mark.control("wrong_world", of=adaptive.test_agd_on_nesterov_chains,
-                     margin="one fixed chain (n = 1281) for every k: not a lower-bound instance for k << n")
-def test_chain_check_rejects_a_fixed_chain():
-    fails(adaptive.test_agd_on_nesterov_chains, chain_size=1281)
-
-
-@pytest.mark.claim("adaptive.agd-rates")
-@_near(worst_cases.test_agd_worst_quadratic_rate, "AGD step 0.95/L")
-def test_agd_worst_quadratic_check_rejects_step_5_percent_off():
-    rejects(worst_cases.test_agd_worst_quadratic_rate, "accelerated_gradient",
-            optimizer_with_scaled_step("accelerated_gradient", 0.95))
-
-
-@pytest.mark.claim("adaptive.agd-rates")
-def test_agd_worst_quadratic_check_rejects_missing_momentum():
-    rejects(worst_cases.test_agd_worst_quadratic_rate, "accelerated_gradient", AGDWithoutMomentum)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("adaptive.agd-rates")
-@_near(adaptive_slow.test_agd_worst_case_below_pep_certificate, "AGD step 0.95/L (+4.8 % over the certificate)")
-def test_agd_pep_sandwich_rejects_step_5_percent_off():
-    rejects(adaptive_slow.test_agd_worst_case_below_pep_certificate, "accelerated_gradient",
-            optimizer_with_scaled_step("accelerated_gradient", 0.95))
+@control_cases(adaptive.test_agd_upper_bound, None, [
+    near_miss("agd_bound_check_rejects_a_smaller_constant", "the bound's constant x 0.05",
+              quad=adaptive.Quadratic.diagonal(adaptive.POWER_LAW.lam[:50], adaptive.POWER_LAW.x_star[:50]),
+              bound_scale=0.05)])
+@control_cases(adaptive.test_agd_on_nesterov_chains, None, [
+    near_miss("chain_check_rejects_a_smaller_upper_constant",
+              "the upper bound's constant x 0.12 (the chains reach 0.16 of it)", upper_scale=0.12),
+    wrong_world("chain_check_rejects_a_fixed_chain",
+                "one fixed chain (n = 1281) for every k: not a lower-bound instance for k << n", chain_size=1281)])
+@control_cases(worst_cases.test_agd_worst_quadratic_rate, "accelerated_gradient", [
+    near_miss("agd_worst_quadratic_check_rejects_step_5_percent_off", "AGD step 0.95/L",
+              bug=optimizer_with_scaled_step("accelerated_gradient", 0.95)),
+    planted_bug("agd_worst_quadratic_check_rejects_missing_momentum", AGDWithoutMomentum)])
+@control_cases(adaptive_slow.test_agd_worst_case_below_pep_certificate, "accelerated_gradient", [
+    near_miss("agd_pep_sandwich_rejects_step_5_percent_off", "AGD step 0.95/L (+4.8 % over the certificate)",
+              bug=optimizer_with_scaled_step("accelerated_gradient", 0.95), marks=pytest.mark.slow)])
+def test_agd_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # ---- adaptive.adagrad-rates
 @pytest.mark.claim("adaptive.adagrad-rates")
-@_near(adaptive.test_adagrad_online_regret_bound, "the regret bound's constant x 0.1")
-def test_regret_check_rejects_a_smaller_constant():
-    fails(adaptive.test_adagrad_online_regret_bound, dim=2, eta=2**0.5, drift=0.2, bound_scale=0.1)
-
-
-@pytest.mark.claim("adaptive.adagrad-rates")
-@_near(adaptive.test_adagrad_norm_adapts_to_smoothness, "a step decaying like k^-0.2 on top (rate T^-0.8)")
-def test_adaptivity_check_rejects_rate_t_minus_0_8():
-    rejects(adaptive.test_adagrad_norm_adapts_to_smoothness, "adagrad_norm", ADAGRAD_NORM_SLOWER)
-
-
-@pytest.mark.claim("adaptive.adagrad-rates")
-@_near(adaptive.test_adagrad_norm_nonconvex_deterministic, "steps decaying like 1/k (a stalled method)")
-def test_nonconvex_adagrad_check_rejects_stalled_steps():
-    rejects(adaptive.test_adagrad_norm_nonconvex_deterministic, "adagrad_norm", ADAGRAD_NORM_STALLED)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("adaptive.adagrad-rates")
-@_near(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "a step growing like k^0.2 on top (floor ~ N^-0.3)")
-def test_stochastic_adagrad_check_rejects_growing_steps():
-    rejects(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", ADAGRAD_NORM_GROWING)
+@control_cases(adaptive.test_adagrad_online_regret_bound, None, [
+    near_miss("regret_check_rejects_a_smaller_constant", "the regret bound's constant x 0.1", dim=2, eta=2**0.5,
+              drift=0.2, bound_scale=0.1)])
+@control_cases(adaptive.test_adagrad_norm_adapts_to_smoothness, "adagrad_norm", [
+    near_miss("adaptivity_check_rejects_rate_t_minus_0_8", "a step decaying like k^-0.2 on top (rate T^-0.8)",
+              bug=ADAGRAD_NORM_SLOWER)])
+@control_cases(adaptive.test_adagrad_norm_nonconvex_deterministic, "adagrad_norm", [
+    near_miss("nonconvex_adagrad_check_rejects_stalled_steps", "steps decaying like 1/k (a stalled method)",
+              bug=ADAGRAD_NORM_STALLED)])
+@control_cases(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", [
+    near_miss("stochastic_adagrad_check_rejects_growing_steps", "a step growing like k^0.2 on top (floor ~ N^-0.3)",
+              bug=ADAGRAD_NORM_GROWING, marks=pytest.mark.slow)])
+def test_adagrad_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # ---- adaptive.accelegrad-unixgrad-rates
@@ -228,20 +156,13 @@ def test_counterexample_check_rejects_limit_5_percent_off():
 
 # ---- adaptive.amsgrad-rates
 @pytest.mark.claim("adaptive.amsgrad-rates")
-@_near(adaptive.test_amsgrad_regret_is_sublinear, "a step decaying like t^-0.4 (regret slope ~0.55)")
-def test_amsgrad_regret_check_rejects_slower_step():
-    rejects(adaptive.test_amsgrad_regret_is_sublinear, "amsgrad", AMSGRAD_SLOWER)
-
-
-@pytest.mark.claim("adaptive.amsgrad-rates")
-@pytest.mark.control("wrong_world", of=adaptive.test_amsgrad_regret_is_sublinear,
-                     margin="Adam (no max) on the same sequences: linear regret")
-def test_amsgrad_regret_check_rejects_adam_world():
-    rejects(adaptive.test_amsgrad_regret_is_sublinear, "amsgrad", AdamLabelledAMSGrad)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("adaptive.amsgrad-rates")
-@_near(adaptive_slow.test_amsgrad_nonconvex_stochastic, "a constant step (the schedule's exponent 0 for 1/2)")
-def test_amsgrad_nonconvex_check_rejects_constant_step():
-    rejects(adaptive_slow.test_amsgrad_nonconvex_stochastic, "amsgrad", AMSGradIgnoringSchedule)
+@control_cases(adaptive.test_amsgrad_regret_is_sublinear, "amsgrad", [
+    near_miss("amsgrad_regret_check_rejects_slower_step", "a step decaying like t^-0.4 (regret slope ~0.55)",
+              bug=AMSGRAD_SLOWER),
+    wrong_world("amsgrad_regret_check_rejects_adam_world", "Adam (no max) on the same sequences: linear regret",
+                bug=AdamLabelledAMSGrad)])
+@control_cases(adaptive_slow.test_amsgrad_nonconvex_stochastic, "amsgrad", [
+    near_miss("amsgrad_nonconvex_check_rejects_constant_step", "a constant step (the schedule's exponent 0 for 1/2)",
+              bug=AMSGradIgnoringSchedule, marks=pytest.mark.slow)])
+def test_amsgrad_rates_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 
 import checks.test_04_critical_points as cp
 from algorithms import registry
-from checks.support import rejects
-from problems.optim.critical_points import DEGENERATE
+from checks.support import control_cases, planted_bug, rejects, run_control, wrong_world
+from problems.optim.critical_points import DEGENERATE, MONKEY_SADDLE, NamedCriticalPoint, X, Y
 from reports.evidence import Evidence
 
 NAME = "second_derivative_test"
@@ -78,17 +79,26 @@ def test_psd_is_min_rejected_by_the_certificate_on_x2_minus_y4():
 
 # -------------------------------------------------------------------- crit.monkey-saddle
 @pytest.mark.claim("crit.monkey-saddle")
-@pytest.mark.parametrize("bug", [not_extremum_is_saddle, psd_hessian_is_min], ids=lambda b: b.__name__)
-def test_monkey_saddle_check_rejects(bug):
-    rejects(cp.test_monkey_saddle_hessian_is_zero, NAME, bug)
+@control_cases(cp.test_monkey_saddle_hessian_is_zero, NAME, [
+    *(planted_bug(bug.__name__, bug) for bug in (not_extremum_is_saddle, psd_hessian_is_min)),
+    wrong_world("a_convexified_saddle", "f = x³ − 3xy² + (x² + y²)/1000: a strict min at 0, Hessian 2e-3 I",
+                instance=NamedCriticalPoint("monkey saddle + (x²+y²)/1000",
+                                            MONKEY_SADDLE.expr + sp.Rational(1, 1000) * (X**2 + Y**2), (X, Y), (0, 0),
+                                            "min", MONKEY_SADDLE.radius, "a strict minimum at 0"))])
+def test_monkey_saddle_check_rejects(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # -------------------------------------------------------------------------- crit.gutter
 @pytest.mark.claim("crit.gutter")
-@pytest.mark.parametrize("bug", [psd_hessian_is_min, ignores_zero_eigenvalues, min_max_swapped],
-                         ids=lambda b: b.__name__)
-def test_gutter_check_rejects(bug):
-    rejects(cp.test_gutter_ring_of_minima, NAME, bug)
+@control_cases(cp.test_gutter_ring_of_minima, NAME, [
+    *(planted_bug(bug.__name__, bug) for bug in (psd_hessian_is_min, ignores_zero_eigenvalues,
+                                                 min_max_swapped)),
+    wrong_world("a_shifted_ring",
+                "f = (x² + y² − 1)² + (x² + y²)/1000: the ring of minima moves off the unit circle",
+                expr=(X**2 + Y**2 - 1) ** 2 + sp.Rational(1, 1000) * (X**2 + Y**2))])
+def test_gutter_check_rejects(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 def labels_from_first_row(hessian_eigenvalues, tol):
@@ -105,12 +115,6 @@ def test_batched_check_rejects(bug):
 
 
 # ------------------------------------------------------------------ wrong worlds
-import sympy as sp  # noqa: E402
-
-from checks.support import fails  # noqa: E402
-from problems.optim.critical_points import MONKEY_SADDLE, NamedCriticalPoint, X, Y  # noqa: E402
-
-
 @pytest.mark.claim("crit.hessian-classification")
 @pytest.mark.control("wrong_world", of=cp.test_second_derivative_test_matches_certificate,
                      margin="the rule with its strictness dropped: lambda_i >= 0 for all i => min")
@@ -118,19 +122,3 @@ def test_classification_check_rejects_the_rule_without_strictness():
     """The world where the slide's rule read 'λᵢ ≥ 0 ⇒ min': x² − y⁴ (a saddle, Hessian diag(2, 0)) falsifies
     it, and the same check says so."""
     rejects(cp.test_second_derivative_test_matches_certificate, NAME, psd_hessian_is_min)
-
-
-@pytest.mark.claim("crit.monkey-saddle")
-@pytest.mark.control("wrong_world", of=cp.test_monkey_saddle_hessian_is_zero,
-                     margin="f = x³ − 3xy² + (x² + y²)/1000: a strict min at 0, Hessian 2e-3 I")
-def test_monkey_saddle_check_rejects_a_convexified_saddle():
-    tilted = NamedCriticalPoint("monkey saddle + (x²+y²)/1000", MONKEY_SADDLE.expr + sp.Rational(1, 1000) * (X**2 + Y**2),
-                                (X, Y), (0, 0), "min", MONKEY_SADDLE.radius, "a strict minimum at 0")
-    fails(cp.test_monkey_saddle_hessian_is_zero, instance=tilted)
-
-
-@pytest.mark.claim("crit.gutter")
-@pytest.mark.control("wrong_world", of=cp.test_gutter_ring_of_minima,
-                     margin="f = (x² + y² − 1)² + (x² + y²)/1000: the ring of minima moves off the unit circle")
-def test_gutter_check_rejects_a_shifted_ring():
-    fails(cp.test_gutter_ring_of_minima, expr=(X**2 + Y**2 - 1) ** 2 + sp.Rational(1, 1000) * (X**2 + Y**2))

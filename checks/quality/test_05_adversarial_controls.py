@@ -6,12 +6,7 @@ import pytest
 import checks.test_05_adversarial as adversarial
 from algorithms import registry
 from checks.quality.planted_attacks import buggy_pgd
-from checks.support import rejects
-
-
-@pytest.mark.claim("ddi.empirical-vs-pgd")
-def test_toy_comparison_rejects_ddi_without_min_norm():
-    rejects(adversarial.test_ddi_vs_pgd_on_the_toy, "ddi_direction", registry.reference("pgd_direction"))
+from checks.support import control_cases, planted_bug, rejects, run_control
 
 
 @pytest.mark.claim("at.nonunique-perturbations")
@@ -28,7 +23,10 @@ def pgd_ascent_direction(gradients):
 
 
 @pytest.mark.claim("ddi.empirical-vs-pgd")
-@pytest.mark.slow
-def test_network_comparison_rejects_ascending_training():
-    rejects(adversarial.test_ddi_vs_pgd_adversarial_training_on_digits, "pgd_direction", pgd_ascent_direction,
-            seeds=2, iterations=10)
+@control_cases(adversarial.test_ddi_vs_pgd_on_the_toy, "ddi_direction", [
+    planted_bug("toy_comparison_rejects_ddi_without_min_norm", registry.reference("pgd_direction"))])
+@control_cases(adversarial.test_ddi_vs_pgd_adversarial_training_on_digits, "pgd_direction", [
+    planted_bug("network_comparison_rejects_ascending_training", pgd_ascent_direction, seeds=2, iterations=10,
+                marks=pytest.mark.slow)])
+def test_empirical_vs_pgd_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

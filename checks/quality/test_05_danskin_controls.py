@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_05_danskin as danskin
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, planted_bug, rejects, run_control
 
 
 def first_maximiser_only(gradients, directions):
@@ -79,13 +79,12 @@ def test_abs_check_rejects_first_maximiser_only():
 
 
 @pytest.mark.claim("at.madry-corollary-counterexample")
-def test_madry_refutation_rejects_min_norm_direction():
-    rejects(danskin.test_madry_corollary_is_false, "pgd_direction", min_norm_instead_of_pgd)
-
-
-@pytest.mark.claim("at.madry-corollary-counterexample")
-def test_corrected_corollary_rejects_mean_direction():
-    rejects(danskin.test_corrected_corollary, "pgd_direction", mean_instead_of_pgd)
+@control_cases(danskin.test_madry_corollary_is_false, "pgd_direction", [
+    planted_bug("madry_refutation_rejects_min_norm_direction", min_norm_instead_of_pgd)])
+@control_cases(danskin.test_corrected_corollary, "pgd_direction", [
+    planted_bug("corrected_corollary_rejects_mean_direction", mean_instead_of_pgd)])
+def test_madry_corollary_counterexample_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("ddi.min-norm-descent")
@@ -95,13 +94,12 @@ def test_ddi_check_rejects(bug):
 
 
 @pytest.mark.claim("ddi.min-norm-descent")
-def test_paper_solver_check_rejects_clipping_projection():
-    rejects(danskin.test_paper_solver_matches_qp, "ddi_direction_apg", apg_clip_instead_of_simplex)
-
-
-@pytest.mark.claim("ddi.min-norm-descent")
-def test_toy_check_rejects_average():
-    rejects(danskin.test_ddi_on_the_toy, "ddi_direction", single_attack_gradient)
+@control_cases(danskin.test_paper_solver_matches_qp, "ddi_direction_apg", [
+    planted_bug("paper_solver_check_rejects_clipping_projection", apg_clip_instead_of_simplex)])
+@control_cases(danskin.test_ddi_on_the_toy, "ddi_direction", [
+    planted_bug("toy_check_rejects_average", single_attack_gradient)])
+def test_min_norm_descent_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # ----------------------------------------------------------------- near misses

@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_06_wasserstein as wasserstein
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, planted_bug, run_control
 
 
 def w1_with_squared_costs(x, y, a=None, b=None):
@@ -29,38 +29,6 @@ def w1_with_squared_costs(x, y, a=None, b=None):
 def one_power_iteration_no_warm_start(weight, iterations=None, u=None):
     """Spectral normalisation's σ̂ after a single power iteration from a fresh random vector."""
     return registry.reference("spectral_norm_estimate")(weight, iterations=1, u=None)
-
-
-@pytest.mark.claim("wass.slow-empirical-rate")
-def test_lower_bound_check_rejects_squared_costs():
-    rejects(wasserstein.test_w1_lower_bound_holds_for_every_sample, "wasserstein_1", w1_with_squared_costs, p=3)
-
-
-@pytest.mark.claim("wass.slow-empirical-rate")
-@pytest.mark.slow
-def test_slope_check_rejects_squared_costs():
-    rejects(wasserstein.test_w1_two_sample_slopes, "wasserstein_1", w1_with_squared_costs)
-
-
-@pytest.mark.claim("wass.triangle-plugin")
-def test_triangle_check_rejects_squared_costs():
-    rejects(wasserstein.test_triangle_inequality, "wasserstein_1", w1_with_squared_costs)
-
-
-@pytest.mark.claim("wass.kr-duality")
-def test_duality_check_rejects_squared_costs():
-    rejects(wasserstein.test_kantorovich_rubinstein_duality, "wasserstein_1", w1_with_squared_costs)
-
-
-@pytest.mark.claim("wgan.minimax-form")
-def test_critic_check_rejects_squared_costs():
-    rejects(wasserstein.test_parametric_critic_gives_a_lower_bound, "wasserstein_1", w1_with_squared_costs)
-
-
-@pytest.mark.claim("wgan.lipschitz-enforcement")
-def test_spectral_normalisation_check_rejects_one_power_iteration():
-    rejects(wasserstein.test_spectral_normalisation_is_1_lipschitz, "spectral_norm_estimate",
-            one_power_iteration_no_warm_start)
 
 
 # ----------------------------------------------------------------- near misses
@@ -103,35 +71,46 @@ def test_lower_bound_check_rejects_a_larger_constant(p):
     fails(wasserstein.test_w1_lower_bound_holds_for_every_sample, p=p, bound_scale=wasserstein.RESOLUTION_SCALE[p])
 
 
-
-@pytest.mark.slow
 @pytest.mark.claim("wass.slow-empirical-rate")
-@pytest.mark.control("near_miss", of=wasserstein.test_w1_two_sample_slopes, margin="cost |x − y|^1.3: rate n^(−1.3/p)")
-def test_slope_check_rejects_cost_exponent_1_3():
-    rejects(wasserstein.test_w1_two_sample_slopes, "wasserstein_1", w1_with_cost_exponent(1.3))
+@control_cases(wasserstein.test_w1_lower_bound_holds_for_every_sample, "wasserstein_1", [
+    planted_bug("lower_bound_check_rejects_squared_costs", w1_with_squared_costs, p=3)])
+@control_cases(wasserstein.test_w1_two_sample_slopes, "wasserstein_1", [
+    planted_bug("slope_check_rejects_squared_costs", w1_with_squared_costs, marks=pytest.mark.slow),
+    near_miss("slope_check_rejects_cost_exponent_1_3", "cost |x − y|^1.3: rate n^(−1.3/p)",
+              bug=w1_with_cost_exponent(1.3), marks=pytest.mark.slow)])
+def test_slow_empirical_rate_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("wass.triangle-plugin")
-@pytest.mark.control("near_miss", of=wasserstein.test_triangle_inequality, margin="cost exponent 1 + 1e-6")
-def test_triangle_check_rejects_cost_exponent_1_plus_1e_6():
-    rejects(wasserstein.test_triangle_inequality, "wasserstein_1", w1_with_cost_exponent(1 + 1e-6))
+@control_cases(wasserstein.test_triangle_inequality, "wasserstein_1", [
+    planted_bug("triangle_check_rejects_squared_costs", w1_with_squared_costs),
+    near_miss("triangle_check_rejects_cost_exponent_1_plus_1e_6", "cost exponent 1 + 1e-6",
+              bug=w1_with_cost_exponent(1 + 1e-6))])
+def test_triangle_plugin_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("wass.kr-duality")
-@pytest.mark.control("near_miss", of=wasserstein.test_kantorovich_rubinstein_duality, margin="W₁ x (1 + 1e-6)")
-def test_duality_check_rejects_w1_off_by_1e_6():
-    rejects(wasserstein.test_kantorovich_rubinstein_duality, "wasserstein_1", w1_scaled(1 + 1e-6))
+@control_cases(wasserstein.test_kantorovich_rubinstein_duality, "wasserstein_1", [
+    planted_bug("duality_check_rejects_squared_costs", w1_with_squared_costs),
+    near_miss("duality_check_rejects_w1_off_by_1e_6", "W₁ x (1 + 1e-6)", bug=w1_scaled(1 + 1e-6))])
+def test_kr_duality_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("wgan.minimax-form")
-@pytest.mark.control("near_miss", of=wasserstein.test_parametric_critic_gives_a_lower_bound, margin="W₁ x (1 + 1e-8)")
-def test_critic_check_rejects_w1_off_by_1e_8():
-    rejects(wasserstein.test_parametric_critic_gives_a_lower_bound, "wasserstein_1", w1_scaled(1 + 1e-8))
+@control_cases(wasserstein.test_parametric_critic_gives_a_lower_bound, "wasserstein_1", [
+    planted_bug("critic_check_rejects_squared_costs", w1_with_squared_costs),
+    near_miss("critic_check_rejects_w1_off_by_1e_8", "W₁ x (1 + 1e-8)", bug=w1_scaled(1 + 1e-8))])
+def test_minimax_form_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("wgan.lipschitz-enforcement")
-@pytest.mark.control("near_miss", of=wasserstein.test_spectral_normalisation_is_1_lipschitz,
-                     margin="spectral-norm estimate x (1 - 1e-5)")
-def test_spectral_normalisation_check_rejects_estimate_1e_5_low():
-    rejects(wasserstein.test_spectral_normalisation_is_1_lipschitz, "spectral_norm_estimate",
-            spectral_norm_underestimated)
+@control_cases(wasserstein.test_spectral_normalisation_is_1_lipschitz, "spectral_norm_estimate", [
+    planted_bug("spectral_normalisation_check_rejects_one_power_iteration", one_power_iteration_no_warm_start),
+    near_miss("spectral_normalisation_check_rejects_estimate_1e_5_low", "spectral-norm estimate x (1 - 1e-5)",
+              bug=spectral_norm_underestimated)])
+def test_lipschitz_enforcement_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -13,7 +13,7 @@ from algorithms import registry
 from checks.quality.test_04_critical_points_controls import (NAME, min_max_swapped, not_extremum_is_saddle,
                                                              psd_hessian_is_min)
 from checks.quality.test_09_spurious_controls import eg_stale_second_step
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 from problems.optim.critical_points import MONKEY_GAME_PHI, X, Y
 from problems.optim.critical_points_oracles import lne_necessary
 from reports.evidence import Evidence
@@ -45,12 +45,6 @@ def test_lne_monkey_saddle_check_rejects(bug):
     rejects(concepts.test_lne_monkey_saddle_necessary_not_sufficient, NAME, bug, phi=MONKEY_GAME_PHI)
 
 
-@pytest.mark.claim("lne.weird-saddle")
-def test_weird_saddle_check_rejects_gda_posing_as_eg():
-    rejects(concepts.test_weird_saddle_local_nash_and_dynamics, "extragradient", eg_stale_second_step, alpha=0.05,
-            delta=0.0)
-
-
 # ============================================================ near misses and wrong worlds (issue 14)
 def strict_rule_as_necessary(gradient_zero, hxx, hyy):
     """The *sufficient* (strict) conditions claimed as necessary: false for a degenerate LNE."""
@@ -72,22 +66,17 @@ def test_wrong_world_quartic_saddle_is_an_lne():
 
 
 @pytest.mark.claim("lne.weird-saddle")
-@pytest.mark.control("wrong_world", of=concepts.test_weird_saddle_local_nash_and_dynamics,
-                     margin="alpha = 1: EG's linearisation |lambda|^2 = 1 - a^2 + a^4 = 1, no longer attracted")
-def test_wrong_world_large_step():
-    fails(concepts.test_weird_saddle_local_nash_and_dynamics, alpha=1.0, delta=0.0)
-
-
-@pytest.mark.claim("lne.weird-saddle")
-@pytest.mark.control("near_miss", of=concepts.test_weird_saddle_local_nash_and_dynamics,
-                     margin="Phi + (delta/2)(y^2 - x^2), delta = 0.0125: 0 no longer an LNE, EG contracts 2x slower")
-def test_near_miss_perturbed_weird_saddle():
-    fails(concepts.test_weird_saddle_local_nash_and_dynamics, alpha=0.05, delta=0.0125)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("lne.weird-saddle")
-@pytest.mark.control("near_miss", of=concepts.test_weird_saddle_simulation_table,
-                     margin="Phi + (delta/2)(y^2 - x^2), delta = 0.0125: EG/OGDA reach only ~1e-8 in 3e4 steps")
-def test_near_miss_perturbed_weird_saddle_table():
-    fails(concepts.test_weird_saddle_simulation_table, delta=0.0125)
+@control_cases(concepts.test_weird_saddle_local_nash_and_dynamics, "extragradient", [
+    planted_bug("weird_saddle_check_rejects_gda_posing_as_eg", eg_stale_second_step, alpha=0.05, delta=0.0),
+    wrong_world("wrong_world_large_step",
+                "alpha = 1: EG's linearisation |lambda|^2 = 1 - a^2 + a^4 = 1, no longer attracted", alpha=1.0,
+                delta=0.0),
+    near_miss("near_miss_perturbed_weird_saddle",
+              "Phi + (delta/2)(y^2 - x^2), delta = 0.0125: 0 no longer an LNE, EG contracts 2x slower", alpha=0.05,
+              delta=0.0125)])
+@control_cases(concepts.test_weird_saddle_simulation_table, None, [
+    near_miss("near_miss_perturbed_weird_saddle_table",
+              "Phi + (delta/2)(y^2 - x^2), delta = 0.0125: EG/OGDA reach only ~1e-8 in 3e4 steps", delta=0.0125,
+              marks=pytest.mark.slow)])
+def test_weird_saddle_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -10,7 +10,7 @@ import pytest
 
 import checks.test_08_bilinear as bilinear
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, planted_bug, rejects, run_control, wrong_world
 
 
 def _iterate(step, z0, z_prev, num_steps):
@@ -137,16 +137,6 @@ def test_local_error_check_rejects(bug):
     rejects(bilinear.test_eg_and_ogda_approximate_ppm, "extragradient", bug)
 
 
-@pytest.mark.claim("bilinear.slide-formula-3")
-def test_slide_formula_check_rejects_eg():
-    rejects(bilinear.test_slide_formula_as_printed, "slide_third_formula", slide_formula_read_as_eg)
-
-
-@pytest.mark.claim("bilinear.slide-formula-3")
-def test_popov_equivalence_check_rejects_eg():
-    rejects(bilinear.test_popov_extrapolation_sequence_is_ogda, "past_extragradient", popov_with_current_point)
-
-
 # ----------------------------------------------------------------- near misses
 from checks.quality.near_misses import method_with_scaled_step  # noqa: E402
 
@@ -199,12 +189,14 @@ def test_certificate_check_rejects_step_off_by_1e_6(check, name):
 
 
 @pytest.mark.claim("bilinear.slide-formula-3")
-def test_not_eg_check_rejects_the_formula_read_as_eg():
-    rejects(bilinear.test_slide_formula_as_printed_is_not_eg, "slide_third_formula", slide_formula_read_as_eg)
-
-
-@pytest.mark.claim("bilinear.slide-formula-3")
-@pytest.mark.control("wrong_world", of=bilinear.test_slide_formula_as_printed_is_not_eg,
-                     margin="the search compares EG with itself: a world where the printed formula is EG")
-def test_not_eg_check_rejects_eg_against_itself():
-    fails(bilinear.test_slide_formula_as_printed_is_not_eg, formula="extragradient")
+@control_cases(bilinear.test_slide_formula_as_printed, "slide_third_formula", [
+    planted_bug("slide_formula_check_rejects_eg", slide_formula_read_as_eg)])
+@control_cases(bilinear.test_popov_extrapolation_sequence_is_ogda, "past_extragradient", [
+    planted_bug("popov_equivalence_check_rejects_eg", popov_with_current_point)])
+@control_cases(bilinear.test_slide_formula_as_printed_is_not_eg, "slide_third_formula", [
+    planted_bug("not_eg_check_rejects_the_formula_read_as_eg", slide_formula_read_as_eg),
+    wrong_world("not_eg_check_rejects_eg_against_itself",
+                "the search compares EG with itself: a world where the printed formula is EG",
+                formula="extragradient")])
+def test_slide_formula_3_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

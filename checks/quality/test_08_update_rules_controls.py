@@ -4,13 +4,10 @@ every linear V), and near misses (the step off by a relative 1e-8)."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import checks.test_08_update_rules as rules
 from algorithms import registry
-from checks.conformance import NEAR_MISS
-from checks.quality.near_misses import method_with_scaled_step
-from checks.support import rejects
+from checks.quality.near_misses import RuleControls, method_with_scaled_step, update_rule_controls
 
 
 def _labelled(reference: str, label: str):
@@ -51,32 +48,18 @@ def ppm_three_sweeps(operator, z0, alpha, num_steps, *, z_prev=None):
     return np.stack(out)
 
 
-CASES = [  # (name, check, planted bug)
-    ("gradient_descent_ascent", rules.test_gda_update_rule, gda_slower_y_player),
-    ("extragradient", rules.test_eg_update_rule, _labelled("past_extragradient", "extragradient")),
-    ("optimistic_gda", rules.test_ogda_update_rule, _labelled("reflected_forward_backward", "optimistic_gda")),
+RULES = [RuleControls(name, check, bug, method_with_scaled_step, claim) for name, check, bug, claim in [
+    ("gradient_descent_ascent", rules.test_gda_update_rule, gda_slower_y_player, "bilinear.gda-diverges"),
+    ("extragradient", rules.test_eg_update_rule, _labelled("past_extragradient", "extragradient"),
+     "bilinear.eg-converges"),
+    ("optimistic_gda", rules.test_ogda_update_rule, _labelled("reflected_forward_backward", "optimistic_gda"),
+     "bilinear.ogda-converges"),
     ("reflected_forward_backward", rules.test_rfbs_update_rule,
-     _labelled("optimistic_gda", "reflected_forward_backward")),
+     _labelled("optimistic_gda", "reflected_forward_backward"), "bilinear.rfbs-converges"),
     ("slide_third_formula", rules.test_slide_formula_update_rule,
-     _labelled("past_extragradient", "slide_third_formula")),
-    ("past_extragradient", rules.test_popov_update_rule, _labelled("slide_third_formula", "past_extragradient")),
-    ("proximal_point", rules.test_ppm_update_rule, ppm_three_sweeps),
-]
-CLAIM = {"gradient_descent_ascent": "bilinear.gda-diverges", "extragradient": "bilinear.eg-converges",
-         "optimistic_gda": "bilinear.ogda-converges", "reflected_forward_backward": "bilinear.rfbs-converges",
-         "slide_third_formula": "bilinear.slide-formula-3", "past_extragradient": "bilinear.slide-formula-3",
-         "proximal_point": "bilinear.ppm-converges"}
-
-
-@pytest.mark.parametrize("name, check, bug", [
-    pytest.param(n, c, b, id=n, marks=[pytest.mark.claim(CLAIM[n]), pytest.mark.control("planted_bug", of=c)])
-    for n, c, b in CASES])
-def test_update_rule_check_rejects_changed_rule(name, check, bug):
-    rejects(check, name, bug)
-
-
-@pytest.mark.parametrize("name, check", [
-    pytest.param(n, c, id=n, marks=[pytest.mark.claim(CLAIM[n]), pytest.mark.control(
-        "near_miss", of=c, margin=f"step size x (1 + {NEAR_MISS:g})")]) for n, c, _ in CASES])
-def test_update_rule_check_rejects_step_off_by_1e_8(name, check):
-    rejects(check, name, method_with_scaled_step(name))
+     _labelled("past_extragradient", "slide_third_formula"), "bilinear.slide-formula-3"),
+    ("past_extragradient", rules.test_popov_update_rule, _labelled("slide_third_formula", "past_extragradient"),
+     "bilinear.slide-formula-3"),
+    ("proximal_point", rules.test_ppm_update_rule, ppm_three_sweeps, "bilinear.ppm-converges")]]
+test_update_rule_check_rejects_changed_rule, test_update_rule_check_rejects_step_off_by_1e_8 = \
+    update_rule_controls(RULES)

@@ -8,7 +8,7 @@ import pytest
 import checks.test_09_spurious as spurious
 import checks.test_09_spurious_limits as limits
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, planted_bug, run_control, wrong_world
 from problems.minimax.minty_games import forsaken, global_forsaken, linear_minty_game
 
 
@@ -69,36 +69,6 @@ def curvature_with_constant_step(operator, z0, alpha, num_steps, *, z_prev=None,
                                                               num_steps, damping=0.5, prox=prox)
 
 
-@pytest.mark.claim("spurious.almost-bilinear")
-def test_as_printed_check_rejects_a_wrong_ascent_sign():
-    rejects(spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, "extragradient",
-            eg_with_wrong_ascent_sign, on="x", sign=1.0)
-
-
-@pytest.mark.claim("spurious.almost-bilinear")
-def test_corrected_check_rejects_a_wrong_ascent_sign():
-    rejects(spurious.test_almost_bilinear_corrected_has_a_spurious_cycle, "gradient_descent_ascent",
-            gda_with_wrong_ascent_sign, cycle_game=(0.1, "y"))
-
-
-@pytest.mark.claim("spurious.forsaken")
-def test_forsaken_check_rejects_gda_posing_as_eg():
-    rejects(spurious.test_forsaken_stationary_point_and_its_stability, "extragradient", eg_stale_second_step,
-            reference=spurious.REFERENCE_EIGENVALUES)
-
-
-@pytest.mark.claim("spurious.min-vs-minimax-ict")
-def test_limit_set_check_rejects_a_wrong_ascent_sign():
-    rejects(limits.test_limit_sets_of_minimisation_vs_minimax, "gradient_descent_ascent", gda_with_wrong_ascent_sign,
-            minimax_limits=limits.SPURIOUS_LIMITS)
-
-
-@pytest.mark.claim("rm.template-noise-model")
-def test_noise_model_check_rejects_clipped_steps():
-    rejects(limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance, "gradient_descent_ascent",
-            gda_with_clipped_steps, law="student-t3", witness=6.0)
-
-
 # ============================================================ near misses and wrong worlds (issue 14)
 def gda_kicked_uphill(operator, z0, alpha, num_steps, *, z_prev=None):
     """GDA whose third step is replaced by a move of length 1e-8 along +V (for a minimisation, f rises
@@ -111,33 +81,33 @@ def gda_kicked_uphill(operator, z0, alpha, num_steps, *, z_prev=None):
 
 
 @pytest.mark.claim("spurious.almost-bilinear")
-@pytest.mark.control("near_miss", of=spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor,
-                     margin="the sign of eps flipped at the smallest drawn |eps| (0.01; pinned 0.1)")
-def test_near_miss_almost_bilinear_sign():
-    fails(spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, on="x", sign=-1.0)
-
-
-@pytest.mark.claim("spurious.almost-bilinear")
-@pytest.mark.control("wrong_world", of=spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor,
-                     margin="eps phi on the max player: the game where the slide's picture holds")
-def test_wrong_world_almost_bilinear_printed_is_right():
-    fails(spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, on="y", sign=1.0)
-
-
-@pytest.mark.claim("spurious.almost-bilinear")
-@pytest.mark.control("wrong_world", of=spurious.test_almost_bilinear_corrected_has_a_spurious_cycle,
-                     margin="the printed game (eps phi(x), eps = 0.1): GDA converges to the critical point")
-def test_wrong_world_no_spurious_cycle():
-    fails(spurious.test_almost_bilinear_corrected_has_a_spurious_cycle, cycle_game=(0.1, "x"))
+@control_cases(spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, "extragradient", [
+    planted_bug("as_printed_check_rejects_a_wrong_ascent_sign", eg_with_wrong_ascent_sign, on="x", sign=1.0),
+    near_miss("near_miss_almost_bilinear_sign",
+              "the sign of eps flipped at the smallest drawn |eps| (0.01; pinned 0.1)", on="x", sign=-1.0),
+    wrong_world("wrong_world_almost_bilinear_printed_is_right",
+                "eps phi on the max player: the game where the slide's picture holds", on="y", sign=1.0)])
+@control_cases(spurious.test_almost_bilinear_corrected_has_a_spurious_cycle, "gradient_descent_ascent", [
+    planted_bug("corrected_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign, cycle_game=(0.1, "y")),
+    wrong_world("wrong_world_no_spurious_cycle",
+                "the printed game (eps phi(x), eps = 0.1): GDA converges to the critical point",
+                cycle_game=(0.1, "x"))])
+def test_almost_bilinear_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("spurious.forsaken")
-@pytest.mark.control("near_miss", of=spurious.test_forsaken_stationary_point_and_its_stability,
-                     margin="Re eig DV(z*) at c = 0.45 quoted 1e-5 off (one unit of the last digit)")
-def test_near_miss_forsaken_eigenvalue():
-    reference = dict(spurious.REFERENCE_EIGENVALUES)
-    reference[0.45] = (0.04476, 0.90803, 5e-6)
-    fails(spurious.test_forsaken_stationary_point_and_its_stability, reference=reference)
+@control_cases(spurious.test_forsaken_stationary_point_and_its_stability, "extragradient", [
+    planted_bug("forsaken_check_rejects_gda_posing_as_eg", eg_stale_second_step,
+                reference=spurious.REFERENCE_EIGENVALUES),
+    near_miss("near_miss_forsaken_eigenvalue", "Re eig DV(z*) at c = 0.45 quoted 1e-5 off (one unit of the last digit)",
+              reference={**spurious.REFERENCE_EIGENVALUES, 0.45: (0.04476, 0.90803, 5e-6)})])
+@control_cases(spurious.test_forsaken_cycles_and_noisy_escape, None, [
+    near_miss("near_miss_forsaken_cycle_table", "outer cycle's distance range quoted 2e-3 off",
+              instance=forsaken(0.45), cycles={**spurious.FORSAKEN_CYCLES, "outer 0.45": (0.925, 1.917, 0.485)},
+              marks=pytest.mark.slow)])
+def test_forsaken_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow
@@ -148,16 +118,6 @@ def test_wrong_world_solution_not_forsaken():
     exc = fails(spurious.test_forsaken_cycles_and_noisy_escape, instance=global_forsaken("box"),
                 cycles=spurious.FORSAKEN_CYCLES)
     assert "count test" in str(exc), "rejected by the flow table, not by the noisy runs"
-
-
-@pytest.mark.slow
-@pytest.mark.claim("spurious.forsaken")
-@pytest.mark.control("near_miss", of=spurious.test_forsaken_cycles_and_noisy_escape,
-                     margin="outer cycle's distance range quoted 2e-3 off")
-def test_near_miss_forsaken_cycle_table():
-    cycles = dict(spurious.FORSAKEN_CYCLES)
-    cycles["outer 0.45"] = (0.925, 1.917, 0.485)
-    fails(spurious.test_forsaken_cycles_and_noisy_escape, instance=forsaken(0.45), cycles=cycles)
 
 
 @pytest.mark.slow
@@ -181,31 +141,27 @@ def test_wrong_world_almost_bilinear_noisy():
 
 
 @pytest.mark.claim("spurious.min-vs-minimax-ict")
-@pytest.mark.control("near_miss", of=limits.test_limit_sets_of_minimisation_vs_minimax,
-                     margin="one GD step replaced by a move that raises f by ~1e-8 |grad f|")
-def test_near_miss_gd_not_monotone():
-    rejects(limits.test_limit_sets_of_minimisation_vs_minimax, "gradient_descent_ascent", gda_kicked_uphill,
-            minimax_limits=limits.SPURIOUS_LIMITS)
-
-
-@pytest.mark.claim("spurious.min-vs-minimax-ict")
-@pytest.mark.control("wrong_world", of=limits.test_limit_sets_of_minimisation_vs_minimax,
-                     margin="a strongly monotone game (rho L = +0.3): GDA's limit set is the solution")
-def test_wrong_world_monotone_game_has_no_spurious_set():
-    game = linear_minty_game(1.0, 0.3)
-    fails(limits.test_limit_sets_of_minimisation_vs_minimax,
-          minimax_limits=[("min-max, monotone linear game", game.operator, [0.05, 0.0], 0.5, 2000, 0.5, 2.0)])
+@control_cases(limits.test_limit_sets_of_minimisation_vs_minimax, "gradient_descent_ascent", [
+    planted_bug("limit_set_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign,
+                minimax_limits=limits.SPURIOUS_LIMITS),
+    near_miss("near_miss_gd_not_monotone", "one GD step replaced by a move that raises f by ~1e-8 |grad f|",
+              bug=gda_kicked_uphill, minimax_limits=limits.SPURIOUS_LIMITS),
+    wrong_world("wrong_world_monotone_game_has_no_spurious_set",
+                "a strongly monotone game (rho L = +0.3): GDA's limit set is the solution",
+                minimax_limits=[("min-max, monotone linear game", linear_minty_game(1.0, 0.3).operator, [0.05, 0.0],
+                                 0.5, 2000, 0.5, 2.0)])])
+def test_min_vs_minimax_ict_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("rm.template-noise-model")
-@pytest.mark.control("near_miss", of=limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance,
-                     margin="Student-t(3) at t = 3.116 sigma: its tail 0.0125 is 20 % below the bound 0.0156")
-def test_near_miss_tail_below_the_bound():
-    fails(limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance, law="student-t3", witness=3.1159713)
-
-
-@pytest.mark.claim("rm.template-noise-model")
-@pytest.mark.control("wrong_world", of=limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance,
-                     margin="Gaussian noise of variance sigma^2: bounded variance and the tail bound both hold")
-def test_wrong_world_gaussian_noise():
-    fails(limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance, law="gaussian", witness=6.0)
+@control_cases(limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance, "gradient_descent_ascent", [
+    planted_bug("noise_model_check_rejects_clipped_steps", gda_with_clipped_steps, law="student-t3", witness=6.0),
+    near_miss("near_miss_tail_below_the_bound",
+              "Student-t(3) at t = 3.116 sigma: its tail 0.0125 is 20 % below the bound 0.0156", law="student-t3",
+              witness=3.1159713),
+    wrong_world("wrong_world_gaussian_noise",
+                "Gaussian noise of variance sigma^2: bounded variance and the tail bound both hold", law="gaussian",
+                witness=6.0)])
+def test_template_noise_model_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -3,16 +3,13 @@ a planted bug per method (a changed rule with the same convergence story) and a 
 (a step parameter off by a relative 1e-8)."""
 from __future__ import annotations
 
-import functools
 
 import numpy as np
-import pytest
 
 import checks.test_10_update_rules as rules
 from algorithms import registry
 from checks.conformance import NEAR_MISS
-from checks.quality.near_misses import method_with_scaled_step
-from checks.support import rejects
+from checks.quality.near_misses import RuleControls, method_with_scaled_step, update_rule_controls
 
 
 def eg_plus_damped_extrapolation(operator, z0, alpha, num_steps, *, z_prev=None, damping=0.5):
@@ -48,24 +45,14 @@ def curvature_eg_plus_relaxation_off(operator, z0, alpha, num_steps, *, relaxati
                                                               relaxation=relaxation * (1 + NEAR_MISS), **kwargs)
 
 
-CASES = [("extragradient_plus", rules.test_eg_plus_update_rule, eg_plus_damped_extrapolation,
-          method_with_scaled_step("extragradient_plus"), "wmvi.egplus-ddj"),
-         ("constrained_extragradient_plus", rules.test_ceg_plus_update_rule, ceg_plus_projected_update,
-          method_with_scaled_step("constrained_extragradient_plus"), "wmvi.cegplus-rho-1-2L"),
-         ("curvature_extragradient_plus", rules.test_curvature_eg_plus_update_rule, curvature_eg_plus_sigma_half,
-          curvature_eg_plus_relaxation_off, "wmvi.adaptive-handles-39")]
-
-
-@pytest.mark.parametrize("name, check, bug", [
-    pytest.param(n, c, b, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control("planted_bug", of=c)])
-    for n, c, b, _, cl in CASES])
-def test_update_rule_check_rejects_changed_rule(name, check, bug):
-    rejects(check, name, bug)
-
-
-@pytest.mark.parametrize("name, check, near", [
-    pytest.param(n, c, m, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control(
-        "near_miss", of=c, margin=f"step (gamma; CurvatureEG+: relaxation) x (1 + {NEAR_MISS:g})")])
-    for n, c, _, m, cl in CASES])
-def test_update_rule_check_rejects_step_off_by_1e_8(name, check, near):
-    rejects(check, name, near)
+STEP = "step (gamma; CurvatureEG+: relaxation)"
+RULES = [
+    RuleControls("extragradient_plus", rules.test_eg_plus_update_rule, eg_plus_damped_extrapolation,
+                 method_with_scaled_step, "wmvi.egplus-ddj", STEP),
+    RuleControls("constrained_extragradient_plus", rules.test_ceg_plus_update_rule, ceg_plus_projected_update,
+                 method_with_scaled_step, "wmvi.cegplus-rho-1-2L", STEP),
+    RuleControls("curvature_extragradient_plus", rules.test_curvature_eg_plus_update_rule,
+                 curvature_eg_plus_sigma_half, lambda name: curvature_eg_plus_relaxation_off,
+                 "wmvi.adaptive-handles-39", STEP)]
+test_update_rule_check_rejects_changed_rule, test_update_rule_check_rejects_step_off_by_1e_8 = \
+    update_rule_controls(RULES)

@@ -14,7 +14,7 @@ import checks.test_10_weak_minty as weak_minty
 import checks.test_10_weak_minty_certificates as certificates
 import checks.test_10_weak_minty_methods as methods
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, planted_bug, rejects, run_control, wrong_world
 from problems.minimax.minty_games import forsaken
 from problems.minimax.minty_oracles import WeakMintyEstimate, weak_minty_ratio
 
@@ -89,15 +89,6 @@ def eg_plus_that_adapts(operator, z0, alpha, num_steps, *, z_prev=None, damping=
 
 
 # ---------------------------------------------------------------- controls
-@pytest.mark.claim("wmvi.definition-and-rho")
-def test_rho_check_rejects_a_single_local_search():
-    rejects(weak_minty.test_weak_minty_rho_of_polynomial_games, "weak_minty_rho", rho_single_local_search,
-            instance=forsaken(0.45), reference=-1.52057, tolerance=5e-6)
-
-
-@pytest.mark.claim("wmvi.definition-and-rho")
-def test_rho_check_rejects_a_missing_normalisation():
-    rejects(weak_minty.test_weak_minty_rho_of_linear_family, "weak_minty_rho", rho_without_normalisation)
 
 
 @pytest.mark.claim("wmvi.egplus-ddj")
@@ -124,13 +115,12 @@ def test_failure_check_rejects_an_adaptive_impostor():
 
 
 @pytest.mark.claim("wmvi.cegplus-rho-1-2L")
-def test_ceg_plus_check_rejects_a_missing_prox():
-    rejects(methods.test_ceg_plus_regularised_setting, "constrained_extragradient_plus", ceg_plus_without_prox)
-
-
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
-def test_ceg_plus_check_rejects_projected_gda():
-    rejects(methods.test_ceg_plus_on_global_forsaken, "constrained_extragradient_plus", projected_gda, damping=0.25)
+@control_cases(methods.test_ceg_plus_regularised_setting, "constrained_extragradient_plus", [
+    planted_bug("ceg_plus_check_rejects_a_missing_prox", ceg_plus_without_prox)])
+@control_cases(methods.test_ceg_plus_on_global_forsaken, "constrained_extragradient_plus", [
+    planted_bug("ceg_plus_check_rejects_projected_gda", projected_gda, damping=0.25)])
+def test_cegplus_rho_1_2l_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("wmvi.adaptive-handles-39")
@@ -145,13 +135,16 @@ def test_polar_check_rejects_a_stale_second_step():
     rejects(methods.test_polar_game_family, "extragradient_plus", eg_plus_stale_second_step, a=sp.Rational(1, 3),
             interval=(sp.Rational(-1, 8), sp.Rational(-1, 10)))
 
-@pytest.mark.claim("wmvi.definition-and-rho")
-def test_strict_inequality_check_rejects_a_missing_normalisation():
-    rejects(weak_minty.test_weak_mvi_strict_inequality_as_printed, "weak_minty_rho", rho_without_normalisation)
-
 
 @pytest.mark.claim("wmvi.definition-and-rho")
-@pytest.mark.control("wrong_world", of=weak_minty.test_weak_mvi_strict_inequality_as_printed,
-                     margin="the definition with '>=': it holds at z* too, no counterexample exists")
-def test_strict_inequality_check_rejects_the_non_strict_definition():
-    fails(weak_minty.test_weak_mvi_strict_inequality_as_printed, strict=False)
+@control_cases(weak_minty.test_weak_minty_rho_of_polynomial_games, "weak_minty_rho", [
+    planted_bug("rho_check_rejects_a_single_local_search", rho_single_local_search, instance=forsaken(0.45),
+                reference=-1.52057, tolerance=5e-6)])
+@control_cases(weak_minty.test_weak_minty_rho_of_linear_family, "weak_minty_rho", [
+    planted_bug("rho_check_rejects_a_missing_normalisation", rho_without_normalisation)])
+@control_cases(weak_minty.test_weak_mvi_strict_inequality_as_printed, "weak_minty_rho", [
+    planted_bug("strict_inequality_check_rejects_a_missing_normalisation", rho_without_normalisation),
+    wrong_world("strict_inequality_check_rejects_the_non_strict_definition",
+                "the definition with '>=': it holds at z* too, no counterexample exists", strict=False)])
+def test_definition_and_rho_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_11_alternation as alternation
 from checks.quality.test_11_stochastic_minimax_controls import _loop
-from checks.support import fails, rejects
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def alternating_as_simultaneous(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
@@ -17,11 +17,6 @@ def alternating_as_simultaneous(oracle, z0, gamma, schedule, num_steps, rng, *, 
         z_bar = z - gamma * oracle(z, zeta)
         return z - a * gamma * oracle(z_bar, oracle.sample(rng, len(z)))
     return _loop(step, z0, num_steps, record)
-
-
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-def test_alternation_check_rejects_simultaneous():
-    rejects(alternation.test_alternating_extrapolation_range, "alternating_seg_plus", alternating_as_simultaneous)
 
 
 def _looking_back(theta):
@@ -41,15 +36,12 @@ def _looking_back(theta):
 
 
 @pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-@pytest.mark.control("near_miss", of=alternation.test_alternating_extrapolation_range,
-                     margin="y-half read at x + theta (xbar - x), theta = -0.05: gamma_low above the simultaneous "
-                            "one by 5e-4 to 9e-3 for rho L in [-0.4, -0.1]")
-def test_alternation_check_rejects_slightly_backward_alternation():
-    rejects(alternation.test_alternating_extrapolation_range, "alternating_seg_plus", _looking_back(-0.05))
-
-
-@pytest.mark.claim("bcsegplus.alternation-bigger-steps")
-@pytest.mark.control("wrong_world", of=alternation.test_alternating_extrapolation_range,
-                     margin="monotone games only (rho >= 0): both ranges are all of (0, 1/L]")
-def test_alternation_check_fails_on_monotone_games():
-    fails(alternation.test_alternating_extrapolation_range, rhos=(0.0, 0.2, 0.4))
+@control_cases(alternation.test_alternating_extrapolation_range, "alternating_seg_plus", [
+    planted_bug("alternation_check_rejects_simultaneous", alternating_as_simultaneous),
+    near_miss("alternation_check_rejects_slightly_backward_alternation",
+              "y-half read at x + theta (xbar - x), theta = -0.05: gamma_low above the simultaneous one by 5e-4 to "
+              "9e-3 for rho L in [-0.4, -0.1]", bug=_looking_back(-0.05)),
+    wrong_world("alternation_check_fails_on_monotone_games",
+                "monotone games only (rho >= 0): both ranges are all of (0, 1/L]", rhos=(0.0, 0.2, 0.4))])
+def test_alternation_bigger_steps_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -5,42 +5,22 @@ from __future__ import annotations
 import pytest
 
 import checks.test_11_gan_segplus as gan
-
-
-def _outcome(check, /, **arguments) -> str:
-    """``failed`` (AssertionError) or the check's verdict on pass (it decides three ways)."""
-    from algorithms import registry
-    from reports.evidence import Evidence
-
-    evidence = Evidence()
-    try:
-        check(evidence=evidence, algorithm=registry.get, **arguments)
-    except AssertionError:
-        return "failed"
-    return evidence.on_pass
+from algorithms import registry
+from checks.support import control_cases, near_miss, run_three_way_control, wrong_world
 
 
 def segplus_hundredfold_smaller_update(oracle, z0, gamma, schedule, num_steps, rng, **kw):
     """WRONG WORLD: SEG+ whose update step alpha_k is 100x smaller (it barely trains in 400 steps)."""
-    from algorithms import registry
-
     return registry.reference("stochastic_extragradient_plus")(
         oracle, z0, gamma, lambda k: tuple(0.01 * a for a in schedule(k)), num_steps, rng, **kw)
 
 
 @pytest.mark.slow
 @pytest.mark.claim("gan.segplus")
-@pytest.mark.control("wrong_world", of=gan.test_gan_mixture_proxy, margin="SEG+ with a 100x smaller update step: worse than Adam")
-def test_gan_check_does_not_verify_an_untrained_segplus():
-    from algorithms import registry
-
-    with registry.substituted("stochastic_extragradient_plus", segplus_hundredfold_smaller_update):
-        assert _outcome(gan.test_gan_mixture_proxy) != "verified"
-
-
-@pytest.mark.slow
-@pytest.mark.claim("gan.segplus")
-@pytest.mark.control("near_miss", of=gan.test_gan_mixture_proxy,
-                     margin="SEG+ worse than Adam by 1.5 estimator floors (W1 + 0.22) on every seed")
-def test_gan_check_does_not_verify_segplus_slightly_worse_than_adam():
-    assert _outcome(gan.test_gan_mixture_proxy, segplus_offset=1.5 * 0.1475) != "verified"
+@control_cases(gan.test_gan_mixture_proxy, "stochastic_extragradient_plus", [
+    wrong_world("an_untrained_segplus", "SEG+ with a 100x smaller update step: worse than Adam",
+                bug=segplus_hundredfold_smaller_update),
+    near_miss("segplus_slightly_worse_than_adam",
+              "SEG+ worse than Adam by 1.5 estimator floors (W1 + 0.22) on every seed", segplus_offset=1.5 * 0.1475)])
+def test_gan_check_does_not_verify(check, substitute, arguments):
+    run_three_way_control(check, substitute, arguments)

@@ -10,7 +10,7 @@ import pytest
 import checks.test_11_bias_corrected_segplus as bc
 import checks.test_11_stochastic_minimax as sm
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 from problems.stochastic_minimax.stochastic_games import PowerSchedule
 
 
@@ -85,35 +85,12 @@ bc_without_decay.__name__ = "bc_without_decay"
 bc_without_decay.__doc__ = "BC-SEG+ with correction weight 1 instead of (1 - alpha_k)."
 
 
-@pytest.mark.claim("seg.two-timescale")
-def test_two_timescale_check_rejects_equal_steps():
-    rejects(sm.test_seg_two_timescale_converges_on_bilinear, "stochastic_extragradient", seg_equal_steps,
-            schedule=sm.TWO_TIMESCALE)
-
-
-@pytest.mark.claim("seg.two-timescale")
-def test_literal_schedule_check_rejects_equal_steps():
-    rejects(sm.test_seg_literal_one_over_k_stalls, "stochastic_extragradient", seg_equal_steps)
-
-
-@pytest.mark.claim("seg.two-timescale")
-def test_divergence_check_rejects_segplus_in_disguise():
-    rejects(sm.test_seg_vanishing_steps_diverge_weak_minty, "stochastic_extragradient", seg_extrapolating_with_gamma,
-            game=sm.RUNNER)
-
-
 @pytest.mark.claim("segplus.affine")
 @pytest.mark.parametrize("check, world", [(sm.test_segplus_affine_condition, {"gamma_scale": 1.0}),
                                           (sm.test_segplus_converges_on_runner_quadratic, {"gamma": sm.GAMMA})],
                          ids=lambda f: getattr(f, "__name__", ""))
 def test_affine_checks_reject_vanishing_extrapolation(check, world):
     rejects(check, "stochastic_extragradient_plus", segplus_vanishing_extrapolation, **world)
-
-
-@pytest.mark.claim("segplus.monotone-failure")
-def test_bias_check_rejects_projected_update():
-    rejects(sm.test_segplus_biased_on_constrained_bilinear, "stochastic_extragradient_plus",
-            segplus_projecting_the_update, sigma=1.0)
 
 
 @pytest.mark.claim("bcsegplus.convergence")
@@ -123,11 +100,6 @@ def test_bias_check_rejects_projected_update():
                          ids=lambda f: getattr(f, "__name__", ""))
 def test_bc_checks_reject_independent_correction(check, world):
     rejects(check, "bias_corrected_seg_plus", bc_independent_correction, **world)
-
-
-@pytest.mark.claim("bcsegplus.convergence")
-def test_bc_check_rejects_correction_without_decay():
-    rejects(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus", bc_without_decay, game=sm.RUNNER)
 
 
 def segplus_generator_ascends(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
@@ -206,69 +178,6 @@ bc_partial_correction = _bc_partial_correction
 bc_partial_correction.__name__ = "bc_partial_correction"
 
 
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.control(NEAR, of=sm.test_seg_two_timescale_converges_on_bilinear,
-                     margin="alpha_k ~ k^-0.7 instead of k^-2/3 (slope -0.367 vs -1/3)")
-def test_near_miss_two_timescale_exponent():
-    fails(sm.test_seg_two_timescale_converges_on_bilinear, schedule=PowerSchedule(0.5, 0.7, 0.5, 1 / 3))
-
-
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.control(WRONG, of=sm.test_seg_two_timescale_converges_on_bilinear,
-                     margin="one time scale (beta_k = alpha_k ~ k^-2/3): SEG stalls at a noise floor")
-def test_wrong_world_one_time_scale():
-    fails(sm.test_seg_two_timescale_converges_on_bilinear, schedule=PowerSchedule(0.5, 2 / 3, 0.5, 2 / 3))
-
-
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.control(NEAR, of=sm.test_seg_vanishing_steps_diverge_weak_minty,
-                     margin="rho = -0.095 (5 % weaker): exact 20k median 1138, 30 % below the catalogue's 1632")
-def test_near_miss_seg_divergence_rate():
-    fails(sm.test_seg_vanishing_steps_diverge_weak_minty, game=QuadraticGame(1.0, -0.095))
-
-
-@pytest.mark.claim("seg.two-timescale")
-@pytest.mark.control(WRONG, of=sm.test_seg_vanishing_steps_diverge_weak_minty,
-                     margin="rho = 0 (xy): vanishing equal steps do not diverge")
-def test_wrong_world_seg_monotone_game():
-    fails(sm.test_seg_vanishing_steps_diverge_weak_minty, game=QuadraticGame(1.0, 0.0))
-
-
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.control(NEAR, of=sm.test_segplus_affine_condition, margin="extrapolation step off by a relative 1e-6")
-def test_near_miss_segplus_condition():
-    rejects(sm.test_segplus_affine_condition, "stochastic_extragradient_plus",
-            with_step_scaled("stochastic_extragradient_plus", 1 + 1e-6), gamma_scale=1.0)
-
-
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.control(WRONG, of=sm.test_segplus_affine_condition,
-                     margin="gamma 20x below the range: rho < -(1 - alpha) gamma/2, the expected map expands")
-def test_wrong_world_segplus_small_extrapolation():
-    fails(sm.test_segplus_affine_condition, gamma_scale=0.05)
-
-
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.control(NEAR, of=sm.test_segplus_converges_on_runner_quadratic,
-                     margin="gamma = 0.2, the corrected condition's boundary: median |z_20k| 0.091 > 0.02")
-def test_near_miss_segplus_runner_boundary():
-    fails(sm.test_segplus_converges_on_runner_quadratic, gamma=0.2)
-
-
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.control(WRONG, of=sm.test_segplus_converges_on_runner_quadratic,
-                     margin="gamma = 0.05 below the exact threshold 0.102: SEG+ does not converge")
-def test_wrong_world_segplus_runner_small_gamma():
-    fails(sm.test_segplus_converges_on_runner_quadratic, gamma=0.05)
-
-
-@pytest.mark.claim("segplus.monotone-failure")
-@pytest.mark.control(NEAR, of=sm.test_segplus_biased_on_constrained_bilinear,
-                     margin="noise sigma = 0.98 (2 % off): bias 0.741, 0.024 off the catalogue's 0.765")
-def test_near_miss_segplus_bias_size():
-    fails(sm.test_segplus_biased_on_constrained_bilinear, sigma=0.98)
-
-
 @pytest.mark.claim("segplus.monotone-failure")
 @pytest.mark.control(WRONG, of=sm.test_segplus_biased_on_constrained_bilinear,
                      margin="sigma = 0.2: the projection's bias nearly vanishes (0.028), SEG+ converges")
@@ -277,88 +186,83 @@ def test_wrong_world_segplus_small_noise():
     assert "median test" in str(exc), "rejected by the catalogue numbers, not by the run"
 
 
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=bc.test_bcsegplus_runner_quadratic, margin="noise 1.5x the stated sigma")
-def test_near_miss_bc_noise_level():
-    rejects(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus",
-            with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER)
-
-
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(WRONG, of=bc.test_bcsegplus_runner_quadratic,
-                     margin="rho L = -0.6 < -1/2: BC-SEG+ at gamma = 0.5 diverges")
-def test_wrong_world_bc_beyond_one_half():
-    fails(bc.test_bcsegplus_runner_quadratic, game=QuadraticGame(1.0, -0.6))
-
-
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=bc.test_bcsegplus_constrained_bilinear,
-                     margin="half the bias correction: median distance 0.36 vs 0.3")
-def test_near_miss_bc_partial_correction():
-    rejects(bc.test_bcsegplus_constrained_bilinear, "bias_corrected_seg_plus", bc_partial_correction)
-
-
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=bc.test_bcsegplus_global_forsaken_not_forsaken,
-                     margin="gamma = 0.239, 0.2 % below -2 rho = 0.23946 (certified)")
-def test_near_miss_bc_global_forsaken_gamma():
-    fails(bc.test_bcsegplus_global_forsaken_not_forsaken, gamma=0.239)
-
-
-@pytest.mark.slow
 @pytest.mark.claim("seg.two-timescale")
-@pytest.mark.control(NEAR, of=runner.test_seg_diverges_at_runner_scale, margin="rho = -0.095 (5 % weaker)")
-def test_near_miss_seg_runner_scale():
-    fails(runner.test_seg_diverges_at_runner_scale, game=QuadraticGame(1.0, -0.095))
+@control_cases(sm.test_seg_two_timescale_converges_on_bilinear, "stochastic_extragradient", [
+    planted_bug("two_timescale_check_rejects_equal_steps", seg_equal_steps, schedule=sm.TWO_TIMESCALE),
+    near_miss("near_miss_two_timescale_exponent", "alpha_k ~ k^-0.7 instead of k^-2/3 (slope -0.367 vs -1/3)",
+              schedule=PowerSchedule(0.5, 0.7, 0.5, 1 / 3)),
+    wrong_world("wrong_world_one_time_scale",
+                "one time scale (beta_k = alpha_k ~ k^-2/3): SEG stalls at a noise floor",
+                schedule=PowerSchedule(0.5, 2 / 3, 0.5, 2 / 3))])
+@control_cases(sm.test_seg_literal_one_over_k_stalls, "stochastic_extragradient", [
+    planted_bug("literal_schedule_check_rejects_equal_steps", seg_equal_steps)])
+@control_cases(sm.test_seg_vanishing_steps_diverge_weak_minty, "stochastic_extragradient", [
+    planted_bug("divergence_check_rejects_segplus_in_disguise", seg_extrapolating_with_gamma, game=sm.RUNNER),
+    near_miss("near_miss_seg_divergence_rate",
+              "rho = -0.095 (5 % weaker): exact 20k median 1138, 30 % below the catalogue's 1632",
+              game=QuadraticGame(1.0, -0.095)),
+    wrong_world("wrong_world_seg_monotone_game", "rho = 0 (xy): vanishing equal steps do not diverge",
+                game=QuadraticGame(1.0, 0.0))])
+@control_cases(runner.test_seg_diverges_at_runner_scale, None, [
+    near_miss("near_miss_seg_runner_scale", "rho = -0.095 (5 % weaker)", game=QuadraticGame(1.0, -0.095),
+              marks=pytest.mark.slow)])
+def test_two_timescale_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
-@pytest.mark.slow
 @pytest.mark.claim("segplus.affine")
-@pytest.mark.control(NEAR, of=runner.test_segplus_converges_at_runner_scale, margin="gamma = 0.2 (the boundary)")
-def test_near_miss_segplus_runner_scale():
-    fails(runner.test_segplus_converges_at_runner_scale, gamma=0.2)
+@control_cases(sm.test_segplus_affine_condition, "stochastic_extragradient_plus", [
+    near_miss("near_miss_segplus_condition", "extrapolation step off by a relative 1e-6",
+              bug=with_step_scaled("stochastic_extragradient_plus", 1 + 1e-6), gamma_scale=1.0),
+    wrong_world("wrong_world_segplus_small_extrapolation",
+                "gamma 20x below the range: rho < -(1 - alpha) gamma/2, the expected map expands", gamma_scale=0.05)])
+@control_cases(sm.test_segplus_converges_on_runner_quadratic, None, [
+    near_miss("near_miss_segplus_runner_boundary",
+              "gamma = 0.2, the corrected condition's boundary: median |z_20k| 0.091 > 0.02", gamma=0.2),
+    wrong_world("wrong_world_segplus_runner_small_gamma",
+                "gamma = 0.05 below the exact threshold 0.102: SEG+ does not converge", gamma=0.05)])
+@control_cases(runner.test_segplus_converges_at_runner_scale, None, [
+    near_miss("near_miss_segplus_runner_scale", "gamma = 0.2 (the boundary)", gamma=0.2, marks=pytest.mark.slow)])
+def test_affine_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
-@pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=runner.test_bcsegplus_converges_at_runner_scale, margin="noise 1.5x the stated sigma")
-def test_near_miss_bc_runner_scale():
-    rejects(runner.test_bcsegplus_converges_at_runner_scale, "bias_corrected_seg_plus",
-            with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER)
-
-
-@pytest.mark.slow
 @pytest.mark.claim("segplus.monotone-failure")
-@pytest.mark.control(NEAR, of=runner.test_segplus_bias_persists,
-                     margin="noise 10 % weaker than the sigma of the mean-field limit: mean 0.10 from z_b")
-def test_near_miss_bias_persists():
-    rejects(runner.test_segplus_bias_persists, "stochastic_extragradient_plus",
-            with_noise_scaled("stochastic_extragradient_plus", 0.9), sigma=1.0)
+@control_cases(sm.test_segplus_biased_on_constrained_bilinear, "stochastic_extragradient_plus", [
+    planted_bug("bias_check_rejects_projected_update", segplus_projecting_the_update, sigma=1.0),
+    near_miss("near_miss_segplus_bias_size",
+              "noise sigma = 0.98 (2 % off): bias 0.741, 0.024 off the catalogue's 0.765", sigma=0.98)])
+@control_cases(runner.test_segplus_bias_persists, "stochastic_extragradient_plus", [
+    near_miss("near_miss_bias_persists",
+              "noise 10 % weaker than the sigma of the mean-field limit: mean 0.10 from z_b",
+              bug=with_noise_scaled("stochastic_extragradient_plus", 0.9), sigma=1.0, marks=pytest.mark.slow),
+    wrong_world("wrong_world_bias_persists", "sigma = 0.2: no bias to persist", sigma=0.2, marks=pytest.mark.slow)])
+def test_monotone_failure_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
-@pytest.mark.slow
-@pytest.mark.claim("segplus.monotone-failure")
-@pytest.mark.control(WRONG, of=runner.test_segplus_bias_persists, margin="sigma = 0.2: no bias to persist")
-def test_wrong_world_bias_persists():
-    fails(runner.test_segplus_bias_persists, sigma=0.2)
-
-
-@pytest.mark.slow
 @pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=runner.test_bcsegplus_constrained_long, margin="40 % of the bias correction")
-def test_near_miss_bc_constrained_long():
-    rejects(runner.test_bcsegplus_constrained_long, "bias_corrected_seg_plus", bc_partial_correction)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=runner.test_global_forsaken_and_forsaken_long, margin="gamma = 0.239 < -2 rho")
-def test_near_miss_bc_global_forsaken_long():
-    fails(runner.test_global_forsaken_and_forsaken_long, gamma=0.239)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("bcsegplus.convergence")
-@pytest.mark.control(NEAR, of=runner.test_bcsegplus_generated_instances, margin="rho L = -0.55, 10 % past -1/2")
-def test_near_miss_bc_generated():
-    fails(runner.test_bcsegplus_generated_instances, c_shift=0.45)
+@control_cases(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus", [
+    planted_bug("bc_check_rejects_correction_without_decay", bc_without_decay, game=sm.RUNNER),
+    near_miss("near_miss_bc_noise_level", "noise 1.5x the stated sigma",
+              bug=with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER),
+    wrong_world("wrong_world_bc_beyond_one_half", "rho L = -0.6 < -1/2: BC-SEG+ at gamma = 0.5 diverges",
+                game=QuadraticGame(1.0, -0.6))])
+@control_cases(bc.test_bcsegplus_constrained_bilinear, "bias_corrected_seg_plus", [
+    near_miss("near_miss_bc_partial_correction", "half the bias correction: median distance 0.36 vs 0.3",
+              bug=bc_partial_correction)])
+@control_cases(bc.test_bcsegplus_global_forsaken_not_forsaken, None, [
+    near_miss("near_miss_bc_global_forsaken_gamma", "gamma = 0.239, 0.2 % below -2 rho = 0.23946 (certified)",
+              gamma=0.239)])
+@control_cases(runner.test_bcsegplus_converges_at_runner_scale, "bias_corrected_seg_plus", [
+    near_miss("near_miss_bc_runner_scale", "noise 1.5x the stated sigma",
+              bug=with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER, marks=pytest.mark.slow)])
+@control_cases(runner.test_bcsegplus_constrained_long, "bias_corrected_seg_plus", [
+    near_miss("near_miss_bc_constrained_long", "40 % of the bias correction", bug=bc_partial_correction,
+              marks=pytest.mark.slow)])
+@control_cases(runner.test_global_forsaken_and_forsaken_long, None, [
+    near_miss("near_miss_bc_global_forsaken_long", "gamma = 0.239 < -2 rho", gamma=0.239, marks=pytest.mark.slow)])
+@control_cases(runner.test_bcsegplus_generated_instances, None, [
+    near_miss("near_miss_bc_generated", "rho L = -0.55, 10 % past -1/2", c_shift=0.45, marks=pytest.mark.slow)])
+def test_convergence_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -7,7 +7,7 @@ import pytest
 
 import checks.test_11_stochastic_minimax as sm
 from checks.quality.test_11_stochastic_minimax_controls import _loop
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, rejects, run_control, wrong_world
 
 
 def segplus_ascending_update(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
@@ -28,17 +28,13 @@ def test_literal_schedule_check_rejects_a_two_timescale_schedule(monkeypatch):
 
 
 @pytest.mark.claim("segplus.affine")
-@pytest.mark.control("wrong_world", of=sm.test_segplus_affine_condition_as_printed,
-                     margin="rho down to -1.5 (1 - alpha) gamma/2, past [71]'s boundary: SEG+ diverges there")
-def test_printed_condition_check_rejects_a_region_past_the_boundary():
-    fails(sm.test_segplus_affine_condition_as_printed, region_start=-1.5)
-
-
-@pytest.mark.claim("segplus.affine")
-@pytest.mark.control("near_miss", of=sm.test_segplus_affine_condition_as_printed,
-                     margin="rho down to -1.05 (1 - alpha) gamma/2: 5 % past [71]'s boundary")
-def test_printed_condition_check_rejects_a_region_just_past_the_boundary():
-    fails(sm.test_segplus_affine_condition_as_printed, region_start=-1.05)
+@control_cases(sm.test_segplus_affine_condition_as_printed, None, [
+    wrong_world("printed_condition_check_rejects_a_region_past_the_boundary",
+                "rho down to -1.5 (1 - alpha) gamma/2, past [71]'s boundary: SEG+ diverges there", region_start=-1.5),
+    near_miss("printed_condition_check_rejects_a_region_just_past_the_boundary",
+              "rho down to -1.05 (1 - alpha) gamma/2: 5 % past [71]'s boundary", region_start=-1.05)])
+def test_affine_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("segplus.affine")

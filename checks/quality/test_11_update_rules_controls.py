@@ -4,12 +4,9 @@ extrapolation, a fresh sample in the bias correction) and near misses (gamma x (
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import checks.test_11_update_rules as rules
-from checks.conformance import NEAR_MISS
-from checks.quality.near_misses import method_with_scaled_step
-from checks.support import rejects
+from checks.quality.near_misses import RuleControls, method_with_scaled_step, update_rule_controls
 
 
 def seg_one_sample(oracle, z0, gamma, schedule, num_steps, rng, *, projection=None, record=None):
@@ -55,22 +52,12 @@ def bc_seg_plus_fresh_correction_sample(oracle, z0, gamma, schedule, num_steps, 
     return np.stack(out)
 
 
-CASES = [("stochastic_extragradient", rules.test_seg_update_rule, seg_one_sample, "seg.two-timescale"),
-         ("stochastic_extragradient_plus", rules.test_seg_plus_update_rule, seg_plus_damped_extrapolation,
-          "segplus.affine"),
-         ("bias_corrected_seg_plus", rules.test_bc_seg_plus_update_rule, bc_seg_plus_fresh_correction_sample,
-          "bcsegplus.convergence")]
-
-
-@pytest.mark.parametrize("name, check, bug", [
-    pytest.param(n, c, b, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control("planted_bug", of=c)])
-    for n, c, b, cl in CASES])
-def test_update_rule_check_rejects_changed_rule(name, check, bug):
-    rejects(check, name, bug)
-
-
-@pytest.mark.parametrize("name, check", [
-    pytest.param(n, c, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control(
-        "near_miss", of=c, margin=f"gamma x (1 + {NEAR_MISS:g})")]) for n, c, _, cl in CASES])
-def test_update_rule_check_rejects_step_off_by_1e_8(name, check):
-    rejects(check, name, method_with_scaled_step(name))
+RULES = [
+    RuleControls("stochastic_extragradient", rules.test_seg_update_rule, seg_one_sample, method_with_scaled_step,
+                 "seg.two-timescale", "gamma"),
+    RuleControls("stochastic_extragradient_plus", rules.test_seg_plus_update_rule, seg_plus_damped_extrapolation,
+                 method_with_scaled_step, "segplus.affine", "gamma"),
+    RuleControls("bias_corrected_seg_plus", rules.test_bc_seg_plus_update_rule, bc_seg_plus_fresh_correction_sample,
+                 method_with_scaled_step, "bcsegplus.convergence", "gamma")]
+test_update_rule_check_rejects_changed_rule, test_update_rule_check_rejects_step_off_by_1e_8 = \
+    update_rule_controls(RULES)

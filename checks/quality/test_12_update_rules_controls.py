@@ -3,14 +3,12 @@ bugs (alternating mirror descent, which converges too; a projection before the s
 step that does not shrink with eta t) and near misses (a step parameter x (1 + 1e-8))."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-import pytest
 
 import checks.test_12_update_rules as rules
-from algorithms import registry
-from checks.conformance import NEAR_MISS
-from checks.quality.near_misses import method_with_scaled_step
-from checks.support import rejects
+from checks.quality.near_misses import RuleControls, method_with_scaled_step, update_rule_controls
 
 
 def alternating_mirror_descent(payoff, num_steps, eta, *, record=None):
@@ -66,23 +64,12 @@ def langevin_without_annealing(payoff, x0, y0, T, eta, inner, step, rng, *, reco
     return np.stack(out_x), np.stack(out_y)
 
 
-CASES = [("entropic_mirror_descent", rules.test_entropic_mirror_descent_update_rule, alternating_mirror_descent,
-          method_with_scaled_step("entropic_mirror_descent"), "mixed.md-finite-games", "eta"),
-         ("projected_gradient_descent_ascent", rules.test_projected_gda_update_rule, gda_projecting_first,
-          method_with_scaled_step("projected_gradient_descent_ascent"), "mixed.escaping-traps", "alpha"),
-         ("mirror_descent_langevin", rules.test_mirror_descent_langevin_update_rule, langevin_without_annealing,
-          method_with_scaled_step("mirror_descent_langevin", argument=6), "mixed.md-langevin", "the Langevin step")]
-
-
-@pytest.mark.parametrize("name, check, bug", [
-    pytest.param(n, c, b, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control("planted_bug", of=c)])
-    for n, c, b, _, cl, _ in CASES])
-def test_update_rule_check_rejects_changed_rule(name, check, bug):
-    rejects(check, name, bug)
-
-
-@pytest.mark.parametrize("name, check, near", [
-    pytest.param(n, c, m, id=n, marks=[pytest.mark.claim(cl), pytest.mark.control(
-        "near_miss", of=c, margin=f"{what} x (1 + {NEAR_MISS:g})")]) for n, c, _, m, cl, what in CASES])
-def test_update_rule_check_rejects_step_off_by_1e_8(name, check, near):
-    rejects(check, name, near)
+RULES = [
+    RuleControls("entropic_mirror_descent", rules.test_entropic_mirror_descent_update_rule, alternating_mirror_descent,
+                 method_with_scaled_step, "mixed.md-finite-games", "eta"),
+    RuleControls("projected_gradient_descent_ascent", rules.test_projected_gda_update_rule, gda_projecting_first,
+                 method_with_scaled_step, "mixed.escaping-traps", "alpha"),
+    RuleControls("mirror_descent_langevin", rules.test_mirror_descent_langevin_update_rule, langevin_without_annealing,
+                 functools.partial(method_with_scaled_step, argument=6), "mixed.md-langevin", "the Langevin step")]
+test_update_rule_check_rejects_changed_rule, test_update_rule_check_rejects_step_off_by_1e_8 = \
+    update_rule_controls(RULES)

@@ -8,7 +8,7 @@ import checks.test_14_du_convergence as du
 from algorithms import registry
 from algorithms.network_measurements import ntk_gram
 from algorithms.networks import relu_network
-from checks.support import fails, rejects
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def gradient_ascent(weights, alpha, inputs, targets, lr, num_steps, **kw):
@@ -34,77 +34,43 @@ def relu_network_mean_field_scaling(weights, alpha, inputs, *, output_relu=False
 
 
 @pytest.mark.claim("opt.du-linear-convergence")
-def test_rate_check_rejects_gradient_ascent():
-    rejects(du.test_du_geometric_rate, "full_batch_gradient_descent", gradient_ascent)
-
-
-@pytest.mark.claim("opt.du-linear-convergence")
-def test_printed_rate_check_rejects_unscaled_ntk_step():
-    rejects(du.test_du_rate_as_printed, "ntk_gram", ntk_gram_without_output_scale)
-
-
-@pytest.mark.claim("opt.du-linear-convergence")
-def test_degenerate_check_rejects_gradient_ascent():
-    rejects(du.test_du_degenerate_inputs_stall, "full_batch_gradient_descent", gradient_ascent)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("opt.du-linear-convergence")
-def test_random_instances_check_rejects_gradient_ascent():
-    rejects(du.test_du_geometric_rate_random_instances, "full_batch_gradient_descent", gradient_ascent)
-
-
-@pytest.mark.claim("opt.du-stays-near-init")
-def test_drift_check_rejects_mean_field_scaling():
-    rejects(du.test_du_weights_stay_near_init, "relu_network", relu_network_mean_field_scaling)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("opt.random-labels-slower")
-def test_random_labels_check_rejects_training_the_output_layer():
-    rejects(du.test_random_labels_fit_slower, "full_batch_gradient_descent", gd_training_every_layer)
-
-
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.control("wrong_world", of=du.test_du_geometric_rate,
-                     margin="width 3: H(0) far from H^inf, the rate bound fails (in 20 of 20 seed shifts)")
-def test_rate_check_rejects_a_narrow_network():
-    fails(du.test_du_geometric_rate, width=du.NARROW)
-
-
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.control("near_miss", of=du.test_du_geometric_rate,
-                     margin="the rate constant 2.5 in (1 - c eta lambda0)^k: 1.25x the kernel regime's asymptotic "
-                            "2 eta lambda0 (c = 1.5 held under 4 of 6 seed shifts, c = 2 under 1; c = 2.5 failed "
-                            "by a factor >= 210 in all 6)")
-def test_rate_check_rejects_a_faster_rate():
-    fails(du.test_du_geometric_rate, rate_constant=2.5)
-
-
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.control("near_miss", of=du.test_du_degenerate_inputs_stall,
-                     margin="the twin input 1e-3 away from x_i: lambda0 = 1.4e-4 > 0")
-def test_degenerate_check_rejects_a_near_twin():
-    fails(du.test_du_degenerate_inputs_stall, offset=1e-3)
-
-
-@pytest.mark.claim("opt.du-linear-convergence")
-@pytest.mark.control("wrong_world", of=du.test_du_degenerate_inputs_stall,
-                     margin="distinct inputs (offset 0.5): lambda0 = 0.08, nothing stalls")
-def test_degenerate_check_rejects_distinct_inputs():
-    fails(du.test_du_degenerate_inputs_stall, offset=0.5)
+@control_cases(du.test_du_geometric_rate, "full_batch_gradient_descent", [
+    planted_bug("rate_check_rejects_gradient_ascent", gradient_ascent),
+    wrong_world("rate_check_rejects_a_narrow_network",
+                "width 3: H(0) far from H^inf, the rate bound fails (in 20 of 20 seed shifts)", width=du.NARROW),
+    near_miss("rate_check_rejects_a_faster_rate",
+              "the rate constant 2.5 in (1 - c eta lambda0)^k: 1.25x the kernel regime's asymptotic 2 eta lambda0 "
+              "(c = 1.5 held under 4 of 6 seed shifts, c = 2 under 1; c = 2.5 failed by a factor >= 210 in all 6)",
+              rate_constant=2.5)])
+@control_cases(du.test_du_rate_as_printed, "ntk_gram", [
+    planted_bug("printed_rate_check_rejects_unscaled_ntk_step", ntk_gram_without_output_scale)])
+@control_cases(du.test_du_degenerate_inputs_stall, "full_batch_gradient_descent", [
+    planted_bug("degenerate_check_rejects_gradient_ascent", gradient_ascent),
+    near_miss("degenerate_check_rejects_a_near_twin", "the twin input 1e-3 away from x_i: lambda0 = 1.4e-4 > 0",
+              offset=1e-3),
+    wrong_world("degenerate_check_rejects_distinct_inputs",
+                "distinct inputs (offset 0.5): lambda0 = 0.08, nothing stalls", offset=0.5)])
+@control_cases(du.test_du_geometric_rate_random_instances, "full_batch_gradient_descent", [
+    planted_bug("random_instances_check_rejects_gradient_ascent", gradient_ascent, marks=pytest.mark.slow)])
+def test_du_linear_convergence_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("opt.du-stays-near-init")
-@pytest.mark.control("wrong_world", of=du.test_du_weights_stay_near_init,
-                     margin="mean-field output scale alpha = m: the drift does not shrink with width")
-def test_drift_check_rejects_the_mean_field_scale():
-    fails(du.test_du_weights_stay_near_init, alpha_exponent=1.0)
+@control_cases(du.test_du_weights_stay_near_init, "relu_network", [
+    planted_bug("drift_check_rejects_mean_field_scaling", relu_network_mean_field_scaling),
+    wrong_world("drift_check_rejects_the_mean_field_scale",
+                "mean-field output scale alpha = m: the drift does not shrink with width", alpha_exponent=1.0)])
+def test_du_stays_near_init_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
-@pytest.mark.slow
 @pytest.mark.claim("opt.random-labels-slower")
-@pytest.mark.control("wrong_world", of=du.test_random_labels_fit_slower,
-                     margin="the second labelling along H^inf's top eigenvector (energy 7.4 vs 7.2): not slower")
-def test_random_labels_check_rejects_an_eigenvector_labelling():
-    fails(du.test_random_labels_fit_slower, second_labels="H^inf eigenvector")
+@pytest.mark.slow
+@control_cases(du.test_random_labels_fit_slower, "full_batch_gradient_descent", [
+    planted_bug("random_labels_check_rejects_training_the_output_layer", gd_training_every_layer),
+    wrong_world("random_labels_check_rejects_an_eigenvector_labelling",
+                "the second labelling along H^inf's top eigenvector (energy 7.4 vs 7.2): not slower",
+                second_labels="H^inf eigenvector")])
+def test_random_labels_slower_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

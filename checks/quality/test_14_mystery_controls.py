@@ -7,7 +7,7 @@ import pytest
 import checks.test_14_mystery as op
 from algorithms import registry
 from algorithms.small_networks import ProjectedReluNetwork
-from checks.support import fails, rejects
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def capacity_starved_mlp(x, y, x_test, widths, **kw):
@@ -78,108 +78,57 @@ def resnet_without_projections(blocks=(3, 8, 36, 3), num_classes=1000, width=64,
 
 @pytest.mark.claim("mystery.random-labels")
 @pytest.mark.slow
-@pytest.mark.control("wrong_world", of=op.test_mlp_fits_random_labels_digits,
-                     margin="a width-8 MLP (~700 weights < n x 10 = 12000): a class that cannot memorise")
-def test_capacity_starved_network_cannot_memorise():
-    fails(op.test_mlp_fits_random_labels_digits, widths=(8,))
-
-
-@pytest.mark.claim("mystery.random-labels")
-@pytest.mark.slow
-def test_trainer_ignoring_the_epoch_budget_is_rejected():
-    rejects(op.test_mlp_fits_random_labels_digits, "train_mlp_classifier", trainer_stopping_after_three_epochs)
-
-
-@pytest.mark.claim("mystery.random-labels")
-@pytest.mark.slow
-@pytest.mark.control("near_miss", of=op.test_mlp_fits_random_labels_digits,
-                     margin="30% of the 'random' labels left at their true class: test accuracy above 0.10 + 3 SE")
-def test_partly_informative_labels_are_rejected():
-    fails(op.test_mlp_fits_random_labels_digits, true_label_fraction=0.3)
+@control_cases(op.test_mlp_fits_random_labels_digits, "train_mlp_classifier", [
+    wrong_world("capacity_starved_network_cannot_memorise",
+                "a width-8 MLP (~700 weights < n x 10 = 12000): a class that cannot memorise", widths=(8,)),
+    planted_bug("trainer_ignoring_the_epoch_budget", trainer_stopping_after_three_epochs),
+    near_miss("partly_informative_labels",
+              "30% of the 'random' labels left at their true class: test accuracy above 0.10 + 3 SE",
+              true_label_fraction=0.3)])
+def test_random_labels_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("mystery.rademacher-vacuous")
-def test_non_interpolating_memoriser_is_rejected():
-    rejects(op.test_memorising_class_has_rademacher_one, "min_norm_least_squares", ridge_memoriser)
-
-
-@pytest.mark.claim("mystery.rademacher-vacuous")
-@pytest.mark.control("wrong_world", of=op.test_memorising_class_has_rademacher_one,
-                     margin="labels independent of the input: the interpolant's test error is 1/2, the bound's "
-                            "pessimism is then right")
-def test_population_without_signal_is_rejected():
-    fails(op.test_memorising_class_has_rademacher_one, population=op.POPULATIONS[1])
-
-
-@pytest.mark.claim("mystery.rademacher-vacuous")
-@pytest.mark.control("wrong_world", of=op.test_memorising_class_has_rademacher_one,
-                     margin="width 64 << n: a class that cannot memorise (R_A ~ 0.13), its bound is not vacuous")
-def test_non_memorising_class_is_rejected():
-    fails(op.test_memorising_class_has_rademacher_one, width=64)
-
-
-@pytest.mark.claim("mystery.rademacher-vacuous")
-@pytest.mark.control("near_miss", of=op.test_memorising_class_has_rademacher_one,
-                     margin="width 0.9 n = 450: random signs fitted to correlation ~0.83 < 0.95")
-def test_almost_memorising_class_is_rejected():
-    fails(op.test_memorising_class_has_rademacher_one, width=450)
+@control_cases(op.test_memorising_class_has_rademacher_one, "min_norm_least_squares", [
+    planted_bug("non_interpolating_memoriser", ridge_memoriser),
+    wrong_world("population_without_signal",
+                "labels independent of the input: the interpolant's test error is 1/2, the bound's pessimism is "
+                "then right", population=op.POPULATIONS[1]),
+    wrong_world("non_memorising_class",
+                "width 64 << n: a class that cannot memorise (R_A ~ 0.13), its bound is not vacuous", width=64),
+    near_miss("almost_memorising_class", "width 0.9 n = 450: random signs fitted to correlation ~0.83 < 0.95",
+              width=450)])
+def test_rademacher_vacuous_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("overparam.existence-2nplusd")
-def test_unsorted_construction_is_rejected():
-    rejects(op.test_two_layer_relu_interpolates_with_2n_plus_d_weights, "interpolating_relu_network",
-            unsorted_construction)
-
-
-@pytest.mark.claim("overparam.existence-2nplusd")
-@pytest.mark.control("near_miss", of=op.test_two_layer_relu_interpolates_with_2n_plus_d_weights,
-                     margin="one hidden unit short: 2n + d - 2 weights")
-def test_one_unit_short_is_rejected():
-    rejects(op.test_two_layer_relu_interpolates_with_2n_plus_d_weights, "interpolating_relu_network",
-            construction_one_unit_short)
-
-
-@pytest.mark.claim("overparam.existence-2nplusd")
-@pytest.mark.control("wrong_world", of=op.test_two_layer_relu_interpolates_with_2n_plus_d_weights,
-                     margin="n/2 hidden units (n + d weights): the class is too small to fit arbitrary labels")
-def test_half_the_units_cannot_interpolate():
-    rejects(op.test_two_layer_relu_interpolates_with_2n_plus_d_weights, "interpolating_relu_network",
-            construction_half_the_units)
+@control_cases(op.test_two_layer_relu_interpolates_with_2n_plus_d_weights, "interpolating_relu_network", [
+    planted_bug("unsorted_construction", unsorted_construction),
+    near_miss("one_unit_short", "one hidden unit short: 2n + d - 2 weights", bug=construction_one_unit_short),
+    wrong_world("half_the_units_cannot_interpolate",
+                "n/2 hidden units (n + d weights): the class is too small to fit arbitrary labels",
+                bug=construction_half_the_units)])
+def test_existence_2nplusd_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("overparam.last-layer-only")
-def test_divergent_step_is_rejected():
-    rejects(op.test_training_last_layer_converges_linearly, "gradient_descent_least_squares", gd_step_too_large)
-
-
-@pytest.mark.claim("overparam.last-layer-only")
-@pytest.mark.control("wrong_world", of=op.test_training_last_layer_converges_linearly,
-                     margin="m = n/2 features: rank < n, GD plateaus at the least-squares residual")
-def test_rank_deficient_features_are_rejected():
-    fails(op.test_training_last_layer_converges_linearly, widths=(150,))
-
-
-@pytest.mark.claim("overparam.last-layer-only")
-@pytest.mark.control("near_miss", of=op.test_training_last_layer_converges_linearly,
-                     margin="m = n - 1 = 299 features: rank one short of n")
-def test_one_feature_short_is_rejected():
-    fails(op.test_training_last_layer_converges_linearly, widths=(299,))
+@control_cases(op.test_training_last_layer_converges_linearly, "gradient_descent_least_squares", [
+    planted_bug("divergent_step", gd_step_too_large),
+    wrong_world("rank_deficient_features", "m = n/2 features: rank < n, GD plateaus at the least-squares residual",
+                widths=(150,)),
+    near_miss("one_feature_short", "m = n - 1 = 299 features: rank one short of n", widths=(299,))])
+def test_last_layer_only_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("overparam.model-sizes")
-def test_count_without_projections_is_rejected():
-    rejects(op.test_resnet152_parameter_count, "resnet_parameter_count", resnet_without_projections)
-
-
-@pytest.mark.claim("overparam.model-sizes")
-@pytest.mark.control("wrong_world", of=op.test_resnet152_parameter_count,
-                     margin="ResNet-101 (3, 4, 23, 3) counted for the 152-layer net: 44.5 M")
-def test_resnet101_is_not_60m():
-    fails(op.test_resnet152_parameter_count, blocks=(3, 4, 23, 3))
-
-
-@pytest.mark.claim("overparam.model-sizes")
-@pytest.mark.control("near_miss", of=op.test_resnet152_parameter_count,
-                     margin="one bottleneck block more in stage 3 (3, 8, 37, 3): +1.8%")
-def test_one_block_more_is_rejected():
-    fails(op.test_resnet152_parameter_count, blocks=(3, 8, 37, 3))
+@control_cases(op.test_resnet152_parameter_count, "resnet_parameter_count", [
+    planted_bug("count_without_projections", resnet_without_projections),
+    wrong_world("resnet101_is_not_60m", "ResNet-101 (3, 4, 23, 3) counted for the 152-layer net: 44.5 M",
+                blocks=(3, 4, 23, 3)),
+    near_miss("one_block_more", "one bottleneck block more in stage 3 (3, 8, 37, 3): +1.8%", blocks=(3, 8, 37, 3))])
+def test_model_sizes_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -12,8 +12,7 @@ import pytest
 import checks.test_15_deep_double_descent as ddd
 from algorithms import registry
 from checks import double_descent_sweeps as sweeps
-from checks.support import does_not_verify, rejects
-from reports.evidence import Evidence
+from checks.support import does_not_verify, on_both_tiers, rejects, verifies
 
 SMALL = sweeps.TINY  # seconds, yet the correct engine's widest networks memorise the 15% noisy labels
 # On the CPU grid (16, 24, 32, 48, 64, 96, 128, 192): h* = 96 at 15% noise, 64 at 0%.
@@ -69,84 +68,47 @@ def test_frozen_engine_is_rejected_epoch_wise():
     rejects(ddd.test_epoch_wise_double_descent, "train_mlp_population", frozen_engine, protocol=SMALL)
 
 
+# The GPU-tier checks apply the same criterion to their full-scale run: each world is also shown to
+# the GPU-tier twin of the check, at scale "full".
 @pytest.mark.claim("dd.nakkiran-model-wise")
 @pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_model_wise_double_descent,
-                     margin="a classical U (valley) in width with 0.5-point noise: no second descent")
-def test_valley_in_width_is_not_verified():
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
+    "wrong_world", ddd.test_model_wise_double_descent, ddd.test_model_wise_double_descent_gpu,
+    "a classical U (valley) in width with 0.5-point noise: no second descent"))
+def test_valley_in_width_is_not_verified(check, scale, power):
     valley = [0.50, 0.49, 0.48, 0.485, 0.49, 0.50, 0.51, 0.52]
-    assert does_not_verify(ddd.test_model_wise_double_descent, sweep=model_sweep(valley)) == "refuted"
+    assert does_not_verify(check, sweep=model_sweep(valley), **scale) == "refuted"
 
 
 @pytest.mark.claim("dd.nakkiran-model-wise")
 @pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_model_wise_double_descent,
-                     margin="fall from the peak to the widest width 4 points where 5 are claimed (rise 4)")
-def test_bump_one_point_short_is_not_verified():
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
+    "near_miss", ddd.test_model_wise_double_descent, ddd.test_model_wise_double_descent_gpu,
+    "fall from the peak to the widest width 4 points where 5 are claimed (rise 4)",
+    power=[0.50, 0.49, 0.49, 0.51, 0.53, 0.51, 0.49, 0.47]))  # 1 point beyond: the check's power
+def test_bump_one_point_short_is_not_verified(check, scale, power):
     short = [0.50, 0.49, 0.49, 0.51, 0.53, 0.52, 0.51, 0.49]
-    assert does_not_verify(ddd.test_model_wise_double_descent, sweep=model_sweep(short)) != "verified"
-    hit = [0.50, 0.49, 0.49, 0.51, 0.53, 0.51, 0.49, 0.47]  # 1 point beyond: the check's power
-    evidence = Evidence()
-    ddd.test_model_wise_double_descent(evidence, registry.get, sweep=model_sweep(hit))
-    assert evidence.on_pass == "verified", "a bump 1 point beyond the claimed size was not detected"
+    assert does_not_verify(check, sweep=model_sweep(short), **scale) != "verified"
+    if power is not None:
+        verifies(check, "a bump 1 point beyond the claimed size", sweep=model_sweep(power))
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
 @pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_epoch_wise_double_descent,
-                     margin="classical overfitting in epochs (descent, then a 3-point rise that stays) with "
-                            "0.5-point noise")
-def test_overfitting_without_second_descent_is_not_verified():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent, sweep=epoch_sweep(epoch_curve(0.03, 0.0))) != \
-        "verified"
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
+    "wrong_world", ddd.test_epoch_wise_double_descent, ddd.test_epoch_wise_double_descent_gpu,
+    "classical overfitting in epochs (descent, then a 3-point rise that stays) with 0.5-point noise",
+    gpu_margin="classical overfitting in epochs (descent, then a 3-point rise that stays)"))
+def test_overfitting_without_second_descent_is_not_verified(check, scale, power):
+    assert does_not_verify(check, sweep=epoch_sweep(epoch_curve(0.03, 0.0)), **scale) != "verified"
 
 
 @pytest.mark.claim("dd.nakkiran-epoch-wise")
 @pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_epoch_wise_double_descent,
-                     margin="rise and fall of 1.5 points where 2 are claimed")
-def test_epoch_bump_half_a_point_short_is_not_verified():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent, sweep=epoch_sweep(epoch_curve(0.015, 0.015))) != \
-        "verified"
-    evidence = Evidence()
-    ddd.test_epoch_wise_double_descent(evidence, registry.get, sweep=epoch_sweep(epoch_curve(0.03, 0.03)))
-    assert evidence.on_pass == "verified", "an epoch-wise bump of 3 points was not detected"
-
-
-# The GPU-tier checks apply the same criterion to their full-scale run: the same worlds, at scale "full".
-@pytest.mark.claim("dd.nakkiran-model-wise")
-@pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_model_wise_double_descent_gpu,
-                     margin="a classical U (valley) in width with 0.5-point noise: no second descent")
-def test_valley_in_width_is_not_verified_gpu():
-    valley = [0.50, 0.49, 0.48, 0.485, 0.49, 0.50, 0.51, 0.52]
-    assert does_not_verify(ddd.test_model_wise_double_descent_gpu, sweep=model_sweep(valley), scale="full") == \
-        "refuted"
-
-
-@pytest.mark.claim("dd.nakkiran-model-wise")
-@pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_model_wise_double_descent_gpu,
-                     margin="fall from the peak to the widest width 4 points where 5 are claimed (rise 4)")
-def test_bump_one_point_short_is_not_verified_gpu():
-    short = [0.50, 0.49, 0.49, 0.51, 0.53, 0.52, 0.51, 0.49]
-    assert does_not_verify(ddd.test_model_wise_double_descent_gpu, sweep=model_sweep(short), scale="full") != \
-        "verified"
-
-
-@pytest.mark.claim("dd.nakkiran-epoch-wise")
-@pytest.mark.network
-@pytest.mark.control("wrong_world", of=ddd.test_epoch_wise_double_descent_gpu,
-                     margin="classical overfitting in epochs (descent, then a 3-point rise that stays)")
-def test_overfitting_without_second_descent_is_not_verified_gpu():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent_gpu, sweep=epoch_sweep(epoch_curve(0.03, 0.0)),
-                           scale="full") != "verified"
-
-
-@pytest.mark.claim("dd.nakkiran-epoch-wise")
-@pytest.mark.network
-@pytest.mark.control("near_miss", of=ddd.test_epoch_wise_double_descent_gpu,
-                     margin="rise and fall of 1.5 points where 2 are claimed")
-def test_epoch_bump_half_a_point_short_is_not_verified_gpu():
-    assert does_not_verify(ddd.test_epoch_wise_double_descent_gpu, sweep=epoch_sweep(epoch_curve(0.015, 0.015)),
-                           scale="full") != "verified"
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
+    "near_miss", ddd.test_epoch_wise_double_descent, ddd.test_epoch_wise_double_descent_gpu,
+    "rise and fall of 1.5 points where 2 are claimed", power=(0.03, 0.03)))
+def test_epoch_bump_half_a_point_short_is_not_verified(check, scale, power):
+    assert does_not_verify(check, sweep=epoch_sweep(epoch_curve(0.015, 0.015)), **scale) != "verified"
+    if power is not None:
+        verifies(check, "an epoch-wise bump of 3 points", sweep=epoch_sweep(epoch_curve(*power)))

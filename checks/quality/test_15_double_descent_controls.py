@@ -13,7 +13,7 @@ from numpy.polynomial import legendre
 
 import checks.test_15_belkin_other_models as other
 import checks.test_15_double_descent as dd
-from checks.support import fails, rejects
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def ridge_not_min_norm(features, targets):
@@ -70,96 +70,55 @@ def identical_trees(x_train, y_train, x_test, num_trees, max_leaf_nodes, seed, p
 
 
 @pytest.mark.claim("dd.poly-curve-fitting")
-@pytest.mark.control("wrong_world", of=dd.test_poly_curve_fitting,
-                     margin="the orthonormal Legendre basis (another implicit norm): d = 1000 is not benign")
-def test_orthonormal_basis_is_rejected():
-    rejects(dd.test_poly_curve_fitting, "legendre_features", orthonormal_legendre)
-
-
-@pytest.mark.claim("dd.poly-curve-fitting")
-@pytest.mark.slow
-def test_ridge_curve_fit_is_rejected():
-    rejects(dd.test_poly_curve_fitting, "min_norm_least_squares", ridge_not_min_norm)
-
-
-@pytest.mark.claim("dd.belkin-rff")
-@pytest.mark.control("wrong_world", of=dd.test_belkin_rff_digits,
-                     margin="tuned ridge (lambda = 0.1) in place of min-norm: no peak at the threshold")
-def test_ridge_where_min_norm_is_claimed_is_rejected():
-    rejects(dd.test_belkin_rff_digits, "min_norm_least_squares", ridge_not_min_norm)
+@control_cases(dd.test_poly_curve_fitting, "legendre_features", [
+    wrong_world("orthonormal_basis",
+                "the orthonormal Legendre basis (another implicit norm): d = 1000 is not benign",
+                bug=orthonormal_legendre)])
+@control_cases(dd.test_poly_curve_fitting, "min_norm_least_squares", [
+    planted_bug("ridge_curve_fit", ridge_not_min_norm, marks=pytest.mark.slow)])
+def test_poly_curve_fitting_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("dd.belkin-rff")
-@pytest.mark.control("near_miss", of=dd.test_belkin_rff_digits,
-                     margin="a training set of rank 0.75 n (its last quarter repeats its first): peak at 0.75 n")
-def test_peak_off_the_threshold_is_rejected():
-    fails(dd.test_belkin_rff_digits, duplicate_fraction=0.25)
-
-
-@pytest.mark.claim("dd.belkin-rff")
-@pytest.mark.slow
-def test_pinv_with_loose_cutoff_is_rejected():
-    rejects(dd.test_belkin_rff_digits, "min_norm_least_squares", pinv_loose_cutoff)
-
-
-@pytest.mark.claim("dd.belkin-rff")
-@pytest.mark.slow
-def test_ridge_on_synthetic_data_is_rejected():
-    rejects(dd.test_belkin_rff_synthetic, "min_norm_least_squares", ridge_not_min_norm)
-
-
-@pytest.mark.claim("dd.belkin-other-models")
-@pytest.mark.slow
-@pytest.mark.control("wrong_world", of=dd.test_belkin_relu_features,
-                     margin="tuned ridge (lambda = 0.1) on the ReLU features: no peak at the threshold")
-def test_ridge_relu_features_is_rejected():
-    rejects(dd.test_belkin_relu_features, "min_norm_least_squares", ridge_not_min_norm)
-
-
-@pytest.mark.claim("dd.belkin-other-models")
-@pytest.mark.control("near_miss", of=dd.test_belkin_relu_features,
-                     margin="a training set of rank 0.75 n: the ReLU-feature peak at 0.75 n")
-def test_relu_peak_off_the_threshold_is_rejected():
-    fails(dd.test_belkin_relu_features, duplicate_fraction=0.25)
-
-
-@pytest.mark.claim("dd.belkin-other-models")
-@pytest.mark.slow
-def test_identical_trees_are_rejected():
-    rejects(other.test_random_forest_double_descent, "random_forest_classifier", identical_trees)
-
-
-@pytest.mark.claim("dd.belkin-other-models")
-@pytest.mark.slow
-@pytest.mark.control("wrong_world", of=other.test_random_forest_double_descent,
-                     margin="labels independent of the digit: averaging trees cannot go below the sweet spot")
-def test_forest_on_labels_without_signal_is_rejected():
-    fails(other.test_random_forest_double_descent, labels=other.FOREST_LABELS[1])
+@control_cases(dd.test_belkin_rff_digits, "min_norm_least_squares", [
+    wrong_world("ridge_where_min_norm_is_claimed",
+                "tuned ridge (lambda = 0.1) in place of min-norm: no peak at the threshold", bug=ridge_not_min_norm),
+    near_miss("peak_off_the_threshold",
+              "a training set of rank 0.75 n (its last quarter repeats its first): peak at 0.75 n",
+              duplicate_fraction=0.25),
+    planted_bug("pinv_with_loose_cutoff", pinv_loose_cutoff, marks=pytest.mark.slow)])
+@control_cases(dd.test_belkin_rff_synthetic, "min_norm_least_squares", [
+    planted_bug("ridge_on_synthetic_data", ridge_not_min_norm, marks=pytest.mark.slow)])
+def test_belkin_rff_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("dd.norm-peak-n-eq-p")
-@pytest.mark.slow
-@pytest.mark.control("wrong_world", of=dd.test_norm_peak_and_error_vs_norm,
-                     margin="tuned ridge: the norm stays small, no peak at N = n")
-def test_norm_peak_with_ridge_is_rejected():
-    rejects(dd.test_norm_peak_and_error_vs_norm, "min_norm_least_squares", ridge_not_min_norm)
-
-
-@pytest.mark.claim("dd.norm-peak-n-eq-p")
-def test_norm_peak_with_averaged_read_out_is_rejected():
-    rejects(dd.test_norm_peak_and_error_vs_norm, "min_norm_least_squares", min_norm_read_out_averaged)
-
-
-@pytest.mark.claim("dd.norm-peak-n-eq-p")
-@pytest.mark.control("near_miss", of=dd.test_norm_peak_and_error_vs_norm,
-                     margin="a training set of rank 0.75 n: the norm peaks at 0.75 n")
-def test_norm_peak_off_the_threshold_is_rejected():
-    fails(dd.test_norm_peak_and_error_vs_norm, duplicate_fraction=0.25)
+@control_cases(dd.test_norm_peak_and_error_vs_norm, "min_norm_least_squares", [
+    wrong_world("norm_peak_with_ridge", "tuned ridge: the norm stays small, no peak at N = n",
+                bug=ridge_not_min_norm, marks=pytest.mark.slow),
+    planted_bug("norm_peak_with_averaged_read_out", min_norm_read_out_averaged),
+    near_miss("norm_peak_off_the_threshold", "a training set of rank 0.75 n: the norm peaks at 0.75 n",
+              duplicate_fraction=0.25)])
+def test_norm_peak_n_eq_p_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("dd.belkin-other-models")
-@pytest.mark.network
-@pytest.mark.control("wrong_world", of=other.test_belkin_shallow_network,
-                     margin="labels independent of the digit: no second descent below the classical minimum")
-def test_shallow_network_on_labels_without_signal_is_rejected():
-    fails(other.test_belkin_shallow_network, labels=other.SHALLOW_LABELS[1])
+@control_cases(dd.test_belkin_relu_features, "min_norm_least_squares", [
+    wrong_world("ridge_relu_features", "tuned ridge (lambda = 0.1) on the ReLU features: no peak at the threshold",
+                bug=ridge_not_min_norm, marks=pytest.mark.slow),
+    near_miss("relu_peak_off_the_threshold", "a training set of rank 0.75 n: the ReLU-feature peak at 0.75 n",
+              duplicate_fraction=0.25)])
+@control_cases(other.test_random_forest_double_descent, "random_forest_classifier", [
+    planted_bug("identical_trees", identical_trees, marks=pytest.mark.slow),
+    wrong_world("forest_on_labels_without_signal",
+                "labels independent of the digit: averaging trees cannot go below the sweet spot",
+                labels=other.FOREST_LABELS[1], marks=pytest.mark.slow)])
+@control_cases(other.test_belkin_shallow_network, None, [
+    wrong_world("shallow_network_on_labels_without_signal",
+                "labels independent of the digit: no second descent below the classical minimum",
+                labels=other.SHALLOW_LABELS[1], marks=pytest.mark.network)])
+def test_belkin_other_models_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_15_linear_double_descent as lin
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, planted_bug, run_control, wrong_world
 
 
 def interpolator_not_min_norm(features, targets):
@@ -32,22 +32,6 @@ def optimally_tuned_ridge(features, targets):
     return np.einsum("...mn,...n->...m", ft, alpha)
 
 
-@pytest.mark.claim("dd.linear-minnorm-closed-form")
-def test_non_minimal_interpolator_misses_closed_form():
-    rejects(lin.test_hastie_minnorm_risk, "min_norm_least_squares", interpolator_not_min_norm)
-
-
-@pytest.mark.claim("dd.nakkiran-sample-wise")
-def test_optimal_ridge_is_monotone_and_rejected():
-    rejects(lin.test_more_data_can_hurt, "min_norm_least_squares", optimally_tuned_ridge)
-
-
-@pytest.mark.claim("dd.benign-overfitting-def")
-@pytest.mark.slow
-def test_non_minimal_interpolator_is_not_benign():
-    rejects(lin.test_benign_vs_non_benign_spectra, "min_norm_least_squares", interpolator_not_min_norm)
-
-
 def min_norm_ten_percent_large(features, targets):
     """NEAR MISS: the min-norm fit inflated by 10% (its variance part 21% larger)."""
     return 1.1 * registry.reference("min_norm_least_squares")(features, targets)
@@ -63,9 +47,11 @@ def _anisotropic(p, sigma, beta_norm, seed):
 
 
 @pytest.mark.claim("dd.linear-minnorm-closed-form")
-@pytest.mark.control("near_miss", of=lin.test_hastie_minnorm_risk, margin="the fit inflated by 10%")
-def test_inflated_fit_misses_closed_form():
-    rejects(lin.test_hastie_minnorm_risk, "min_norm_least_squares", min_norm_ten_percent_large)
+@control_cases(lin.test_hastie_minnorm_risk, "min_norm_least_squares", [
+    planted_bug("non_minimal_interpolator_misses_closed_form", interpolator_not_min_norm),
+    near_miss("inflated_fit_misses_closed_form", "the fit inflated by 10%", bug=min_norm_ten_percent_large)])
+def test_linear_minnorm_closed_form_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("dd.linear-minnorm-closed-form")
@@ -77,25 +63,23 @@ def test_anisotropic_design_misses_closed_form(monkeypatch):
 
 
 @pytest.mark.claim("dd.nakkiran-sample-wise")
-@pytest.mark.control("near_miss", of=lin.test_more_data_can_hurt,
-                     margin="n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)")
-def test_more_data_helping_by_ten_percent_is_rejected():
-    fails(lin.test_more_data_can_hurt, n2=215)
-
-
-@pytest.mark.claim("dd.nakkiran-sample-wise")
-@pytest.mark.control("wrong_world", of=lin.test_more_data_can_hurt,
-                     margin="n1 = 200, n2 = 400, both past the threshold p = 100: more data helps")
-def test_more_data_past_the_threshold_is_rejected():
-    fails(lin.test_more_data_can_hurt, n1=200, n2=400)
+@control_cases(lin.test_more_data_can_hurt, "min_norm_least_squares", [
+    planted_bug("optimal_ridge_is_monotone_and_rejected", optimally_tuned_ridge),
+    near_miss("more_data_helping_by_ten_percent", "n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)", n2=215),
+    wrong_world("more_data_past_the_threshold",
+                "n1 = 200, n2 = 400, both past the threshold p = 100: more data helps", n1=200, n2=400)])
+def test_nakkiran_sample_wise_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("dd.benign-overfitting-def")
-@pytest.mark.control("wrong_world", of=lin.test_benign_vs_non_benign_spectra,
-                     margin="junk of total variance n^1.25: r_0/n ~ n^0.25 grows, not o(n); the excess does not "
-                            "fall (failed the check in 8 of 8 seed shifts)")
-def test_junk_of_total_variance_n_to_the_1_25_is_not_benign():
-    # Total variance n (r_0 ~ n, the boundary case) is not benign either, but at n <= 120 its
-    # excess still falls by more than 4 SE under 3 of 5 seed shifts: the check cannot resolve the
-    # boundary at this n, and a control that passes or fails by seed proves nothing.
-    fails(lin.test_benign_vs_non_benign_spectra, junk_trace_exponent=1.25)
+@control_cases(lin.test_benign_vs_non_benign_spectra, "min_norm_least_squares", [
+    planted_bug("non_minimal_interpolator_is_not_benign", interpolator_not_min_norm, marks=pytest.mark.slow),
+    # Total variance n (r_0 ~ n, the boundary case) is not benign either, but at n <= 120 its excess
+    # still fell by more than 4 SE under 3 of 5 seed shifts: the check cannot resolve the boundary at
+    # this n, and a control that passes or fails by seed proves nothing.
+    wrong_world("junk_of_total_variance_n_to_the_1_25_is_not_benign",
+                "junk of total variance n^1.25: r_0/n ~ n^0.25 grows, not o(n); the excess does not fall "
+                "(failed the check in 8 of 8 seed shifts)", junk_trace_exponent=1.25)])
+def test_benign_overfitting_def_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -9,7 +9,8 @@ import torch
 import checks.test_16_init as init_checks
 import problems.overparam.network_oracles as oracles
 from algorithms.networks import InitScheme, relu_network
-from checks.support import fails, rejects
+from checks.support import (control_cases, control_param, fails, near_miss, planted_bug, rejects, run_control,
+                            wrong_world)
 
 
 def relu_network_with_bias(weights, alpha, inputs, *, output_relu=False):
@@ -69,15 +70,12 @@ he_ten_percent_high = InitScheme("he", lambda p, m: 2.2 / p, lambda p, m: 2.2 / 
 
 
 @pytest.mark.claim("nn.l-layer-definition")
-def test_network_definition_rejects_output_relu_on_by_default():
-    rejects(init_checks.test_l_layer_network_definition, "relu_network", relu_network_output_relu_by_default)
-
-
-@pytest.mark.claim("nn.l-layer-definition")
-@pytest.mark.control("wrong_world", of=init_checks.test_l_layer_network_definition,
-                     margin="a network with biases (0.1 per hidden unit): not positively homogeneous")
-def test_network_with_biases_is_rejected():
-    rejects(init_checks.test_l_layer_network_definition, "relu_network", relu_network_with_bias)
+@control_cases(init_checks.test_l_layer_network_definition, "relu_network", [
+    planted_bug("network_definition_rejects_output_relu_on_by_default", relu_network_output_relu_by_default),
+    wrong_world("network_with_biases", "a network with biases (0.1 per hidden unit): not positively homogeneous",
+                bug=relu_network_with_bias)])
+def test_l_layer_definition_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("init.table")
@@ -90,57 +88,42 @@ def test_init_table_rejects(name, bug):
 
 
 @pytest.mark.claim("init.signal-propagation")
-def test_signal_propagation_rejects_he_with_fan_in_one():
-    rejects(init_checks.test_input_gradient_second_moment, "init_he", he_with_lecun_first_layer)
-
-
-@pytest.mark.claim("init.signal-propagation")
-def test_signal_propagation_rejects_missing_relu_factor():
-    rejects(init_checks.test_input_gradient_second_moment, "relu_network", linear_network)
-
-
-@pytest.mark.claim("init.signal-propagation")
-@pytest.mark.control("wrong_world", of=init_checks.test_input_gradient_second_moment,
-                     margin="tanh units: the 1/2 per ReLU layer of the closed form does not hold")
-def test_signal_propagation_rejects_tanh_network():
-    rejects(init_checks.test_input_gradient_second_moment, "relu_network", tanh_network)
-
-
-@pytest.mark.claim("init.signal-propagation")
-@pytest.mark.control("near_miss", of=init_checks.test_input_gradient_second_moment,
-                     margin="He's first-layer variance 25% high: E||grad||^2 25% above the closed form")
-def test_signal_propagation_rejects_first_layer_25_percent_high():
-    rejects(init_checks.test_input_gradient_second_moment, "init_he", he_first_layer_25_percent_high)
+@control_cases(init_checks.test_input_gradient_second_moment, "init_he", [
+    planted_bug("signal_propagation_rejects_he_with_fan_in_one", he_with_lecun_first_layer),
+    near_miss("signal_propagation_rejects_first_layer_25_percent_high",
+              "He's first-layer variance 25% high: E||grad||^2 25% above the closed form",
+              bug=he_first_layer_25_percent_high)])
+@control_cases(init_checks.test_input_gradient_second_moment, "relu_network", [
+    planted_bug("signal_propagation_rejects_missing_relu_factor", linear_network),
+    wrong_world("signal_propagation_rejects_tanh_network",
+                "tanh units: the 1/2 per ReLU layer of the closed form does not hold", bug=tanh_network)])
+def test_signal_propagation_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("init.phase-diagram-luo")
-@pytest.mark.control("wrong_world", of=init_checks.test_phase_diagram_coordinates,
-                     margin="mean-field with alpha = sqrt(m): gamma = 1/2, a scheme in the linear regime, not the "
-                            "critical one the figure places mean-field in")
-def test_phase_diagram_rejects_mean_field_with_sqrt_alpha():
-    rejects(init_checks.test_phase_diagram_coordinates, "init_mean_field", mean_field_sqrt_alpha)
-
-
-@pytest.mark.claim("init.phase-diagram-luo")
-def test_phase_diagram_rejects_xavier_with_he_variances():
-    rejects(init_checks.test_phase_diagram_coordinates, "init_xavier", xavier_with_he_variances)
-
-
-@pytest.mark.claim("init.table")
-@pytest.mark.control("wrong_world", of=init_checks.test_init_table_variances,
-                     margin="a table whose He row prints beta_1^2 = 1/p (LeCun's value, half He et al.'s 2/p)")
-def test_table_with_a_wrong_row_is_rejected(monkeypatch):
-    monkeypatch.setitem(oracles.INIT_TABLE, "he", (lambda p, m: 1 / p, lambda p, m: 2 / m, lambda p, m: 2 / m,
-                                                   lambda p, m: 1))
-    fails(init_checks.test_init_table_variances)
+@control_cases(init_checks.test_phase_diagram_coordinates, "init_mean_field", [
+    wrong_world("phase_diagram_rejects_mean_field_with_sqrt_alpha",
+                "mean-field with alpha = sqrt(m): gamma = 1/2, a scheme in the linear regime, not the critical one "
+                "the figure places mean-field in", bug=mean_field_sqrt_alpha)])
+@control_cases(init_checks.test_phase_diagram_coordinates, "init_xavier", [
+    planted_bug("phase_diagram_rejects_xavier_with_he_variances", xavier_with_he_variances)])
+def test_phase_diagram_luo_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("init.table")
-@pytest.mark.control("near_miss", of=init_checks.test_init_table_variances,
-                     margin="a printed entry 10% off its source: Xavier's hidden 1.1/m")
-def test_table_entry_ten_percent_off_is_rejected(monkeypatch):
-    monkeypatch.setitem(oracles.INIT_TABLE, "xavier", (lambda p, m: 2 / (m + p), lambda p, m: 1.1 / m,
-                                                       lambda p, m: 2 / (m + 1), lambda p, m: 1))
+@pytest.mark.parametrize("scheme, row", [
+    control_param("wrong_world", init_checks.test_init_table_variances,
+                  "a table whose He row prints beta_1^2 = 1/p (LeCun's value, half He et al.'s 2/p)",
+                  "table_with_a_wrong_row", "he",
+                  (lambda p, m: 1 / p, lambda p, m: 2 / m, lambda p, m: 2 / m, lambda p, m: 1)),
+    control_param("near_miss", init_checks.test_init_table_variances,
+                  "a printed entry 10% off its source: Xavier's hidden 1.1/m", "table_entry_ten_percent_off", "xavier",
+                  (lambda p, m: 2 / (m + p), lambda p, m: 1.1 / m, lambda p, m: 2 / (m + 1), lambda p, m: 1))])
+def test_printed_table_row_off_is_rejected(monkeypatch, scheme, row):
+    # the printed table is module data of the oracles, not a parameter of the check
+    monkeypatch.setitem(oracles.INIT_TABLE, scheme, row)
     fails(init_checks.test_init_table_variances)
 
 

@@ -6,7 +6,7 @@ import torch
 
 import checks.test_17_lazy as lazy
 from algorithms.networks import InitScheme, relu_network
-from checks.support import fails, rejects
+from checks.support import control_cases, planted_bug, rejects, run_control, wrong_world
 
 
 def _norms(ts, norm):
@@ -62,28 +62,10 @@ def test_lazy_definition_rejects(bug):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("lazy.kappa-by-init")
-def test_kappa_check_rejects_xavier_with_he_variances():
-    rejects(lazy.test_kappa_by_init, "init_xavier", xavier_with_he_variances, scheme="xavier")
-
-
-@pytest.mark.slow
-@pytest.mark.claim("lazy.kappa-by-init")
-def test_kappa_check_rejects_mean_field_with_sqrt_alpha():
-    rejects(lazy.test_kappa_by_init, "init_mean_field", mean_field_sqrt_alpha, scheme="mean_field")
-
-
-@pytest.mark.slow
 @pytest.mark.claim("lazy.chizat-condition")
 @pytest.mark.parametrize("check", ["test_chizat_condition_as_printed", "test_chizat_condition_corrected"])
 def test_chizat_checks_reject_ratio_against_current_weights(check):
     rejects(getattr(lazy, check), "lazy_training_ratio", ratio_against_current)
-
-
-@pytest.mark.slow
-@pytest.mark.claim("lazy.linearization")
-def test_linearisation_rejects_mean_field_scaling():
-    rejects(lazy.test_linearised_training_agrees, "init_jacot", jacot_with_mean_field_scaling)
 
 
 @pytest.mark.claim("lazy.definition")
@@ -93,12 +75,18 @@ def test_lazy_definition_rejects_max_layer_ratio():
     rejects(lazy.test_lazy_ratio_definition, "lazy_training_ratio", ratio_max_layer_as_sum)
 
 
-@pytest.mark.slow
 @pytest.mark.claim("lazy.kappa-by-init")
-@pytest.mark.control("wrong_world", of=lazy.test_kappa_by_init,
-                     margin="Xavier's variances (mean-field regime) where He's are claimed lazy: kappa of order one")
-def test_kappa_check_rejects_he_with_xavier_variances():
-    rejects(lazy.test_kappa_by_init, "init_he", he_with_xavier_variances, scheme="he")
+@pytest.mark.slow
+@control_cases(lazy.test_kappa_by_init, "init_xavier", [
+    planted_bug("kappa_check_rejects_xavier_with_he_variances", xavier_with_he_variances, scheme="xavier")])
+@control_cases(lazy.test_kappa_by_init, "init_mean_field", [
+    planted_bug("kappa_check_rejects_mean_field_with_sqrt_alpha", mean_field_sqrt_alpha, scheme="mean_field")])
+@control_cases(lazy.test_kappa_by_init, "init_he", [
+    wrong_world("kappa_check_rejects_he_with_xavier_variances",
+                "Xavier's variances (mean-field regime) where He's are claimed lazy: kappa of order one",
+                bug=he_with_xavier_variances, scheme="he")])
+def test_kappa_by_init_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow
@@ -109,9 +97,12 @@ def test_corrected_condition_check_rejects_another_alpha():
     rejects(lazy.test_chizat_condition_corrected, "relu_network", network_alpha_inverse_sqrt_m)
 
 
-@pytest.mark.slow
 @pytest.mark.claim("lazy.linearization")
-@pytest.mark.control("wrong_world", of=lazy.test_linearised_training_agrees,
-                     margin="the mean-field parametrisation (alpha = m): the network leaves its linearisation")
-def test_linearisation_rejects_mean_field():
-    fails(lazy.test_linearised_training_agrees, scheme="mean_field")
+@pytest.mark.slow
+@control_cases(lazy.test_linearised_training_agrees, "init_jacot", [
+    planted_bug("linearisation_rejects_mean_field_scaling", jacot_with_mean_field_scaling),
+    wrong_world("linearisation_rejects_mean_field",
+                "the mean-field parametrisation (alpha = m): the network leaves its linearisation",
+                scheme="mean_field")])
+def test_linearization_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -5,20 +5,15 @@ from __future__ import annotations
 import pytest
 
 import checks.test_17_lazy as lazy
-from checks.support import fails
+from checks.support import control_cases, near_miss, run_control, wrong_world
 
 
-@pytest.mark.slow
 @pytest.mark.claim("lazy.chizat-condition")
-@pytest.mark.control("wrong_world", of=lazy.test_chizat_condition_as_printed,
-                     margin="beta = m^-1/4: m beta -> inf and the nets are lazy (the printed statement holds)")
-def test_printed_condition_check_rejects_a_lazy_scale():
-    fails(lazy.test_chizat_condition_as_printed, c=0.25)
-
-
 @pytest.mark.slow
-@pytest.mark.claim("lazy.chizat-condition")
-@pytest.mark.control("near_miss", of=lazy.test_chizat_condition_as_printed,
-                     margin="beta = m^-1/2, the boundary: m beta^2 = 1, kappa flat in m")
-def test_printed_condition_check_rejects_the_boundary_scale():
-    fails(lazy.test_chizat_condition_as_printed, c=0.5)
+@control_cases(lazy.test_chizat_condition_as_printed, None, [
+    wrong_world("printed_condition_check_rejects_a_lazy_scale",
+                "beta = m^-1/4: m beta -> inf and the nets are lazy (the printed statement holds)", c=0.25),
+    near_miss("printed_condition_check_rejects_the_boundary_scale",
+              "beta = m^-1/2, the boundary: m beta^2 = 1, kappa flat in m", c=0.5)])
+def test_chizat_condition_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -12,7 +12,7 @@ import checks.test_18_robust_training as training
 import checks.test_18_robustness as robustness
 from algorithms.networks import relu_network
 from checks.quality.test_18_robustness_controls import _stability_with, lower_bound_primal_linf, stability_gaussian
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, rejects, run_control, wrong_world
 
 
 def _box(shape, g, eps):
@@ -37,18 +37,15 @@ def test_lipschitz_check_rejects_the_primal_norm():
 
 
 @pytest.mark.claim("robust.perturbation-stability-def")
-@pytest.mark.control("near_miss", of=robustness.test_perturbation_stability_closed_form,
-                     margin="a Gaussian perturbation of the same radius: E|g^T delta| about 9% off at p = 8")
-def test_stability_check_rejects_same_radius_gaussian():
-    rejects(robustness.test_perturbation_stability_closed_form, "perturbation_stability", stability_gaussian)
-
-
-@pytest.mark.claim("robust.perturbation-stability-def")
-@pytest.mark.control("wrong_world", of=robustness.test_perturbation_stability_closed_form,
-                     margin="perturbations uniform in the l_inf box of radius eps (another threat set): "
-                            "E|g^T delta| = eps ||g||_2 / sqrt 3 in expectation, not eps c_p ||g||_2")
-def test_stability_check_rejects_the_linf_box():
-    rejects(robustness.test_perturbation_stability_closed_form, "perturbation_stability", stability_linf_box)
+@control_cases(robustness.test_perturbation_stability_closed_form, "perturbation_stability", [
+    near_miss("stability_check_rejects_same_radius_gaussian",
+              "a Gaussian perturbation of the same radius: E|g^T delta| about 9% off at p = 8",
+              bug=stability_gaussian),
+    wrong_world("stability_check_rejects_the_linf_box",
+                "perturbations uniform in the l_inf box of radius eps (another threat set): E|g^T delta| = eps "
+                "||g||_2 / sqrt 3 in expectation, not eps c_p ||g||_2", bug=stability_linf_box)])
+def test_perturbation_stability_def_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ import checks.test_18_zhu_trends as zhu
 from algorithms import registry
 from algorithms.network_measurements import input_gradients, lipschitz_lower_bound, stability_bound
 from algorithms.networks import InitScheme
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
 def upper_bound_frobenius(weights, alpha, *, threat="l2"):
@@ -101,20 +101,10 @@ def test_stability_check_rejects(bug):
 
 
 @pytest.mark.claim("robust.zhu-lazy-bounds")
-def test_symbolic_trend_check_rejects_mistyped_exponent():
-    rejects(robustness.test_zhu_bound_trends_symbolic, "stability_bound", bound_with_l_squared)
-
-
-@pytest.mark.claim("robust.zhu-lazy-bounds")
 @pytest.mark.parametrize("name,bug", [("init_ntk", ntk_without_width_scaling),
                                       ("stability_bound", he_bound_without_constant_term)])
 def test_bounds_at_init_check_rejects(name, bug):
     rejects(robustness.test_zhu_bounds_hold_at_init, name, bug)
-
-
-@pytest.mark.claim("robust.zhu-vs-prior-bounds")
-def test_prior_bounds_check_rejects_flipped_huang_exponent():
-    rejects(robustness.test_zhu_vs_prior_bounds, "stability_bound", huang_with_flipped_exponent)
 
 
 def pgd_descending(loss_fn, x, eps, steps, step_size, rng=None, *, restarts=1, clip=None):
@@ -129,12 +119,6 @@ def test_adversarial_check_rejects_descending_attack():
     rejects(training.test_pgd_breaks_a_digits_mlp, "pgd_linf", pgd_descending)
 
 
-@pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-bound")
-def test_nonlazy_bound_check_rejects_gradients_without_relu_masks():
-    rejects(training.test_nonlazy_stability_bound, "input_gradients", gradients_of_the_linearised_network)
-
-
 def gradients_of_the_linearised_network(weights, alpha, inputs, *, output_relu=False, forward=None):
     """BUG: ∇h of the network with every ReLU replaced by the identity (the masks dropped)."""
     ws = [w.detach() for w in weights]
@@ -146,20 +130,16 @@ def gradients_of_the_linearised_network(weights, alpha, inputs, *, output_relu=F
     return out.clone()
 
 
-@pytest.mark.slow
 @pytest.mark.claim("robust.nonlazy-bound")
-@pytest.mark.control("wrong_world", of=training.test_nonlazy_stability_bound,
-                     margin="c = 2.5 at initialisation: P/eps ~ m^-4.5 decays faster than the bound's m^-4.0")
-def test_nonlazy_bound_check_fails_where_the_bound_holds():
-    fails(training.test_nonlazy_stability_bound, c=2.5, train=False)
-
-
 @pytest.mark.slow
-@pytest.mark.claim("robust.nonlazy-bound")
-@pytest.mark.control("near_miss", of=training.test_nonlazy_stability_bound,
-                     margin="c = 2.1: the bound holds at init by a factor m^-0.1 (slopes -3.7 vs -3.6)")
-def test_nonlazy_bound_check_fails_where_the_bound_barely_holds():
-    fails(training.test_nonlazy_stability_bound, c=2.1, train=False)
+@control_cases(training.test_nonlazy_stability_bound, "input_gradients", [
+    planted_bug("nonlazy_bound_check_rejects_gradients_without_relu_masks", gradients_of_the_linearised_network),
+    wrong_world("nonlazy_bound_check_fails_where_the_bound_holds",
+                "c = 2.5 at initialisation: P/eps ~ m^-4.5 decays faster than the bound's m^-4.0", c=2.5, train=False),
+    near_miss("nonlazy_bound_check_fails_where_the_bound_barely_holds",
+              "c = 2.1: the bound holds at init by a factor m^-0.1 (slopes -3.7 vs -3.6)", c=2.1, train=False)])
+def test_nonlazy_bound_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # ------------------------------------------------------ robust.zhu-lazy-bounds: bound and quantity
@@ -170,30 +150,8 @@ def he_bound_with_faster_p_decay(name, m, L, p=None):
     return stability_bound(name, m, L, p)
 
 
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.control("near_miss", of=robustness.test_zhu_bounds_hold_at_init,
-                     margin="p-exponent -0.6 where -0.5 is printed (the bound 1.74x smaller at p = 256)")
-def test_bounds_at_init_check_rejects_faster_p_decay():
-    rejects(robustness.test_zhu_bounds_hold_at_init, "stability_bound", he_bound_with_faster_p_decay)
-
-
 he_with_doubled_hidden_variance = InitScheme("he", lambda p, m: 2 / p, lambda p, m: 4 / m, lambda p, m: 2 / m,
                                              lambda p, m: 1, "planted bug: He hidden layers drawn with 4/m")
-
-
-@pytest.mark.network
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-def test_init_trend_check_rejects_he_with_doubled_hidden_variance():
-    rejects(zhu.test_zhu_trends_of_the_quantity_at_init, "init_he", he_with_doubled_hidden_variance,
-            widths=(16, 64), depths=(2, 6, 10))
-
-
-@pytest.mark.network
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.control("wrong_world", of=zhu.test_zhu_trends_of_the_quantity_at_init,
-                     margin="networks whose P grows by e^0.3 per layer (depth hurts)")
-def test_init_trend_check_fails_where_depth_hurts():
-    fails(zhu.test_zhu_trends_of_the_quantity_at_init, growth=0.3, widths=(16, 64), depths=(2, 6, 10))
 
 
 @pytest.mark.network
@@ -219,29 +177,32 @@ def gradient_descent_that_does_not_train(weights, alpha, inputs, targets, lr, nu
     return registry.reference("full_batch_gradient_descent")(weights, alpha, inputs, targets, 0.0 * lr, 1, **kw)
 
 
-@pytest.mark.network
 @pytest.mark.claim("robust.zhu-lazy-bounds")
-def test_trained_trend_check_rejects_untrained_networks():
-    rejects(zhu.test_zhu_depth_trend_after_lazy_training, "full_batch_gradient_descent",
-            gradient_descent_that_does_not_train, widths=(64,), depths=(2, 4), schemes=("he",))
-
-
-@pytest.mark.network
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.control("wrong_world", of=zhu.test_zhu_depth_trend_after_lazy_training,
-                     margin="trained P growing by e^0.3 per layer (measurement scaled)")
-def test_trained_trend_check_fails_where_depth_hurts():
-    rejects(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", _gradients_growing_with_depth(0.3),
-            widths=(64,), depths=(2, 4, 6), schemes=("he",))
-
-
-@pytest.mark.network
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@pytest.mark.control("near_miss", of=zhu.test_zhu_depth_trend_after_lazy_training,
-                     margin="trained P growing by e^0.09 per layer on top of the measured trend (-0.04)")
-def test_trained_trend_check_fails_where_depth_hurts_slightly():
-    rejects(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", _gradients_growing_with_depth(0.09),
-            widths=(64,), depths=(2, 4, 6), schemes=("he",))
+@control_cases(robustness.test_zhu_bound_trends_symbolic, "stability_bound", [
+    planted_bug("symbolic_trend_check_rejects_mistyped_exponent", bound_with_l_squared)])
+@control_cases(robustness.test_zhu_bounds_hold_at_init, "stability_bound", [
+    near_miss("bounds_at_init_check_rejects_faster_p_decay",
+              "p-exponent -0.6 where -0.5 is printed (the bound 1.74x smaller at p = 256)",
+              bug=he_bound_with_faster_p_decay)])
+@control_cases(zhu.test_zhu_trends_of_the_quantity_at_init, "init_he", [
+    planted_bug("init_trend_check_rejects_he_with_doubled_hidden_variance", he_with_doubled_hidden_variance,
+                widths=(16, 64), depths=(2, 6, 10), marks=pytest.mark.network),
+    wrong_world("init_trend_check_fails_where_depth_hurts",
+                "networks whose P grows by e^0.3 per layer (depth hurts)", growth=0.3, widths=(16, 64),
+                depths=(2, 6, 10), marks=pytest.mark.network)])
+@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "full_batch_gradient_descent", [
+    planted_bug("trained_trend_check_rejects_untrained_networks", gradient_descent_that_does_not_train, widths=(64,),
+                depths=(2, 4), schemes=("he",), marks=pytest.mark.network)])
+@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", [
+    wrong_world("trained_trend_check_fails_where_depth_hurts",
+                "trained P growing by e^0.3 per layer (measurement scaled)", bug=_gradients_growing_with_depth(0.3),
+                widths=(64,), depths=(2, 4, 6), schemes=("he",), marks=pytest.mark.network),
+    near_miss("trained_trend_check_fails_where_depth_hurts_slightly",
+              "trained P growing by e^0.09 per layer on top of the measured trend (-0.04)",
+              bug=_gradients_growing_with_depth(0.09), widths=(64,), depths=(2, 4, 6), schemes=("he",),
+              marks=pytest.mark.network)])
+def test_zhu_lazy_bounds_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # ------------------------------------------------------------------- robust.zhu-vs-prior-bounds
@@ -260,17 +221,14 @@ def zhu_growing_like_sqrt_m(name, m, L, p=None):
 
 
 @pytest.mark.claim("robust.zhu-vs-prior-bounds")
-@pytest.mark.control("near_miss", of=robustness.test_zhu_vs_prior_bounds,
-                     margin="a prior bound of the same order as Zhu's in m")
-def test_prior_bounds_check_rejects_prior_of_the_same_order():
-    rejects(robustness.test_zhu_vs_prior_bounds, "stability_bound", wu_of_the_same_order)
-
-
-@pytest.mark.claim("robust.zhu-vs-prior-bounds")
-@pytest.mark.control("wrong_world", of=robustness.test_zhu_vs_prior_bounds,
-                     margin="Zhu's bound growing faster in m than Wu's")
-def test_prior_bounds_check_rejects_no_improvement():
-    rejects(robustness.test_zhu_vs_prior_bounds, "stability_bound", zhu_growing_like_sqrt_m)
+@control_cases(robustness.test_zhu_vs_prior_bounds, "stability_bound", [
+    planted_bug("prior_bounds_check_rejects_flipped_huang_exponent", huang_with_flipped_exponent),
+    near_miss("prior_bounds_check_rejects_prior_of_the_same_order", "a prior bound of the same order as Zhu's in m",
+              bug=wu_of_the_same_order),
+    wrong_world("prior_bounds_check_rejects_no_improvement", "Zhu's bound growing faster in m than Wu's",
+                bug=zhu_growing_like_sqrt_m)])
+def test_zhu_vs_prior_bounds_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 # ------------------------------------------------------------------------ robust.cnn-width-depth
@@ -282,23 +240,14 @@ def conv1d_init_ignoring_kernel_size(length, channels, depth, *, batch=1, seed=0
     return type(draw)([w * math.sqrt(3.0) if w.dim() == 4 else w for w in draw.weights], draw.alpha)
 
 
-@pytest.mark.network
 @pytest.mark.claim("robust.cnn-width-depth")
-def test_cnn_check_rejects_fan_in_without_kernel_size():
-    rejects(cnn.test_cnn_stability_width_depth, "conv1d_init", conv1d_init_ignoring_kernel_size, depths=(4, 8))
-
-
 @pytest.mark.network
-@pytest.mark.claim("robust.cnn-width-depth")
-@pytest.mark.control("wrong_world", of=cnn.test_cnn_stability_width_depth,
-                     margin="gain 4: P grows by sqrt(2) per layer (x4 from L = 4 to 8)")
-def test_cnn_check_fails_where_depth_hurts():
-    fails(cnn.test_cnn_stability_width_depth, gain=4.0, depths=(4, 8))
-
-
-@pytest.mark.network
-@pytest.mark.claim("robust.cnn-width-depth")
-@pytest.mark.control("near_miss", of=cnn.test_cnn_stability_width_depth,
-                     margin="trained P growing x2.5 from L = 4 to 8 where the check allows x2")
-def test_cnn_check_fails_where_depth_hurts_moderately():
-    fails(cnn.test_cnn_stability_width_depth, trained_growth=0.23, depths=(4, 8))
+@control_cases(cnn.test_cnn_stability_width_depth, "conv1d_init", [
+    planted_bug("cnn_check_rejects_fan_in_without_kernel_size", conv1d_init_ignoring_kernel_size, depths=(4, 8)),
+    wrong_world("cnn_check_fails_where_depth_hurts", "gain 4: P grows by sqrt(2) per layer (x4 from L = 4 to 8)",
+                gain=4.0, depths=(4, 8)),
+    near_miss("cnn_check_fails_where_depth_hurts_moderately",
+              "trained P growing x2.5 from L = 4 to 8 where the check allows x2", trained_growth=0.23,
+              depths=(4, 8))])
+def test_cnn_width_depth_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

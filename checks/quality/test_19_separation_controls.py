@@ -8,7 +8,7 @@ from scipy.spatial.distance import cdist
 
 import checks.test_19_separation as separation
 from algorithms.networks import relu_network
-from checks.support import fails, rejects
+from checks.support import control_cases, control_param, fails, planted_bug, rejects, run_control, wrong_world
 
 
 def separation_ignoring_labels(X_query, y_query, X_ref, y_ref, *, norm="linf", block=512):
@@ -40,40 +40,34 @@ def test_robust_classifier_check_rejects_off_by_one_neighbour():
 
 
 @pytest.mark.claim("robust.curse-of-dimensionality")
-def test_curse_counterexample_rejects_output_relu():
-    rejects(separation.test_curse_of_dimensionality_for_any, "relu_network", relu_network_output_relu_by_default)
-
-
-@pytest.mark.claim("robust.curse-of-dimensionality")
-@pytest.mark.control("wrong_world", of=separation.test_curse_of_dimensionality_for_any,
-                     margin="p <= 4 and the bound's constant 1e-3: 2p + 4 >= 1e-3 10^p, the printed bound holds there")
-def test_curse_search_finds_nothing_where_the_bound_holds():
-    fails(separation.test_curse_of_dimensionality_for_any, p_max=4, constant=1e-3)
-
-
-@pytest.mark.claim("robust.separation-table")
-def test_caption_check_rejects_off_by_one_neighbour():
-    rejects(separation.test_caption_as_printed, "k_nearest_neighbours", second_nearest_neighbour)
+@control_cases(separation.test_curse_of_dimensionality_for_any, "relu_network", [
+    planted_bug("curse_counterexample_rejects_output_relu", relu_network_output_relu_by_default),
+    wrong_world("curse_search_finds_nothing_where_the_bound_holds",
+                "p <= 4 and the bound's constant 1e-3: 2p + 4 >= 1e-3 10^p, the printed bound holds there", p_max=4,
+                constant=1e-3)])
+def test_curse_of_dimensionality_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("robust.separation-table")
-@pytest.mark.control("wrong_world", of=separation.test_caption_as_printed,
-                     margin="separation read as Yang et al.'s r-separation (half the distance): the caption holds")
-def test_caption_check_rejects_the_half_distance_reading():
-    fails(separation.test_caption_as_printed, separation="half-distance")
+@control_cases(separation.test_caption_as_printed, "k_nearest_neighbours", [
+    planted_bug("caption_check_rejects_off_by_one_neighbour", second_nearest_neighbour),
+    wrong_world("caption_check_rejects_the_half_distance_reading",
+                "separation read as Yang et al.'s r-separation (half the distance): the caption holds",
+                separation="half-distance")])
+def test_separation_table_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("robust.separation-implies-robust-classifier")
-@pytest.mark.control("near_miss", of=separation.test_separated_data_has_robust_1nn,
-                     margin="attack radius 0.51 x separation: 2% above half the separation")
-def test_radius_just_above_half_the_separation_is_rejected(monkeypatch):
-    monkeypatch.setattr(separation, "RADIUS_FRACTION", 0.51)
-    fails(separation.test_separated_data_has_robust_1nn)
-
-
-@pytest.mark.claim("robust.separation-implies-robust-classifier")
-@pytest.mark.control("wrong_world", of=separation.test_separated_data_has_robust_1nn,
-                     margin="attack radius 0.75 x separation: the points are not 2r-separated")
-def test_radius_beyond_half_the_separation_is_rejected(monkeypatch):
-    monkeypatch.setattr(separation, "RADIUS_FRACTION", 0.75)
+@pytest.mark.parametrize("radius_fraction", [
+    control_param("near_miss", separation.test_separated_data_has_robust_1nn,
+                  "attack radius 0.51 x separation: 2% above half the separation", "just_above_half_the_separation",
+                  0.51),
+    control_param("wrong_world", separation.test_separated_data_has_robust_1nn,
+                  "attack radius 0.75 x separation: the points are not 2r-separated", "beyond_half_the_separation",
+                  0.75)])
+def test_radius_above_half_the_separation_is_rejected(monkeypatch, radius_fraction):
+    # the attack radius is a module constant of the check, not one of its parameters
+    monkeypatch.setattr(separation, "RADIUS_FRACTION", radius_fraction)
     fails(separation.test_separated_data_has_robust_1nn)

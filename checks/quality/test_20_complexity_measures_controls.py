@@ -8,7 +8,7 @@ import pytest
 
 import checks.test_20_complexity_measures as cm
 from checks import complexity_population as cp
-from checks.support import does_not_verify, rejects
+from checks.support import control_cases, does_not_verify, on_both_tiers, planted_bug, rejects, run_control, verifies
 from problems.overparam.complexity_oracles import synthetic_population
 
 
@@ -42,13 +42,12 @@ def synthetic_table(num, tau, seed):
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
-def test_path_norm_without_squares_is_rejected():
-    rejects(cm.test_complexity_measure_implementations, "path_norm", path_norm_without_squares)
-
-
-@pytest.mark.claim("gen.complexity-measures-jiang")
-def test_spectral_complexity_with_frobenius_norms_is_rejected():
-    rejects(cm.test_complexity_measure_implementations, "spectral_complexity", spectral_with_frobenius)
+@control_cases(cm.test_complexity_measure_implementations, "path_norm", [
+    planted_bug("path_norm_without_squares", path_norm_without_squares)])
+@control_cases(cm.test_complexity_measure_implementations, "spectral_complexity", [
+    planted_bug("spectral_complexity_with_frobenius_norms", spectral_with_frobenius)])
+def test_complexity_measures_jiang_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
@@ -61,40 +60,20 @@ def test_population_path_norm_without_squares_is_rejected():
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
 @pytest.mark.network
-@pytest.mark.control("wrong_world", of=cm.test_complexity_measures_population,
-                     margin="a measure that tracks the gap (tau about 0.85) among 72 networks")
-def test_measure_that_explains_generalisation_is_not_verified():
-    verdict = does_not_verify(cm.test_complexity_measures_population, table=synthetic_table(72, 0.85, 3))
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
+    "wrong_world", cm.test_complexity_measures_population, cm.test_complexity_measures_population_gpu,
+    "a measure that tracks the gap (tau about 0.85) among 72 networks"))
+def test_measure_that_explains_generalisation_is_not_verified(check, scale, power):
+    verdict = does_not_verify(check, table=synthetic_table(72, 0.85, 3), **scale)
     assert verdict == "refuted", verdict
 
 
 @pytest.mark.claim("gen.complexity-measures-jiang")
 @pytest.mark.network
-@pytest.mark.control("near_miss", of=cm.test_complexity_measures_population,
-                     margin="a measure with tau 0.55 (0.05 above the criterion's 0.5) among 400 networks")
-def test_measure_just_above_the_criterion_is_not_verified():
-    does_not_verify(cm.test_complexity_measures_population, table=synthetic_table(400, 0.55, 5))
-    from reports.evidence import Evidence
-    from algorithms import registry
-
-    evidence = Evidence()  # and 0.1 below it is verified: the check's power at 400 networks
-    cm.test_complexity_measures_population(evidence, registry.get, table=synthetic_table(400, 0.4, 5))
-    assert evidence.on_pass == "verified", evidence.on_pass_reason
-
-
-@pytest.mark.claim("gen.complexity-measures-jiang")
-@pytest.mark.network
-@pytest.mark.control("wrong_world", of=cm.test_complexity_measures_population_gpu,
-                     margin="a measure that tracks the gap (tau about 0.85) among 72 networks")
-def test_measure_that_explains_generalisation_is_not_verified_gpu():
-    verdict = does_not_verify(cm.test_complexity_measures_population_gpu, table=synthetic_table(72, 0.85, 3),
-                              scale="full")
-    assert verdict == "refuted", verdict
-
-
-@pytest.mark.claim("gen.complexity-measures-jiang")
-@pytest.mark.network
-@pytest.mark.control("near_miss", of=cm.test_complexity_measures_population_gpu,
-                     margin="a measure with tau 0.55 (0.05 above the criterion's 0.5) among 400 networks")
-def test_measure_just_above_the_criterion_is_not_verified_gpu():
-    does_not_verify(cm.test_complexity_measures_population_gpu, table=synthetic_table(400, 0.55, 5), scale="full")
+@pytest.mark.parametrize("check, scale, power", on_both_tiers(
+    "near_miss", cm.test_complexity_measures_population, cm.test_complexity_measures_population_gpu,
+    "a measure with tau 0.55 (0.05 above the criterion's 0.5) among 400 networks", power=(400, 0.4, 5)))
+def test_measure_just_above_the_criterion_is_not_verified(check, scale, power):
+    does_not_verify(check, table=synthetic_table(400, 0.55, 5), **scale)
+    if power is not None:  # and 0.1 below it is verified: the check's power at 400 networks
+        verifies(check, "a measure with tau 0.4 among 400 networks", table=synthetic_table(*power))

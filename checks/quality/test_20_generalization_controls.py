@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_20_generalization as gen
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, fails, near_miss, planted_bug, rejects, run_control, wrong_world
 
 
 def bound_without_log_class_size(n, class_size, delta):
@@ -99,27 +99,13 @@ def squared_distance_laplace(x, z, bandwidth):
 
 
 @pytest.mark.claim("gen.erm-uniform-convergence")
-@pytest.mark.control("wrong_world", of=gen.test_finite_class_uniform_convergence,
-                     margin="the single-hypothesis bound (no log|H|): violated by the sup over 4..256 classifiers")
-def test_bound_without_union_term_is_rejected():
-    rejects(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", bound_without_log_class_size)
-
-
-@pytest.mark.claim("gen.erm-uniform-convergence")
-def test_bound_with_n_squared_is_rejected():
-    rejects(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", bound_with_n_squared)
-
-
-@pytest.mark.claim("gen.rademacher-def")
-def test_fixed_sign_vector_is_rejected():
-    rejects(gen.test_rademacher_complexity_properties, "empirical_rademacher", rademacher_fixed_signs)
-
-
-@pytest.mark.claim("gen.rademacher-def")
-@pytest.mark.control("wrong_world", of=gen.test_rademacher_complexity_properties,
-                     margin="signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's")
-def test_zero_one_signs_are_rejected():
-    rejects(gen.test_rademacher_complexity_properties, "empirical_rademacher", rademacher_zero_one_signs)
+@control_cases(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", [
+    wrong_world("bound_without_union_term",
+                "the single-hypothesis bound (no log|H|): violated by the sup over 4..256 classifiers",
+                bug=bound_without_log_class_size),
+    planted_bug("bound_with_n_squared", bound_with_n_squared)])
+def test_erm_uniform_convergence_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.rademacher-bound")
@@ -127,32 +113,14 @@ def test_double_normalisation_is_rejected():
     rejects(gen.test_rademacher_generalisation_bound, "empirical_rademacher", rademacher_divided_by_n_twice)
 
 
-@pytest.mark.claim("gen.one-sided-uc-def")
-def test_solver_without_maximisation_is_rejected():
-    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence", solver_returns_min_norm)
-
-
-@pytest.mark.claim("gen.one-sided-uc-def")
-def test_solver_outside_the_ball_is_rejected():
-    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence",
-            solver_ignores_min_norm_offset)
-
-
-@pytest.mark.claim("gen.koehler-bound")
-@pytest.mark.slow
-def test_non_minimal_interpolator_breaks_the_bound():
-    rejects(gen.test_koehler_norm_bound, "min_norm_least_squares", interpolator_not_min_norm)
-
-
-@pytest.mark.claim("gen.uniform-convergence-fails")
-def test_gaussian_in_place_of_laplace_is_rejected():
-    rejects(gen.test_interpolation_of_noisy_labels_generalises, "laplace_kernel", squared_distance_laplace)
-
-
 @pytest.mark.claim("gen.rademacher-def")
-@pytest.mark.control("near_miss", of=gen.test_rademacher_complexity_properties, margin="an estimate 1% high")
-def test_estimate_one_percent_high_is_rejected():
-    rejects(gen.test_rademacher_complexity_properties, "empirical_rademacher", rademacher_one_percent_high)
+@control_cases(gen.test_rademacher_complexity_properties, "empirical_rademacher", [
+    planted_bug("fixed_sign_vector", rademacher_fixed_signs),
+    wrong_world("zero_one_signs", "signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's",
+                bug=rademacher_zero_one_signs),
+    near_miss("estimate_one_percent_high", "an estimate 1% high", bug=rademacher_one_percent_high)])
+def test_rademacher_def_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.rademacher-bound")
@@ -164,30 +132,32 @@ def test_dependent_samples_break_the_bound(monkeypatch):
 
 
 @pytest.mark.claim("gen.koehler-bound")
-@pytest.mark.control("wrong_world", of=gen.test_koehler_norm_bound,
-                     margin="D = n junk features (n/R_k* of order one): min-norm interpolation is not benign")
-def test_too_few_junk_features_are_not_benign():
-    fails(gen.test_koehler_norm_bound, junk_per_sample=1)
+@control_cases(gen.test_koehler_norm_bound, "min_norm_least_squares", [
+    planted_bug("non_minimal_interpolator_breaks_the_bound", interpolator_not_min_norm, marks=pytest.mark.slow),
+    wrong_world("too_few_junk_features_are_not_benign",
+                "D = n junk features (n/R_k* of order one): min-norm interpolation is not benign",
+                junk_per_sample=1)])
+def test_koehler_bound_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.uniform-convergence-fails")
-@pytest.mark.control("wrong_world", of=gen.test_interpolation_of_noisy_labels_generalises,
-                     margin="90% of the labels corrupted: the interpolant's test error 0.89 > 0.45")
-def test_labels_mostly_corrupted_are_rejected():
-    fails(gen.test_interpolation_of_noisy_labels_generalises, noise_levels=(0.9,))
+@control_cases(gen.test_interpolation_of_noisy_labels_generalises, "laplace_kernel", [
+    planted_bug("gaussian_in_place_of_laplace", squared_distance_laplace),
+    wrong_world("labels_mostly_corrupted", "90% of the labels corrupted: the interpolant's test error 0.89 > 0.45",
+                noise_levels=(0.9,))])
+def test_uniform_convergence_fails_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.one-sided-uc-def")
-@pytest.mark.control("near_miss", of=gen.test_one_sided_uniform_convergence_solver,
-                     margin="the supremum over a ball 1% larger than B")
-def test_ball_one_percent_larger_is_rejected():
-    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence",
-            solver_in_a_ball_one_percent_larger)
-
-
-@pytest.mark.claim("gen.one-sided-uc-def")
-@pytest.mark.control("wrong_world", of=gen.test_one_sided_uniform_convergence_solver,
-                     margin="the interpolation constraint dropped: the two-sided supremum over the ball")
-def test_supremum_without_interpolation_is_rejected():
-    rejects(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence",
-            solver_without_interpolation)
+@control_cases(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence", [
+    planted_bug("solver_without_maximisation", solver_returns_min_norm),
+    planted_bug("solver_outside_the_ball", solver_ignores_min_norm_offset),
+    near_miss("ball_one_percent_larger", "the supremum over a ball 1% larger than B",
+              bug=solver_in_a_ball_one_percent_larger),
+    wrong_world("supremum_without_interpolation",
+                "the interpolation constraint dropped: the two-sided supremum over the ball",
+                bug=solver_without_interpolation)])
+def test_one_sided_uc_def_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

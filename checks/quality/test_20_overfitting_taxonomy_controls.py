@@ -6,7 +6,7 @@ import pytest
 
 import checks.test_20_overfitting_taxonomy as tax
 from algorithms import registry
-from checks.support import fails, rejects
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def one_nn_labelled_k_nn(x_train, y_train, x_test, k):
@@ -30,17 +30,6 @@ def high_precision_with_jitter(x, y, x_test, kernel, bandwidth, digits=80):
     return k(x_test, x) @ alpha
 
 
-@pytest.mark.claim("gen.mallinar-taxonomy")
-def test_one_nn_as_k_nn_is_rejected():
-    rejects(tax.test_benign_knn_log_n_neighbours, "k_nearest_neighbours", one_nn_labelled_k_nn)
-
-
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.slow
-def test_ridge_in_place_of_ridgeless_is_rejected():
-    rejects(tax.test_tempered_nearest_neighbour_and_interpolation, "kernel_ridge_regression", ridge_not_ridgeless)
-
-
 def predicts_the_mean(x, y, x_test, kernel, bandwidth, digits=80):
     """BUG: returns the mean training label everywhere (no interpolation at all)."""
     return np.full(np.shape(x_test), float(np.mean(y)))
@@ -56,33 +45,20 @@ def spiky_gaussian_for_laplace(x, z, bandwidth):
 
 
 @pytest.mark.claim("gen.mallinar-taxonomy")
-def test_mean_predictor_is_not_catastrophic():
-    rejects(tax.test_catastrophic_gaussian_kernel, "kernel_interpolation_high_precision", predicts_the_mean)
-
-
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.control("wrong_world", of=tax.test_benign_knn_log_n_neighbours,
-                     margin="a fixed k = 1: tempered (excess -> 1), not benign")
-def test_fixed_k_is_not_benign():
-    fails(tax.test_benign_knn_log_n_neighbours, neighbours="1")
-
-
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.control("near_miss", of=tax.test_tempered_nearest_neighbour_and_interpolation,
-                     margin="the interpolation's limit claimed 10% high (11/6 for 5/3)")
-def test_tempered_limit_ten_percent_off_is_rejected():
-    fails(tax.test_tempered_nearest_neighbour_and_interpolation, interpolation_limit=11 / 6)
-
-
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.control("wrong_world", of=tax.test_tempered_nearest_neighbour_and_interpolation,
-                     margin="a spiky Gaussian kernel (width 5e-4): R/sigma^2 -> 3, not tempered")
-def test_spiky_kernel_is_not_tempered():
-    rejects(tax.test_tempered_nearest_neighbour_and_interpolation, "laplace_kernel", spiky_gaussian_for_laplace)
-
-
-@pytest.mark.claim("gen.mallinar-taxonomy")
-@pytest.mark.control("wrong_world", of=tax.test_catastrophic_gaussian_kernel,
-                     margin="a 1e-4 ridge hidden in the solver: ridge regression does not blow up")
-def test_jittered_solver_is_not_catastrophic():
-    rejects(tax.test_catastrophic_gaussian_kernel, "kernel_interpolation_high_precision", high_precision_with_jitter)
+@control_cases(tax.test_benign_knn_log_n_neighbours, "k_nearest_neighbours", [
+    planted_bug("one_nn_as_k_nn", one_nn_labelled_k_nn),
+    wrong_world("fixed_k_is_not_benign", "a fixed k = 1: tempered (excess -> 1), not benign", neighbours="1")])
+@control_cases(tax.test_tempered_nearest_neighbour_and_interpolation, "kernel_ridge_regression", [
+    planted_bug("ridge_in_place_of_ridgeless", ridge_not_ridgeless, marks=pytest.mark.slow),
+    near_miss("tempered_limit_ten_percent_off", "the interpolation's limit claimed 10% high (11/6 for 5/3)",
+              interpolation_limit=11 / 6)])
+@control_cases(tax.test_catastrophic_gaussian_kernel, "kernel_interpolation_high_precision", [
+    planted_bug("mean_predictor_is_not_catastrophic", predicts_the_mean),
+    wrong_world("jittered_solver_is_not_catastrophic",
+                "a 1e-4 ridge hidden in the solver: ridge regression does not blow up",
+                bug=high_precision_with_jitter)])
+@control_cases(tax.test_tempered_nearest_neighbour_and_interpolation, "laplace_kernel", [
+    wrong_world("spiky_kernel_is_not_tempered", "a spiky Gaussian kernel (width 5e-4): R/sigma^2 -> 3, not tempered",
+                bug=spiky_gaussian_for_laplace)])
+def test_mallinar_taxonomy_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)

@@ -7,7 +7,7 @@ import pytest
 import checks.test_21_random_features as rf
 from algorithms import registry
 from algorithms.random_features import FeatureMap
-from checks.support import fails, rejects
+from checks.support import control_cases, near_miss, planted_bug, run_control, wrong_world
 
 
 def rff_without_phase(dim, num_features, bandwidth, rng, batch=()):
@@ -55,95 +55,39 @@ def ridge_not_min_norm(features, targets):
 
 
 @pytest.mark.claim("rf.nn-to-rf")
-@pytest.mark.control("wrong_world", of=rf.test_rff_approximates_gaussian_kernel,
-                     margin="no random phase: E phi^T phi = k(x - x') + k(x + x'), not the Gaussian kernel")
-def test_rff_without_phase_is_rejected():
-    rejects(rf.test_rff_approximates_gaussian_kernel, "random_fourier_features", rff_without_phase)
+@control_cases(rf.test_rff_approximates_gaussian_kernel, "random_fourier_features", [
+    wrong_world("rff_without_phase", "no random phase: E phi^T phi = k(x - x') + k(x + x'), not the Gaussian kernel",
+                bug=rff_without_phase),
+    near_miss("rff_bandwidth_off", "frequencies at a bandwidth 20% off: another Gaussian kernel",
+              bug=rff_bandwidth_twenty_percent_off),
+    planted_bug("rff_with_inverted_bandwidth", rff_frequencies_times_bandwidth)])
+def test_nn_to_rf_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("rf.liu-bias-variance")
-def test_naive_bias_estimator_is_rejected():
-    rejects(rf.test_liu_bias_variance, "bias_variance_decomposition", naive_bias)
-
-
-@pytest.mark.claim("rf.nn-to-rf")
-@pytest.mark.control("near_miss", of=rf.test_rff_approximates_gaussian_kernel,
-                     margin="frequencies at a bandwidth 20% off: another Gaussian kernel")
-def test_rff_bandwidth_off_is_rejected():
-    rejects(rf.test_rff_approximates_gaussian_kernel, "random_fourier_features", rff_bandwidth_twenty_percent_off)
-
-
-@pytest.mark.claim("rf.nn-to-rf")
-def test_rff_with_inverted_bandwidth_is_rejected():
-    rejects(rf.test_rff_approximates_gaussian_kernel, "random_fourier_features", rff_frequencies_times_bandwidth)
-
-
-@pytest.mark.claim("rf.liu-bias-variance")
-@pytest.mark.control("near_miss", of=rf.test_liu_bias_variance,
-                     margin="training sets of rank 0.75 n: the variance peak moves to m/n = 0.73")
-def test_liu_peak_off_the_threshold_is_rejected():
-    fails(rf.test_liu_bias_variance, duplicate_fraction=0.25)
-
-
-@pytest.mark.claim("rf.liu-bias-variance")
-@pytest.mark.slow
-@pytest.mark.control("wrong_world", of=rf.test_liu_bias_variance,
-                     margin="ridge (lambda = 1) where min-norm is claimed: no variance peak")
-def test_ridge_has_no_variance_peak():
-    rejects(rf.test_liu_bias_variance, "min_norm_least_squares", ridge_not_min_norm)
-
-
-@pytest.mark.claim("rf.sgd-vs-minnorm")
-def test_sgd_from_random_init_is_rejected():
-    rejects(rf.test_sgd_converges_to_min_norm, "sgd_least_squares", sgd_from_random_init)
-
-
-@pytest.mark.claim("rf.sgd-vs-minnorm")
-@pytest.mark.slow
-def test_ridge_curve_has_no_min_norm_peak():
-    rejects(rf.test_sgd_curve_versus_min_norm_curve, "min_norm_least_squares", ridge_not_min_norm)
-
-
-@pytest.mark.claim("rf.sgd-vs-minnorm")
-@pytest.mark.slow
-def test_curve_check_rejects_sgd_from_random_init():
-    rejects(rf.test_sgd_curve_versus_min_norm_curve, "sgd_least_squares", sgd_from_random_init)
-
-
-@pytest.mark.claim("rf.sgd-vs-minnorm")
-@pytest.mark.slow
-@pytest.mark.control("wrong_world", of=rf.test_sgd_curve_versus_min_norm_curve,
-                     margin="50 epochs of SGD (the earlier design): no peak at m = n")
-def test_curve_check_fails_for_early_stopped_sgd():
-    fails(rf.test_sgd_curve_versus_min_norm_curve, epochs=50)
-
-
-@pytest.mark.claim("rf.sgd-vs-minnorm")
-@pytest.mark.slow
-@pytest.mark.control("near_miss", of=rf.test_sgd_curve_versus_min_norm_curve,
-                     margin="1000 epochs: rel. distance 0.12 at m = 2n, peak 2.8x (criteria: 0.05, 3x)")
-def test_curve_check_fails_at_a_smaller_budget():
-    fails(rf.test_sgd_curve_versus_min_norm_curve, epochs=1000)
+@control_cases(rf.test_liu_bias_variance, "bias_variance_decomposition", [
+    planted_bug("naive_bias_estimator", naive_bias),
+    near_miss("liu_peak_off_the_threshold", "training sets of rank 0.75 n: the variance peak moves to m/n = 0.73",
+              duplicate_fraction=0.25)])
+@control_cases(rf.test_liu_bias_variance, "min_norm_least_squares", [
+    wrong_world("ridge_has_no_variance_peak", "ridge (lambda = 1) where min-norm is claimed: no variance peak",
+                bug=ridge_not_min_norm, marks=pytest.mark.slow)])
+def test_liu_bias_variance_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("rf.risk-converges-order-one")
-@pytest.mark.slow
-def test_ridge_plateau_is_rejected():
-    rejects(rf.test_risk_plateaus_at_kernel_risk, "min_norm_least_squares", ridge_not_min_norm)
-
-
-@pytest.mark.claim("rf.risk-converges-order-one")
-@pytest.mark.control("near_miss", of=rf.test_risk_plateaus_at_kernel_risk,
-                     margin="features 30% above the kernel's bandwidth: the plateau 20% off the kernel risk")
-def test_plateau_of_a_nearby_kernel_is_rejected():
-    fails(rf.test_risk_plateaus_at_kernel_risk, feature_bandwidth=1.3 * 2.8)
-
-
-@pytest.mark.claim("rf.risk-converges-order-one")
-@pytest.mark.control("wrong_world", of=rf.test_risk_plateaus_at_kernel_risk,
-                     margin="features of twice the kernel's bandwidth: they converge to another kernel's risk")
-def test_plateau_of_another_kernel_is_rejected():
-    fails(rf.test_risk_plateaus_at_kernel_risk, feature_bandwidth=2 * 2.8)
+@control_cases(rf.test_risk_plateaus_at_kernel_risk, "min_norm_least_squares", [
+    planted_bug("ridge_plateau", ridge_not_min_norm, marks=pytest.mark.slow),
+    near_miss("plateau_of_a_nearby_kernel",
+              "features 30% above the kernel's bandwidth: the plateau 20% off the kernel risk",
+              feature_bandwidth=1.3 * 2.8),
+    wrong_world("plateau_of_another_kernel",
+                "features of twice the kernel's bandwidth: they converge to another kernel's risk",
+                feature_bandwidth=2 * 2.8)])
+def test_risk_converges_order_one_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
 
 
 def sgd_from_slightly_off_init(features, targets, step, num_epochs, rng, theta0=None, average=False):
@@ -156,7 +100,19 @@ def sgd_from_slightly_off_init(features, targets, step, num_epochs, rng, theta0=
 
 
 @pytest.mark.claim("rf.sgd-vs-minnorm")
-@pytest.mark.control("near_miss", of=rf.test_sgd_converges_to_min_norm,
-                     margin="theta_0 of size 1e-3 in null(F): limit off the min-norm solution by ~1e-3 (tol 1e-4)")
-def test_sgd_from_slightly_off_init_is_rejected():
-    rejects(rf.test_sgd_converges_to_min_norm, "sgd_least_squares", sgd_from_slightly_off_init)
+@control_cases(rf.test_sgd_converges_to_min_norm, "sgd_least_squares", [
+    planted_bug("sgd_from_random_init", sgd_from_random_init),
+    near_miss("sgd_from_slightly_off_init",
+              "theta_0 of size 1e-3 in null(F): limit off the min-norm solution by ~1e-3 (tol 1e-4)",
+              bug=sgd_from_slightly_off_init)])
+@control_cases(rf.test_sgd_curve_versus_min_norm_curve, "min_norm_least_squares", [
+    planted_bug("ridge_curve_has_no_min_norm_peak", ridge_not_min_norm, marks=pytest.mark.slow),
+    wrong_world("curve_check_fails_for_early_stopped_sgd", "50 epochs of SGD (the earlier design): no peak at m = n",
+                epochs=50, marks=pytest.mark.slow),
+    near_miss("curve_check_fails_at_a_smaller_budget",
+              "1000 epochs: rel. distance 0.12 at m = 2n, peak 2.8x (criteria: 0.05, 3x)", epochs=1000,
+              marks=pytest.mark.slow)])
+@control_cases(rf.test_sgd_curve_versus_min_norm_curve, "sgd_least_squares", [
+    planted_bug("curve_check_rejects_sgd_from_random_init", sgd_from_random_init, marks=pytest.mark.slow)])
+def test_sgd_vs_minnorm_controls(check, substitute, arguments):
+    run_control(check, substitute, arguments)
