@@ -188,11 +188,18 @@ def predicted_slope(c: float) -> float:
     return max(-0.5, 2 * c - 1)
 
 
+#: GD stops at this mean squared residual. The lazy runs start near mean residual 1 (1.04), so a stop
+#: at 1e-2 left loss(end)/loss(0) at ~0.0096, on the edge of the checked "loss drops >= 99 %" (0.0104
+#: under a fresh seed: the predicate tested the stop rule, not the training). Half of it leaves a
+#: factor-2 margin.
+STOP_RESIDUAL = 5e-3
+
+
 @lru_cache(maxsize=4)
 def _scaled_sweep(gd, net, ntk, device):
     """GD runs for every c and width: weights Z·m^{−c} from one standard normal draw Z; the step
     from the NTK of the copy Z·m^{−min(c, ½)} (so that small initialisations still train in a few
-    hundred steps); stop at mean squared residual 1e-2, cap 1000 steps. Snapshots every 16 steps
+    hundred steps); stop at mean squared residual STOP_RESIDUAL, cap 1000 steps. Snapshots every 16 steps
     and at the last, so that κ can be measured afterwards by whichever ratio is under test
     (cached per GD/network/NTK implementation)."""
     algorithm = {"full_batch_gradient_descent": gd, "relu_network": net, "ntk_gram": ntk}.__getitem__
@@ -207,7 +214,7 @@ def _scaled_sweep(gd, net, ntk, device):
             alpha = torch.ones(SEEDS, dtype=torch.float64, device=device)
             lr = _ntk_lr(algorithm, [z * m ** -min(c, 0.5) for z in Z], alpha, X)
             w0 = [z * m**-c for z in Z]
-            res = gd(w0, alpha, X, y, lr, 1000, stop_loss=1e-2 * N_POINTS / 2, record_every=16, forward=net)
+            res = gd(w0, alpha, X, y, lr, 1000, stop_loss=STOP_RESIDUAL * N_POINTS / 2, record_every=16, forward=net)
             out[c, m] = (w0, res["snapshots"], (res["loss"][-1] / res["loss"][0]).cpu().numpy())
     return out
 

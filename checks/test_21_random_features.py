@@ -324,15 +324,21 @@ def _draw_curves(fig, ratios, curves):
 
 
 # ------------------------------------------------------- rf.risk-converges-order-one
+#: Feature draws per m. With 5 the median's spread let |R(50n) - R(20n)| reach 0.14 R(20n) (bound
+#: 0.1; measured 0.12) under 1 of 6 seed shifts, and the near miss (bandwidth x 1.3) land inside the 15 % window
+#: under 1 of 6. With 20, over the same 6 shifts: R(50n)/K - 1 in [0, +0.03], the plateau step
+#: <= 0.065, the near miss at +0.17..+0.21 (rejected in 6 of 6).
+PLATEAU_DRAWS = 20
 @pytest.mark.claim("rf.risk-converges-order-one", uses=["gaussian_kernel", "kernel_ridge_regression",
                                                         "min_norm_least_squares", "random_fourier_features"])
 def test_risk_plateaus_at_kernel_risk(evidence, algorithm, feature_bandwidth=2.8):
     """As m -> infinity the min-norm RFF risk converges to an O(1) constant, the risk of
     Gaussian-kernel ridgeless regression: digits 3-vs-7, n = 100, sigma = 2.8, medians
-    over 5 feature draws: |R(50n) - R(20n)| <= 0.1 R(20n), R(50n) within 15% of the
+    over 20 feature draws (PLATEAU_DRAWS): |R(50n) - R(20n)| <= 0.1 R(20n), R(50n) within 15% of the
     kernel risk, and R(n) at least 10x the plateau (the peak is not the limit). False alarm:
-    medians over 5 feature draws; the Monte Carlo error of R(50n) around the kernel risk is
-    O((50n)^-1/2) relative (~1.4%): the 15% window is ~10 SE; stated 1e-3, not derived.
+    the Monte Carlo error of R(50n) around the kernel risk is O((50n)^-1/2) relative (~1.4%);
+    measured over 6 seed shifts: within 3% of the kernel risk, plateau step <= 0.065; stated 1e-3,
+    not derived.
     Power: features drawn at a bandwidth 30% above the kernel's converge to another kernel's
     risk, 20% off (near miss; 30% below is not resolved: the risk is flat there); features of
     twice the bandwidth plateau 56% off (wrong world)."""
@@ -342,8 +348,8 @@ def test_risk_plateaus_at_kernel_risk(evidence, algorithm, feature_bandwidth=2.8
     risk = {}
     for mult in (1, 20, 50):
         rng = np.random.default_rng(derived_seed("rf.risk-converges-order-one", mult))
-        phi = rff(x.shape[1], mult * n, feature_bandwidth, rng, batch=(5,))
-        theta = fit(phi(x[train]), np.broadcast_to(t[train], (5, n)))
+        phi = rff(x.shape[1], mult * n, feature_bandwidth, rng, batch=(PLATEAU_DRAWS,))
+        theta = fit(phi(x[train]), np.broadcast_to(t[train], (PLATEAU_DRAWS, n)))
         risk[mult] = float(np.median(np.mean((np.einsum("tnm,tm->tn", phi(x[test]), theta) - t[test]) ** 2, -1)))
     kern = algorithm("gaussian_kernel")
     alpha = algorithm("kernel_ridge_regression")(kern(x[train], x[train], h), t[train], 0.0)

@@ -90,9 +90,12 @@ def test_init_table_rejects(name, bug):
 @pytest.mark.claim("init.signal-propagation")
 @control_cases(init_checks.test_input_gradient_second_moment, "init_he", [
     planted_bug("signal_propagation_rejects_he_with_fan_in_one", he_with_lecun_first_layer),
+    # On a named instance: the check's tolerance is Z SE, 5-25 % of the prediction depending on the
+    # drawn (depth, m); at depth 4, m = 32 (14-17 %) the 25 % excess slipped through under a fresh
+    # seed. At depth 2, m = 64 the tolerance is 8-10 % and the excess ~7 SE away.
     near_miss("signal_propagation_rejects_first_layer_25_percent_high",
               "He's first-layer variance 25% high: E||grad||^2 25% above the closed form",
-              bug=he_first_layer_25_percent_high)])
+              bug=he_first_layer_25_percent_high, scheme="he", depth=2, m=64, p=16, output_relu=False, seed=0)])
 @control_cases(init_checks.test_input_gradient_second_moment, "relu_network", [
     planted_bug("signal_propagation_rejects_missing_relu_factor", linear_network),
     wrong_world("signal_propagation_rejects_tanh_network",
