@@ -199,7 +199,8 @@ STOP_RESIDUAL = 5e-3
 def _scaled_sweep(gd, net, ntk, device):
     """GD runs for every c and width: weights Z·m^{−c} from one standard normal draw Z; the step
     from the NTK of the copy Z·m^{−min(c, ½)} (so that small initialisations still train in a few
-    hundred steps); stop at mean squared residual STOP_RESIDUAL, cap 1000 steps. Snapshots every 16 steps
+    hundred steps), halved for c ≥ ½: there the NTK grows during training past the copy's, and a
+    full step diverged (NaN slopes) under a fresh seed; stop at mean squared residual STOP_RESIDUAL, cap 1000 steps. Snapshots every 16 steps
     and at the last, so that κ can be measured afterwards by whichever ratio is under test
     (cached per GD/network/NTK implementation)."""
     algorithm = {"full_batch_gradient_descent": gd, "relu_network": net, "ntk_gram": ntk}.__getitem__
@@ -212,7 +213,7 @@ def _scaled_sweep(gd, net, ntk, device):
             Z = [torch.randn((SEEDS, m, DIM), generator=g, dtype=torch.float64).to(device),
                  torch.randn((SEEDS, 1, m), generator=g, dtype=torch.float64).to(device)]
             alpha = torch.ones(SEEDS, dtype=torch.float64, device=device)
-            lr = _ntk_lr(algorithm, [z * m ** -min(c, 0.5) for z in Z], alpha, X)
+            lr = _ntk_lr(algorithm, [z * m ** -min(c, 0.5) for z in Z], alpha, X, 0.5 if c >= 0.5 else 1.0)
             w0 = [z * m**-c for z in Z]
             res = gd(w0, alpha, X, y, lr, 1000, stop_loss=STOP_RESIDUAL * N_POINTS / 2, record_every=16, forward=net)
             out[c, m] = (w0, res["snapshots"], (res["loss"][-1] / res["loss"][0]).cpu().numpy())
@@ -330,7 +331,7 @@ def _linearisation_gap(algorithm, scheme, device):
     for m in LIN_WIDTHS:
         draw = algorithm(f"init_{scheme}")(DIM, m, 2, batch=LIN_SEEDS, seed=derived_seed("lazy.linearization", m),
                                            device=device)
-        lr = _ntk_lr(algorithm, draw.weights, draw.alpha, X)
+        lr = _ntk_lr(algorithm, draw.weights, draw.alpha, X, 0.5 if scheme == "mean_field" else 1.0)
         res = algorithm("full_batch_gradient_descent")(
             draw.weights, draw.alpha, X, y, lr, LIN_STEPS, keep_snapshots=False, forward=net,
             monitor=lambda ws, out: {"test": net(ws, draw.alpha, X_test)})
@@ -342,7 +343,12 @@ def _linearisation_gap(algorithm, scheme, device):
             residual = h0 + (J @ delta.unsqueeze(-1)).squeeze(-1) - y
             delta = delta - lr[:, None] * (J.transpose(1, 2) @ residual.unsqueeze(-1)).squeeze(-1)
             lin.append(h0_test + (J_test @ delta.unsqueeze(-1)).squeeze(-1))
-        gap = (res["monitor"]["test"] - torch.stack(lin)).abs().amax((0, 2))
+        observed = res["monitor"]["test"]
+        gap = (observed - torch.stack(lin)[: observed.shape[0]]).abs().amax((0, 2))
+        if observed.shape[0] < LIN_STEPS + 1:
+            # every network's loss went non-finite and GD stopped: the gap is unbounded (saturated at
+            # 1e100, still a violation, so that a diverging world is judged, not a crash)
+            gap = torch.full_like(gap, 1e100)
         gaps.append(gap.cpu().numpy())
         outputs.append(res["monitor"]["test"].abs().amax((0, 2)).cpu().numpy())
     return np.array(gaps), np.array(outputs)

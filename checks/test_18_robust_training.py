@@ -204,7 +204,9 @@ def test_nonlazy_stability_bound(evidence, algorithm, device, c: float = NONLAZY
     for m in NONLAZY_TRAIN_WIDTHS:
         weights, half = _two_layer(m, c, 2, "train", device)
         lam = torch.linalg.eigvalsh(algorithm("ntk_gram")(half, two, X, forward=net))[:, -1]
-        res = algorithm("full_batch_gradient_descent")(weights, two, X, y, 1 / lam, 5000, keep_snapshots=False,
+        # half the copy's step: from a small (non-lazy) start the NTK grows past the copy's during
+        # training, and a full step diverged (NaN) under a fresh seed (as in the Chizat sweep)
+        res = algorithm("full_batch_gradient_descent")(weights, two, X, y, 0.5 / lam, 5000, keep_snapshots=False,
                                                        stop_loss=1e-2 * NONLAZY_N / 2, forward=net)
         ws = res["weights"]
         h_train = net(ws, two, X).detach()
