@@ -54,6 +54,12 @@ def _train(algorithm, weights, alpha, X, y, lr, stop, cap, record_every=1):
             res["monitor"]["per_layer"].max(0).values.cpu().numpy(), res)
 
 
+def _non_lazy_step(non_lazy: bool) -> float:
+    """Fraction of 1/lambda_max(NTK at init) used as the GD step. Outside the lazy regime the NTK
+    grows during training past its initial value, and a full step diverged (NaN) under a fresh seed."""
+    return 0.5 if non_lazy else 1.0
+
+
 def _ntk_lr(algorithm, weights, alpha, X, c=1.0):
     lam = torch.linalg.eigvalsh(algorithm("ntk_gram")(weights, alpha, X, forward=algorithm("relu_network")))
     return c / lam[:, -1]
@@ -117,7 +123,7 @@ def _kappa_sweep(algorithm, scheme, device):
         loss0 = 0.5 * ((out0 - y) ** 2).sum(-1)
         lazy = scheme in LAZY_SCHEMES or scheme == "jacot"
         stop = 1e-3 * loss0 if lazy else torch.full_like(loss0, 1e-2 * N_POINTS / 2)
-        lr = _ntk_lr(algorithm, draw.weights, draw.alpha, X, 0.5 if scheme == "mean_field" else 1.0)
+        lr = _ntk_lr(algorithm, draw.weights, draw.alpha, X, _non_lazy_step(scheme == "mean_field"))
         k, per, res = _train(algorithm, draw.weights, draw.alpha, X, y, lr, stop, cap=4000, record_every=2)
         kappas.append(k)
         layers.append(per)
@@ -213,7 +219,7 @@ def _scaled_sweep(gd, net, ntk, device):
             Z = [torch.randn((SEEDS, m, DIM), generator=g, dtype=torch.float64).to(device),
                  torch.randn((SEEDS, 1, m), generator=g, dtype=torch.float64).to(device)]
             alpha = torch.ones(SEEDS, dtype=torch.float64, device=device)
-            lr = _ntk_lr(algorithm, [z * m ** -min(c, 0.5) for z in Z], alpha, X, 0.5 if c >= 0.5 else 1.0)
+            lr = _ntk_lr(algorithm, [z * m ** -min(c, 0.5) for z in Z], alpha, X, _non_lazy_step(c >= 0.5))
             w0 = [z * m**-c for z in Z]
             res = gd(w0, alpha, X, y, lr, 1000, stop_loss=STOP_RESIDUAL * N_POINTS / 2, record_every=16, forward=net)
             out[c, m] = (w0, res["snapshots"], (res["loss"][-1] / res["loss"][0]).cpu().numpy())
@@ -331,7 +337,7 @@ def _linearisation_gap(algorithm, scheme, device):
     for m in LIN_WIDTHS:
         draw = algorithm(f"init_{scheme}")(DIM, m, 2, batch=LIN_SEEDS, seed=derived_seed("lazy.linearization", m),
                                            device=device)
-        lr = _ntk_lr(algorithm, draw.weights, draw.alpha, X, 0.5 if scheme == "mean_field" else 1.0)
+        lr = _ntk_lr(algorithm, draw.weights, draw.alpha, X, _non_lazy_step(scheme == "mean_field"))
         res = algorithm("full_batch_gradient_descent")(
             draw.weights, draw.alpha, X, y, lr, LIN_STEPS, keep_snapshots=False, forward=net,
             monitor=lambda ws, out: {"test": net(ws, draw.alpha, X_test)})
