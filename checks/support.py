@@ -103,12 +103,16 @@ def does_not_verify(check: Callable[..., Any], /, **arguments: Any) -> str:
 CONTROL_CASE = "check, substitute, arguments"
 
 
-def control_cases(check: Callable[..., Any], replacing: str | None, cases: list[Callable[..., Any]], /) -> Any:
+def control_cases(check: Callable[..., Any], replacing: str | None, cases: list[Callable[..., Any]], /, *,
+                  claim: str | None = None, marks: Any = ()) -> Any:
     """Decorator: parametrize a control over ``cases`` of one ``check`` (each a ``planted_bug``,
     ``wrong_world`` or ``near_miss``), their stand-ins put in for the registered algorithm
-    ``replacing``; its body is ``run_control(check, substitute, arguments)``. Stacked for the
-    checks of one claim, the cases join one parametrization, in reading order."""
-    params = [case(check, replacing) for case in cases]
+    ``replacing``; its body is ``run_control(check, substitute, arguments)``. With ``claim`` each
+    case carries that claim's mark (and ``marks``, e.g. ``pytest.mark.slow``) itself, so that one
+    table holds the cases of several claims. Stacked, the cases join one parametrization, in
+    reading order; a case id may stand once in it (pytest would rename a repeated one)."""
+    extra = (*((pytest.mark.claim(claim),) if claim else ()), *_mark_tuple(marks))
+    params = [_marked(case(check, replacing), extra) for case in cases]
 
     def apply(control: Callable[..., Any]) -> Callable[..., Any]:
         marks = list(getattr(control, "pytestmark", []))
@@ -116,8 +120,20 @@ def control_cases(check: Callable[..., Any], replacing: str | None, cases: list[
         if below:
             control.pytestmark = [m for m in marks if m is not below[0]]
             params.extend(below[0].args[1])
+        ids = [p.id for p in params]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"{control.__name__}: the case ids {repeated} stand more than once in its table")
         return pytest.mark.parametrize(CONTROL_CASE, params)(control)
     return apply
+
+
+def _mark_tuple(marks: Any) -> tuple[Any, ...]:
+    return (marks,) if isinstance(marks, pytest.MarkDecorator) else tuple(marks)
+
+
+def _marked(param: Any, marks: tuple[Any, ...]) -> Any:
+    return pytest.param(*param.values, id=param.id, marks=(*param.marks, *marks)) if marks else param
 
 
 def planted_bug(case_id: str, bug: Any, /, *, margin: str | None = None, marks: Any = (),
@@ -127,7 +143,7 @@ def planted_bug(case_id: str, bug: Any, /, *, margin: str | None = None, marks: 
     def case(check: Callable[..., Any], replacing: str | None) -> Any:
         marked = () if margin is None else (pytest.mark.control("planted_bug", of=check, margin=margin),)
         return pytest.param(check, (_replaced(replacing, case_id), bug), arguments, id=case_id,
-                            marks=(*marked, *((marks,) if isinstance(marks, pytest.MarkDecorator) else marks)))
+                            marks=(*marked, *_mark_tuple(marks)))
     return case
 
 
@@ -146,14 +162,12 @@ def near_miss(case_id: str, margin: str, /, *, bug: Any = None, marks: Any = (),
 
 def _world_case(kind: str, case_id: str, margin: str, bug: Any, marks: Any,
                 arguments: dict[str, Any]) -> Callable[..., Any]:
-    marks = (marks,) if isinstance(marks, pytest.MarkDecorator) else tuple(marks)
-
     def case(check: Callable[..., Any], replacing: str | None) -> Any:
         substitute = None if bug is None else (_replaced(replacing, case_id), bug)
         # the control mark goes on the case, not the function: the plugin records each case's own
         # kind, target and margin (get_closest_marker), and the catalogue self-test reads cases' marks
         return pytest.param(check, substitute, arguments, id=case_id,
-                            marks=(pytest.mark.control(kind, of=check, margin=margin), *marks))
+                            marks=(pytest.mark.control(kind, of=check, margin=margin), *_mark_tuple(marks)))
     return case
 
 

@@ -1,7 +1,6 @@
 """Harness self-tests: the catalogue and the checks agree, and every check has a control."""
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 from functools import lru_cache
@@ -14,19 +13,23 @@ from reports.catalogue import ROOT, dangling_check_pointers, load
 CHECKS = ROOT / "checks"
 
 
+def _test_functions(path: Path) -> list[tuple[str, object]]:
+    """The test functions of the module at ``path`` (under checks/), imported: what pytest collects
+    there (a table of controls may be made by a helper of another module)."""
+    module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    return [(name, fn) for name, fn in vars(module).items() if name.startswith("test_") and callable(fn)]
+
+
 def _claim_markers() -> dict[str, set[str]]:
-    """'checks/file.py::function' -> claim ids of its @pytest.mark.claim decorators (static scan)."""
+    """'checks/file.py::function' -> the claim ids of its @pytest.mark.claim marks: the function's own
+    and its parametrize cases' (a control table holds the cases of several claims, each case marked
+    with its claim), read from the imported modules, as pytest collects them."""
     out: dict[str, set[str]] = {}
-    for path in sorted(CHECKS.rglob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            for dec in node.decorator_list:
-                if (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
-                        and dec.func.attr == "claim"):
-                    ids = {a.value for a in dec.args if isinstance(a, ast.Constant)}
-                    out.setdefault(f"{path.relative_to(ROOT).as_posix()}::{node.name}", set()).update(ids)
+    for path in sorted(CHECKS.glob("test_*.py")) + sorted((CHECKS / "quality").glob("test_*.py")):
+        for name, fn in _test_functions(path):
+            ids = {cid for mark in _case_marks(fn, "claim") for cid in mark.args}
+            if ids:
+                out[f"{path.relative_to(ROOT).as_posix()}::{name}"] = ids
     return out
 
 
@@ -174,14 +177,14 @@ def _marks(obj) -> list:
     return list(getattr(obj, "pytestmark", []))
 
 
-def _control_marks(fn) -> list:
-    """The control marks of a control function, its own and those of its parametrize cases."""
-    out = [m for m in _marks(fn) if m.name == "control"]
+def _case_marks(fn, name: str) -> list:
+    """The marks called ``name`` of a test function, its own and those of its parametrize cases."""
+    out = [m for m in _marks(fn) if m.name == name]
     for m in _marks(fn):
         if m.name == "parametrize":
             values = m.args[1] if len(m.args) > 1 else m.kwargs.get("argvalues", [])
             for v in values:
-                out.extend(x for x in getattr(v, "marks", ()) if x.name == "control")
+                out.extend(x for x in getattr(v, "marks", ()) if x.name == name)
     return out
 
 
@@ -190,11 +193,8 @@ def _controls_by_target() -> dict[str, set[str]]:
     """'checks/x.py::fn' -> the control kinds that target it (marks with ``of=``)."""
     out: dict[str, set[str]] = {}
     for path in sorted((CHECKS / "quality").glob("test_*.py")):
-        module = importlib.import_module(f"checks.quality.{path.stem}")
-        for name, fn in vars(module).items():
-            if not (name.startswith("test_") and callable(fn)):
-                continue
-            for mark in _control_marks(fn):
+        for _, fn in _test_functions(path):
+            for mark in _case_marks(fn, "control"):
                 target = mark.kwargs.get("of")
                 if target is not None and mark.args:
                     out.setdefault(_pointer_of(target), set()).add(mark.args[0])

@@ -127,68 +127,6 @@ def schedule_exponent_0_9(k, *, gamma, m=1.0, p=1.0):
     return polynomial_step(k, gamma=gamma, m=m, p=0.9 * p)
 
 
-@pytest.mark.claim("sgd.update-rules")
-@control_cases(sgd_checks.test_sgld_variance, "sgld", [
-    planted_bug("sgld_check_rejects_sqrt_alpha_noise", SGLDWithSqrtAlphaNoise),
-    near_miss("sgld_variance_check_rejects_variance_10_percent_off", "Langevin noise variance x 1.1",
-              bug=SGLDNoiseVariance10PercentHigh)])
-@control_cases(sgd_checks.test_psgd_perturbation_on_unit_sphere, "psgd", [
-    planted_bug("psgd_check_rejects_ball_noise", PSGDWithBallNoise),
-    near_miss("psgd_sphere_check_rejects_radius_off_by_1e_9", "perturbation radius 1 + 1e-9", bug=PSGDRadiusOff)])
-def test_update_rules_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q1-gd-constant-step")
-@control_cases(sgd_checks.test_gd_constant_step_descent, "gradient_descent", [
-    planted_bug("gd_descent_check_rejects_overstep", GDOverstep),
-    near_miss("gd_descent_check_rejects_step_past_threshold", "alpha = 2.05/L, 2.5 % past the threshold 2/L",
-              f=sgd_checks.QUADRATIC_AS_COSINE_SUM, fraction=1.025)])
-def test_q1_gd_constant_step_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
-@control_cases(sgd_checks.test_constant_step_noise_floor, "sgd", [
-    planted_bug("noise_floor_check_rejects_hidden_step_decay", SGDDecayingItsStep),
-    near_miss("noise_floor_check_rejects_step_5_percent_off", "SGD step x 1.05", bug=SGDStep5PercentLarge)])
-@control_cases(sgd_checks.test_interpolation_counterexample, "sgd", [
-    planted_bug("interpolation_check_rejects_dither", SGDWithDither)])
-def test_q1_constant_step_no_convergence_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q3-constant-step-eps-close")
-@control_cases(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, "sgd", [
-    planted_bug("eps_close_check_rejects_momentum", SGDWithMomentum),
-    near_miss("eps_close_check_rejects_exponent_2_1", "curvature lam(eps) ~ eps^1.1: iterations ~ eps^-2.1",
-              curvature_exponent=1.1),
-    wrong_world("eps_close_check_rejects_degenerating_curvature",
-                "curvature lam(eps) ~ eps^1.2 (minimisers that are not uniformly Hurwicz)", curvature_exponent=1.2)])
-def test_q3_constant_step_eps_close_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q3-thm4-rate")
-@control_cases(sgd_checks.test_thm4_corrected_rate, "sgd", [
-    planted_bug("thm4_check_rejects_momentum_sgd", SGDWithMomentum)])
-@control_cases(sgd_checks.test_thm4_corrected_rate, "polynomial_step", [
-    near_miss("thm4_corrected_check_rejects_schedule_exponent_0_9", "schedule exponent 0.9 for 1",
-              bug=schedule_exponent_0_9)])
-def test_q3_thm4_rate_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q2-gd-avoids-strict-saddles")
-@control_cases(saddle_checks.test_gd_avoids_strict_saddles, "gradient_descent", [
-    planted_bug("saddle_check_rejects_ascent", SGDAscent),
-    wrong_world("saddle_check_rejects_a_degenerate_saddle",
-                "a non-strict saddle (Hessian diag(1, 0)): its basin y < 0 has positive measure", fraction=0.99,
-                coupling=0.0, world="degenerate")])
-def test_q2_gd_avoids_strict_saddles_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 class SGDDoubleStep(SGDScaledStep):
     """SGD applying twice the requested step."""
 
@@ -200,37 +138,6 @@ def schedule_exponent_0_05(k, *, gamma, m=1.0, p=1.0):
     square still shrank beyond the check's noise band under 3 of 6 seed shifts: from K/10 to K the
     step falls by 10^0.1 = 1.26. At k^-0.05, by 1.12: rejected under 8 of 8.)"""
     return polynomial_step(k, gamma=gamma, m=m, p=0.05)
-
-
-@pytest.mark.claim("sgd.q2-thm3-avoid-saddles-as")
-@control_cases(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, "psgd", [
-    planted_bug("thm3_check_rejects_noise_without_excitation", PSGDNoiseOnlyAlongX, kappa=1.0),
-    near_miss("thm3_check_rejects_summable_steps", "alpha_k = 3/(k + 10)^1.3: summable, 0.3 outside kappa in (0, 1]",
-              kappa=1.3),
-    wrong_world("thm3_check_rejects_unexciting_noise", "noise only along x: not exciting in the unstable direction",
-                bug=PSGDNoiseOnlyAlongX, kappa=1.0)])
-def test_q2_thm3_avoid_saddles_as_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q1-vanishing-step-bounded")
-@pytest.mark.slow
-@control_cases(convergence_checks.test_robbins_monro_convergence, "sgd", [
-    planted_bug("robbins_monro_check_rejects_frozen_step", SGDWithFrozenStep, p=0.8),
-    near_miss("robbins_monro_check_rejects_double_step", "SGD step x 2 (p = 0.6)", bug=SGDDoubleStep, p=0.6)])
-def test_q1_vanishing_step_bounded_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q1-thm1-no-boundedness")
-@pytest.mark.slow
-@control_cases(convergence_checks.test_thm1_without_boundedness, "sgd", [
-    planted_bug("thm1_check_rejects_frozen_step", SGDWithFrozenStep, p=0.9)])
-@control_cases(convergence_checks.test_thm1_without_boundedness, "polynomial_step", [
-    near_miss("thm1_check_rejects_barely_decaying_schedule", "a schedule decaying like k^-0.05 (p = 0.9 asked); "
-              "k^-0.1 is not resolved at K = 10^4", bug=schedule_exponent_0_05, p=0.9)])
-def test_q1_thm1_no_boundedness_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
 
 
 class PSGDDriftScaled(PlantedSGD):
@@ -256,16 +163,68 @@ class PSGDDriftScaledOmegaNear(PSGDDriftScaled):
     exponent = 0.6
 
 
-@pytest.mark.claim("sgd.q2-psgd-escape-time")
+@control_cases(sgd_checks.test_sgld_variance, "sgld", [
+    planted_bug("sgld_check_rejects_sqrt_alpha_noise", SGLDWithSqrtAlphaNoise),
+    near_miss("sgld_variance_check_rejects_variance_10_percent_off", "Langevin noise variance x 1.1",
+              bug=SGLDNoiseVariance10PercentHigh)], claim="sgd.update-rules")
+@control_cases(sgd_checks.test_psgd_perturbation_on_unit_sphere, "psgd", [
+    planted_bug("psgd_check_rejects_ball_noise", PSGDWithBallNoise),
+    near_miss("psgd_sphere_check_rejects_radius_off_by_1e_9", "perturbation radius 1 + 1e-9", bug=PSGDRadiusOff)],
+    claim="sgd.update-rules")
+@control_cases(sgd_checks.test_gd_constant_step_descent, "gradient_descent", [
+    planted_bug("gd_descent_check_rejects_overstep", GDOverstep),
+    near_miss("gd_descent_check_rejects_step_past_threshold", "alpha = 2.05/L, 2.5 % past the threshold 2/L",
+              f=sgd_checks.QUADRATIC_AS_COSINE_SUM, fraction=1.025)], claim="sgd.q1-gd-constant-step")
+@control_cases(sgd_checks.test_constant_step_noise_floor, "sgd", [
+    planted_bug("noise_floor_check_rejects_hidden_step_decay", SGDDecayingItsStep),
+    near_miss("noise_floor_check_rejects_step_5_percent_off", "SGD step x 1.05", bug=SGDStep5PercentLarge)],
+    claim="sgd.q1-constant-step-no-convergence")
+@control_cases(sgd_checks.test_interpolation_counterexample, "sgd", [
+    planted_bug("interpolation_check_rejects_dither", SGDWithDither)], claim="sgd.q1-constant-step-no-convergence")
+@control_cases(complexity_checks.test_constant_step_reaches_eps_in_o_one_over_eps_squared, "sgd", [
+    planted_bug("eps_close_check_rejects_momentum", SGDWithMomentum),
+    near_miss("eps_close_check_rejects_exponent_2_1", "curvature lam(eps) ~ eps^1.1: iterations ~ eps^-2.1",
+              curvature_exponent=1.1),
+    wrong_world("eps_close_check_rejects_degenerating_curvature",
+                "curvature lam(eps) ~ eps^1.2 (minimisers that are not uniformly Hurwicz)", curvature_exponent=1.2)],
+    claim="sgd.q3-constant-step-eps-close")
+@control_cases(sgd_checks.test_thm4_corrected_rate, "sgd", [
+    planted_bug("thm4_check_rejects_momentum_sgd", SGDWithMomentum)], claim="sgd.q3-thm4-rate")
+@control_cases(sgd_checks.test_thm4_corrected_rate, "polynomial_step", [
+    near_miss("thm4_corrected_check_rejects_schedule_exponent_0_9", "schedule exponent 0.9 for 1",
+              bug=schedule_exponent_0_9)], claim="sgd.q3-thm4-rate")
+@control_cases(saddle_checks.test_gd_avoids_strict_saddles, "gradient_descent", [
+    planted_bug("saddle_check_rejects_ascent", SGDAscent),
+    wrong_world("saddle_check_rejects_a_degenerate_saddle",
+                "a non-strict saddle (Hessian diag(1, 0)): its basin y < 0 has positive measure", fraction=0.99,
+                coupling=0.0, world="degenerate")], claim="sgd.q2-gd-avoids-strict-saddles")
+@control_cases(saddle_checks.test_sgd_with_exciting_noise_leaves_the_saddle, "psgd", [
+    planted_bug("thm3_check_rejects_noise_without_excitation", PSGDNoiseOnlyAlongX, kappa=1.0),
+    near_miss("thm3_check_rejects_summable_steps", "alpha_k = 3/(k + 10)^1.3: summable, 0.3 outside kappa in (0, 1]",
+              kappa=1.3),
+    wrong_world("thm3_check_rejects_unexciting_noise", "noise only along x: not exciting in the unstable direction",
+                bug=PSGDNoiseOnlyAlongX, kappa=1.0)], claim="sgd.q2-thm3-avoid-saddles-as")
+@control_cases(convergence_checks.test_robbins_monro_convergence, "sgd", [
+    planted_bug("robbins_monro_check_rejects_frozen_step", SGDWithFrozenStep, p=0.8),
+    near_miss("robbins_monro_check_rejects_double_step", "SGD step x 2 (p = 0.6)", bug=SGDDoubleStep, p=0.6)],
+    claim="sgd.q1-vanishing-step-bounded", marks=pytest.mark.slow)
+@control_cases(convergence_checks.test_thm1_without_boundedness, "sgd", [
+    planted_bug("thm1_check_rejects_frozen_step", SGDWithFrozenStep, p=0.9)],
+    claim="sgd.q1-thm1-no-boundedness", marks=pytest.mark.slow)
+@control_cases(convergence_checks.test_thm1_without_boundedness, "polynomial_step", [
+    near_miss("thm1_check_rejects_barely_decaying_schedule", "a schedule decaying like k^-0.05 (p = 0.9 asked); "
+              "k^-0.1 is not resolved at K = 10^4", bug=schedule_exponent_0_05, p=0.9)],
+    claim="sgd.q1-thm1-no-boundedness", marks=pytest.mark.slow)
 @control_cases(saddle_checks.test_psgd_escape_time, "psgd", [
     planted_bug("escape_check_rejects_missing_perturbation", PSGDWithoutPerturbation),
     wrong_world("escape_check_rejects_escape_time_exponent_2_5",
                 "escape time ~ 1/alpha^2.5 (drift step alpha^2.5/0.1^1.5): beyond O~(1/alpha^2)", bug=PSGDDriftScaled),
     near_miss("escape_check_rejects_escape_time_exponent_2_2",
-              "escape time ~ 1/alpha^2.2 (drift step alpha^2.2/0.1^1.2)", bug=PSGDDriftScaledNear)])
+              "escape time ~ 1/alpha^2.2 (drift step alpha^2.2/0.1^1.2)", bug=PSGDDriftScaledNear)],
+    claim="sgd.q2-psgd-escape-time")
 @control_cases(saddle_checks.test_psgd_escape_time_omega_as_printed, "psgd", [
     near_miss("omega_reading_check_rejects_escape_exponent_1_6",
               "escape time ~ 1/alpha^1.6 (drift step alpha^1.6/0.1^0.6), the check's threshold 1.5",
-              bug=PSGDDriftScaledOmegaNear)])
-def test_q2_psgd_escape_time_controls(check, substitute, arguments):
+              bug=PSGDDriftScaledOmegaNear)], claim="sgd.q2-psgd-escape-time")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

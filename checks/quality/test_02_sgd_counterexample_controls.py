@@ -11,24 +11,20 @@ from checks.quality.test_02_sgd_controls import PSGDWithoutPerturbation
 from checks.support import control_cases, fails, near_miss, rejects, run_control, wrong_world
 
 
-@pytest.mark.claim("sgd.q1-constant-step-no-convergence")
 @control_cases(sgd_checks.test_interpolation_counterexample, None, [
     wrong_world("interpolation_search_finds_nothing_where_noise_persists",
                 "every noise model keeps additive noise a >= 0.05 (U(x*) != 0): the printed statement holds",
                 additive_min=0.05),
     near_miss("interpolation_search_rejects_a_small_additive_floor",
-              "additive noise a >= 1e-4 only: floor ~1e-4 vs the check's 1e-6", additive_min=1e-4)])
-def test_q1_constant_step_no_convergence_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("sgd.q3-thm4-rate")
+              "additive noise a >= 1e-4 only: floor ~1e-4 vs the check's 1e-6", additive_min=1e-4)],
+    claim="sgd.q1-constant-step-no-convergence")
 @control_cases(sgd_checks.test_thm4_as_printed_fails_for_small_gamma, None, [
     wrong_world("thm4_search_finds_nothing_with_large_step_constants",
                 "every step constant gamma lam >= 1: alpha_k = O(1/k) does give O(1/k) there", gamma_lam_min=1.0),
     near_miss("thm4_search_rejects_constants_just_above_one_half",
-              "gamma lam >= 0.55, 10 % above the boundary 1/2 of Chung's condition", gamma_lam_min=0.55)])
-def test_q3_thm4_rate_controls(check, substitute, arguments):
+              "gamma lam >= 0.55, 10 % above the boundary 1/2 of Chung's condition", gamma_lam_min=0.55)],
+    claim="sgd.q3-thm4-rate")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 

@@ -119,15 +119,6 @@ def test_convex_stochastic_check_rejects_ascent():
     rejects(sgd_rates.test_sgd_convex_stochastic_rate, "sgd", SGDAscent)
 
 
-@pytest.mark.claim("adaptive.gd-sgd-rates")
-@control_cases(adaptive.test_gd_deterministic_rates, "gradient_descent", [
-    planted_bug("gd_rate_check_rejects_overstep", GDOverstep)])
-@control_cases(sgd_rates.test_sgd_nonconvex_stochastic_rate, "sgd", [
-    planted_bug("nonconvex_stochastic_check_rejects_frozen_parameter", SGDUpdatingACopy)])
-def test_gd_sgd_rates_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 @pytest.mark.claim("adaptive.agd-rates")
 @pytest.mark.parametrize("check", [adaptive.test_agd_upper_bound, adaptive.test_agd_on_nesterov_chains],
                          ids=["random-quadratics", "chains"])
@@ -189,13 +180,18 @@ def test_stochastic_universal_check_rejects_frozen_step(name, bug):
     rejects(adaptive_slow.test_universal_methods_stochastic_rate, name, bug, method=name)
 
 
-@pytest.mark.claim("adaptive.adagrad-rates")
+@control_cases(adaptive.test_gd_deterministic_rates, "gradient_descent", [
+    planted_bug("gd_rate_check_rejects_overstep", GDOverstep)], claim="adaptive.gd-sgd-rates")
+@control_cases(sgd_rates.test_sgd_nonconvex_stochastic_rate, "sgd", [
+    planted_bug("nonconvex_stochastic_check_rejects_frozen_parameter", SGDUpdatingACopy)],
+    claim="adaptive.gd-sgd-rates")
 @control_cases(adaptive.test_adagrad_online_regret_bound, "adagrad", [
-    planted_bug("regret_check_rejects_adagrad_without_accumulation", AdaGradWithoutAccumulation)])
+    planted_bug("regret_check_rejects_adagrad_without_accumulation", AdaGradWithoutAccumulation)],
+    claim="adaptive.adagrad-rates")
 @control_cases(adaptive_slow.test_adagrad_norm_nonconvex_stochastic, "adagrad_norm", [
     planted_bug("adagrad_norm_stochastic_check_rejects_fixed_denominator", AdaGradNormFixedDenominator,
-                marks=pytest.mark.slow)])
-def test_adagrad_rates_controls(check, substitute, arguments):
+                marks=pytest.mark.slow)], claim="adaptive.adagrad-rates")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 

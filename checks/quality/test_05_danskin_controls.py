@@ -78,27 +78,24 @@ def test_abs_check_rejects_first_maximiser_only():
     rejects(danskin.test_abs_value_counterexample, "danskin_directional_derivative", first_maximiser_only)
 
 
-@pytest.mark.claim("at.madry-corollary-counterexample")
-@control_cases(danskin.test_madry_corollary_is_false, "pgd_direction", [
-    planted_bug("madry_refutation_rejects_min_norm_direction", min_norm_instead_of_pgd)])
-@control_cases(danskin.test_corrected_corollary, "pgd_direction", [
-    planted_bug("corrected_corollary_rejects_mean_direction", mean_instead_of_pgd)])
-def test_madry_corollary_counterexample_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 @pytest.mark.claim("ddi.min-norm-descent")
 @pytest.mark.parametrize("bug", [average_of_gradients, qp_stopped_after_one_iteration, single_attack_gradient])
 def test_ddi_check_rejects(bug):
     rejects(danskin.test_ddi_direction_kkt_and_descent, "ddi_direction", bug)
 
 
-@pytest.mark.claim("ddi.min-norm-descent")
+@control_cases(danskin.test_madry_corollary_is_false, "pgd_direction", [
+    planted_bug("madry_refutation_rejects_min_norm_direction", min_norm_instead_of_pgd)],
+    claim="at.madry-corollary-counterexample")
+@control_cases(danskin.test_corrected_corollary, "pgd_direction", [
+    planted_bug("corrected_corollary_rejects_mean_direction", mean_instead_of_pgd)],
+    claim="at.madry-corollary-counterexample")
 @control_cases(danskin.test_paper_solver_matches_qp, "ddi_direction_apg", [
-    planted_bug("paper_solver_check_rejects_clipping_projection", apg_clip_instead_of_simplex)])
+    planted_bug("paper_solver_check_rejects_clipping_projection", apg_clip_instead_of_simplex)],
+    claim="ddi.min-norm-descent")
 @control_cases(danskin.test_ddi_on_the_toy, "ddi_direction", [
-    planted_bug("toy_check_rejects_average", single_attack_gradient)])
-def test_min_norm_descent_controls(check, substitute, arguments):
+    planted_bug("toy_check_rejects_average", single_attack_gradient)], claim="ddi.min-norm-descent")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 

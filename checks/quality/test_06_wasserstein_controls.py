@@ -71,46 +71,28 @@ def test_lower_bound_check_rejects_a_larger_constant(p):
     fails(wasserstein.test_w1_lower_bound_holds_for_every_sample, p=p, bound_scale=wasserstein.RESOLUTION_SCALE[p])
 
 
-@pytest.mark.claim("wass.slow-empirical-rate")
 @control_cases(wasserstein.test_w1_lower_bound_holds_for_every_sample, "wasserstein_1", [
-    planted_bug("lower_bound_check_rejects_squared_costs", w1_with_squared_costs, p=3)])
+    planted_bug("lower_bound_check_rejects_squared_costs", w1_with_squared_costs, p=3)],
+    claim="wass.slow-empirical-rate")
 @control_cases(wasserstein.test_w1_two_sample_slopes, "wasserstein_1", [
     planted_bug("slope_check_rejects_squared_costs", w1_with_squared_costs, marks=pytest.mark.slow),
     near_miss("slope_check_rejects_cost_exponent_1_3", "cost |x − y|^1.3: rate n^(−1.3/p)",
-              bug=w1_with_cost_exponent(1.3), marks=pytest.mark.slow)])
-def test_slow_empirical_rate_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("wass.triangle-plugin")
+              bug=w1_with_cost_exponent(1.3), marks=pytest.mark.slow)], claim="wass.slow-empirical-rate")
 @control_cases(wasserstein.test_triangle_inequality, "wasserstein_1", [
     planted_bug("triangle_check_rejects_squared_costs", w1_with_squared_costs),
     near_miss("triangle_check_rejects_cost_exponent_1_plus_1e_6", "cost exponent 1 + 1e-6",
-              bug=w1_with_cost_exponent(1 + 1e-6))])
-def test_triangle_plugin_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("wass.kr-duality")
+              bug=w1_with_cost_exponent(1 + 1e-6))], claim="wass.triangle-plugin")
 @control_cases(wasserstein.test_kantorovich_rubinstein_duality, "wasserstein_1", [
     planted_bug("duality_check_rejects_squared_costs", w1_with_squared_costs),
-    near_miss("duality_check_rejects_w1_off_by_1e_6", "W₁ x (1 + 1e-6)", bug=w1_scaled(1 + 1e-6))])
-def test_kr_duality_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("wgan.minimax-form")
+    near_miss("duality_check_rejects_w1_off_by_1e_6", "W₁ x (1 + 1e-6)", bug=w1_scaled(1 + 1e-6))],
+    claim="wass.kr-duality")
 @control_cases(wasserstein.test_parametric_critic_gives_a_lower_bound, "wasserstein_1", [
     planted_bug("critic_check_rejects_squared_costs", w1_with_squared_costs),
-    near_miss("critic_check_rejects_w1_off_by_1e_8", "W₁ x (1 + 1e-8)", bug=w1_scaled(1 + 1e-8))])
-def test_minimax_form_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("wgan.lipschitz-enforcement")
+    near_miss("critic_check_rejects_w1_off_by_1e_8", "W₁ x (1 + 1e-8)", bug=w1_scaled(1 + 1e-8))],
+    claim="wgan.minimax-form")
 @control_cases(wasserstein.test_spectral_normalisation_is_1_lipschitz, "spectral_norm_estimate", [
     planted_bug("spectral_normalisation_check_rejects_one_power_iteration", one_power_iteration_no_warm_start),
     near_miss("spectral_normalisation_check_rejects_estimate_1e_5_low", "spectral-norm estimate x (1 - 1e-5)",
-              bug=spectral_norm_underestimated)])
-def test_lipschitz_enforcement_controls(check, substitute, arguments):
+              bug=spectral_norm_underestimated)], claim="wgan.lipschitz-enforcement")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -80,36 +80,6 @@ def gda_kicked_uphill(operator, z0, alpha, num_steps, *, z_prev=None):
     return np.concatenate([first, ref(operator, z, alpha, num_steps - 3)])
 
 
-@pytest.mark.claim("spurious.almost-bilinear")
-@control_cases(spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, "extragradient", [
-    planted_bug("as_printed_check_rejects_a_wrong_ascent_sign", eg_with_wrong_ascent_sign, on="x", sign=1.0),
-    near_miss("near_miss_almost_bilinear_sign",
-              "the sign of eps flipped at the smallest drawn |eps| (0.01; pinned 0.1)", on="x", sign=-1.0),
-    wrong_world("wrong_world_almost_bilinear_printed_is_right",
-                "eps phi on the max player: the game where the slide's picture holds", on="y", sign=1.0)])
-@control_cases(spurious.test_almost_bilinear_corrected_has_a_spurious_cycle, "gradient_descent_ascent", [
-    planted_bug("corrected_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign, cycle_game=(0.1, "y")),
-    wrong_world("wrong_world_no_spurious_cycle",
-                "the printed game (eps phi(x), eps = 0.1): GDA converges to the critical point",
-                cycle_game=(0.1, "x"))])
-def test_almost_bilinear_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("spurious.forsaken")
-@control_cases(spurious.test_forsaken_stationary_point_and_its_stability, "extragradient", [
-    planted_bug("forsaken_check_rejects_gda_posing_as_eg", eg_stale_second_step,
-                reference=spurious.REFERENCE_EIGENVALUES),
-    near_miss("near_miss_forsaken_eigenvalue", "Re eig DV(z*) at c = 0.45 quoted 1e-5 off (one unit of the last digit)",
-              reference={**spurious.REFERENCE_EIGENVALUES, 0.45: (0.04476, 0.90803, 5e-6)})])
-@control_cases(spurious.test_forsaken_cycles_and_noisy_escape, None, [
-    near_miss("near_miss_forsaken_cycle_table", "outer cycle's distance range quoted 2e-3 off",
-              instance=forsaken(0.45), cycles={**spurious.FORSAKEN_CYCLES, "outer 0.45": (0.925, 1.917, 0.485)},
-              marks=pytest.mark.slow)])
-def test_forsaken_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 @pytest.mark.slow
 @pytest.mark.claim("spurious.forsaken")
 @pytest.mark.control("wrong_world", of=spurious.test_forsaken_cycles_and_noisy_escape,
@@ -140,7 +110,27 @@ def test_wrong_world_almost_bilinear_noisy():
     assert "count test" in str(exc)
 
 
-@pytest.mark.claim("spurious.min-vs-minimax-ict")
+@control_cases(spurious.test_almost_bilinear_as_printed_has_no_spurious_attractor, "extragradient", [
+    planted_bug("as_printed_check_rejects_a_wrong_ascent_sign", eg_with_wrong_ascent_sign, on="x", sign=1.0),
+    near_miss("near_miss_almost_bilinear_sign",
+              "the sign of eps flipped at the smallest drawn |eps| (0.01; pinned 0.1)", on="x", sign=-1.0),
+    wrong_world("wrong_world_almost_bilinear_printed_is_right",
+                "eps phi on the max player: the game where the slide's picture holds", on="y", sign=1.0)],
+    claim="spurious.almost-bilinear")
+@control_cases(spurious.test_almost_bilinear_corrected_has_a_spurious_cycle, "gradient_descent_ascent", [
+    planted_bug("corrected_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign, cycle_game=(0.1, "y")),
+    wrong_world("wrong_world_no_spurious_cycle",
+                "the printed game (eps phi(x), eps = 0.1): GDA converges to the critical point",
+                cycle_game=(0.1, "x"))], claim="spurious.almost-bilinear")
+@control_cases(spurious.test_forsaken_stationary_point_and_its_stability, "extragradient", [
+    planted_bug("forsaken_check_rejects_gda_posing_as_eg", eg_stale_second_step,
+                reference=spurious.REFERENCE_EIGENVALUES),
+    near_miss("near_miss_forsaken_eigenvalue", "Re eig DV(z*) at c = 0.45 quoted 1e-5 off (one unit of the last digit)",
+              reference={**spurious.REFERENCE_EIGENVALUES, 0.45: (0.04476, 0.90803, 5e-6)})], claim="spurious.forsaken")
+@control_cases(spurious.test_forsaken_cycles_and_noisy_escape, None, [
+    near_miss("near_miss_forsaken_cycle_table", "outer cycle's distance range quoted 2e-3 off",
+              instance=forsaken(0.45), cycles={**spurious.FORSAKEN_CYCLES, "outer 0.45": (0.925, 1.917, 0.485)},
+              marks=pytest.mark.slow)], claim="spurious.forsaken")
 @control_cases(limits.test_limit_sets_of_minimisation_vs_minimax, "gradient_descent_ascent", [
     planted_bug("limit_set_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign,
                 minimax_limits=limits.SPURIOUS_LIMITS),
@@ -149,12 +139,7 @@ def test_wrong_world_almost_bilinear_noisy():
     wrong_world("wrong_world_monotone_game_has_no_spurious_set",
                 "a strongly monotone game (rho L = +0.3): GDA's limit set is the solution",
                 minimax_limits=[("min-max, monotone linear game", linear_minty_game(1.0, 0.3).operator, [0.05, 0.0],
-                                 0.5, 2000, 0.5, 2.0)])])
-def test_min_vs_minimax_ict_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("rm.template-noise-model")
+                                 0.5, 2000, 0.5, 2.0)])], claim="spurious.min-vs-minimax-ict")
 @control_cases(limits.test_sub_gaussian_tail_is_stronger_than_bounded_variance, "gradient_descent_ascent", [
     planted_bug("noise_model_check_rejects_clipped_steps", gda_with_clipped_steps, law="student-t3", witness=6.0),
     near_miss("near_miss_tail_below_the_bound",
@@ -162,6 +147,6 @@ def test_min_vs_minimax_ict_controls(check, substitute, arguments):
               witness=3.1159713),
     wrong_world("wrong_world_gaussian_noise",
                 "Gaussian noise of variance sigma^2: bounded variance and the tail bound both hold", law="gaussian",
-                witness=6.0)])
-def test_template_noise_model_controls(check, substitute, arguments):
+                witness=6.0)], claim="rm.template-noise-model")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

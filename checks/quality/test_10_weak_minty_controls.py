@@ -114,15 +114,6 @@ def test_failure_check_rejects_an_adaptive_impostor():
             instance=methods.FORSAKEN)
 
 
-@pytest.mark.claim("wmvi.cegplus-rho-1-2L")
-@control_cases(methods.test_ceg_plus_regularised_setting, "constrained_extragradient_plus", [
-    planted_bug("ceg_plus_check_rejects_a_missing_prox", ceg_plus_without_prox)])
-@control_cases(methods.test_ceg_plus_on_global_forsaken, "constrained_extragradient_plus", [
-    planted_bug("ceg_plus_check_rejects_projected_gda", projected_gda, damping=0.25)])
-def test_cegplus_rho_1_2l_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 @pytest.mark.claim("wmvi.adaptive-handles-39")
 def test_adaptive_check_rejects_a_constant_step():
     rejects(methods.test_curvature_eg_plus_on_forsaken, "curvature_extragradient_plus", curvature_with_constant_step,
@@ -136,15 +127,20 @@ def test_polar_check_rejects_a_stale_second_step():
             interval=(sp.Rational(-1, 8), sp.Rational(-1, 10)))
 
 
-@pytest.mark.claim("wmvi.definition-and-rho")
+@control_cases(methods.test_ceg_plus_regularised_setting, "constrained_extragradient_plus", [
+    planted_bug("ceg_plus_check_rejects_a_missing_prox", ceg_plus_without_prox)], claim="wmvi.cegplus-rho-1-2L")
+@control_cases(methods.test_ceg_plus_on_global_forsaken, "constrained_extragradient_plus", [
+    planted_bug("ceg_plus_check_rejects_projected_gda", projected_gda, damping=0.25)], claim="wmvi.cegplus-rho-1-2L")
 @control_cases(weak_minty.test_weak_minty_rho_of_polynomial_games, "weak_minty_rho", [
     planted_bug("rho_check_rejects_a_single_local_search", rho_single_local_search, instance=forsaken(0.45),
-                reference=-1.52057, tolerance=5e-6)])
+                reference=-1.52057, tolerance=5e-6)], claim="wmvi.definition-and-rho")
 @control_cases(weak_minty.test_weak_minty_rho_of_linear_family, "weak_minty_rho", [
-    planted_bug("rho_check_rejects_a_missing_normalisation", rho_without_normalisation)])
+    planted_bug("rho_check_rejects_a_missing_normalisation", rho_without_normalisation)],
+    claim="wmvi.definition-and-rho")
 @control_cases(weak_minty.test_weak_mvi_strict_inequality_as_printed, "weak_minty_rho", [
     planted_bug("strict_inequality_check_rejects_a_missing_normalisation", rho_without_normalisation),
     wrong_world("strict_inequality_check_rejects_the_non_strict_definition",
-                "the definition with '>=': it holds at z* too, no counterexample exists", strict=False)])
-def test_definition_and_rho_controls(check, substitute, arguments):
+                "the definition with '>=': it holds at z* too, no counterexample exists", strict=False)],
+    claim="wmvi.definition-and-rho")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -186,83 +186,75 @@ def test_wrong_world_segplus_small_noise():
     assert "median test" in str(exc), "rejected by the catalogue numbers, not by the run"
 
 
-@pytest.mark.claim("seg.two-timescale")
 @control_cases(sm.test_seg_two_timescale_converges_on_bilinear, "stochastic_extragradient", [
     planted_bug("two_timescale_check_rejects_equal_steps", seg_equal_steps, schedule=sm.TWO_TIMESCALE),
     near_miss("near_miss_two_timescale_exponent", "alpha_k ~ k^-0.7 instead of k^-2/3 (slope -0.367 vs -1/3)",
               schedule=PowerSchedule(0.5, 0.7, 0.5, 1 / 3)),
     wrong_world("wrong_world_one_time_scale",
                 "one time scale (beta_k = alpha_k ~ k^-2/3): SEG stalls at a noise floor",
-                schedule=PowerSchedule(0.5, 2 / 3, 0.5, 2 / 3))])
+                schedule=PowerSchedule(0.5, 2 / 3, 0.5, 2 / 3))], claim="seg.two-timescale")
 @control_cases(sm.test_seg_literal_one_over_k_stalls, "stochastic_extragradient", [
-    planted_bug("literal_schedule_check_rejects_equal_steps", seg_equal_steps)])
+    planted_bug("literal_schedule_check_rejects_equal_steps", seg_equal_steps)], claim="seg.two-timescale")
 @control_cases(sm.test_seg_vanishing_steps_diverge_weak_minty, "stochastic_extragradient", [
     planted_bug("divergence_check_rejects_segplus_in_disguise", seg_extrapolating_with_gamma, game=sm.RUNNER),
     near_miss("near_miss_seg_divergence_rate",
               "rho = -0.095 (5 % weaker): exact 20k median 1138, 30 % below the catalogue's 1632",
               game=QuadraticGame(1.0, -0.095)),
     wrong_world("wrong_world_seg_monotone_game", "rho = 0 (xy): vanishing equal steps do not diverge",
-                game=QuadraticGame(1.0, 0.0))])
+                game=QuadraticGame(1.0, 0.0))], claim="seg.two-timescale")
 @control_cases(runner.test_seg_diverges_at_runner_scale, None, [
     near_miss("near_miss_seg_runner_scale", "rho = -0.095 (5 % weaker)", game=QuadraticGame(1.0, -0.095),
-              marks=pytest.mark.slow)])
-def test_two_timescale_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("segplus.affine")
+              marks=pytest.mark.slow)], claim="seg.two-timescale")
 @control_cases(sm.test_segplus_affine_condition, "stochastic_extragradient_plus", [
     near_miss("near_miss_segplus_condition", "extrapolation step off by a relative 1e-6",
               bug=with_step_scaled("stochastic_extragradient_plus", 1 + 1e-6), gamma_scale=1.0),
     wrong_world("wrong_world_segplus_small_extrapolation",
-                "gamma 20x below the range: rho < -(1 - alpha) gamma/2, the expected map expands", gamma_scale=0.05)])
+                "gamma 20x below the range: rho < -(1 - alpha) gamma/2, the expected map expands", gamma_scale=0.05)],
+    claim="segplus.affine")
 @control_cases(sm.test_segplus_converges_on_runner_quadratic, None, [
     near_miss("near_miss_segplus_runner_boundary",
               "gamma = 0.2, the corrected condition's boundary: median |z_20k| 0.091 > 0.02", gamma=0.2),
     wrong_world("wrong_world_segplus_runner_small_gamma",
-                "gamma = 0.05 below the exact threshold 0.102: SEG+ does not converge", gamma=0.05)])
+                "gamma = 0.05 below the exact threshold 0.102: SEG+ does not converge", gamma=0.05)],
+    claim="segplus.affine")
 @control_cases(runner.test_segplus_converges_at_runner_scale, None, [
-    near_miss("near_miss_segplus_runner_scale", "gamma = 0.2 (the boundary)", gamma=0.2, marks=pytest.mark.slow)])
-def test_affine_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("segplus.monotone-failure")
+    near_miss("near_miss_segplus_runner_scale", "gamma = 0.2 (the boundary)", gamma=0.2, marks=pytest.mark.slow)],
+    claim="segplus.affine")
 @control_cases(sm.test_segplus_biased_on_constrained_bilinear, "stochastic_extragradient_plus", [
     planted_bug("bias_check_rejects_projected_update", segplus_projecting_the_update, sigma=1.0),
     near_miss("near_miss_segplus_bias_size",
-              "noise sigma = 0.98 (2 % off): bias 0.741, 0.024 off the catalogue's 0.765", sigma=0.98)])
+              "noise sigma = 0.98 (2 % off): bias 0.741, 0.024 off the catalogue's 0.765", sigma=0.98)],
+    claim="segplus.monotone-failure")
 @control_cases(runner.test_segplus_bias_persists, "stochastic_extragradient_plus", [
     near_miss("near_miss_bias_persists",
               "noise 10 % weaker than the sigma of the mean-field limit: mean 0.10 from z_b",
               bug=with_noise_scaled("stochastic_extragradient_plus", 0.9), sigma=1.0, marks=pytest.mark.slow),
-    wrong_world("wrong_world_bias_persists", "sigma = 0.2: no bias to persist", sigma=0.2, marks=pytest.mark.slow)])
-def test_monotone_failure_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("bcsegplus.convergence")
+    wrong_world("wrong_world_bias_persists", "sigma = 0.2: no bias to persist", sigma=0.2, marks=pytest.mark.slow)],
+    claim="segplus.monotone-failure")
 @control_cases(bc.test_bcsegplus_runner_quadratic, "bias_corrected_seg_plus", [
     planted_bug("bc_check_rejects_correction_without_decay", bc_without_decay, game=sm.RUNNER),
     near_miss("near_miss_bc_noise_level", "noise 1.5x the stated sigma",
               bug=with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER),
     wrong_world("wrong_world_bc_beyond_one_half", "rho L = -0.6 < -1/2: BC-SEG+ at gamma = 0.5 diverges",
-                game=QuadraticGame(1.0, -0.6))])
+                game=QuadraticGame(1.0, -0.6))], claim="bcsegplus.convergence")
 @control_cases(bc.test_bcsegplus_constrained_bilinear, "bias_corrected_seg_plus", [
     near_miss("near_miss_bc_partial_correction", "half the bias correction: median distance 0.36 vs 0.3",
-              bug=bc_partial_correction)])
+              bug=bc_partial_correction)], claim="bcsegplus.convergence")
 @control_cases(bc.test_bcsegplus_global_forsaken_not_forsaken, None, [
     near_miss("near_miss_bc_global_forsaken_gamma", "gamma = 0.239, 0.2 % below -2 rho = 0.23946 (certified)",
-              gamma=0.239)])
+              gamma=0.239)], claim="bcsegplus.convergence")
 @control_cases(runner.test_bcsegplus_converges_at_runner_scale, "bias_corrected_seg_plus", [
     near_miss("near_miss_bc_runner_scale", "noise 1.5x the stated sigma",
-              bug=with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER, marks=pytest.mark.slow)])
+              bug=with_noise_scaled("bias_corrected_seg_plus", 1.5), game=sm.RUNNER, marks=pytest.mark.slow)],
+    claim="bcsegplus.convergence")
 @control_cases(runner.test_bcsegplus_constrained_long, "bias_corrected_seg_plus", [
     near_miss("near_miss_bc_constrained_long", "40 % of the bias correction", bug=bc_partial_correction,
-              marks=pytest.mark.slow)])
+              marks=pytest.mark.slow)], claim="bcsegplus.convergence")
 @control_cases(runner.test_global_forsaken_and_forsaken_long, None, [
-    near_miss("near_miss_bc_global_forsaken_long", "gamma = 0.239 < -2 rho", gamma=0.239, marks=pytest.mark.slow)])
+    near_miss("near_miss_bc_global_forsaken_long", "gamma = 0.239 < -2 rho", gamma=0.239, marks=pytest.mark.slow)],
+    claim="bcsegplus.convergence")
 @control_cases(runner.test_bcsegplus_generated_instances, None, [
-    near_miss("near_miss_bc_generated", "rho L = -0.55, 10 % past -1/2", c_shift=0.45, marks=pytest.mark.slow)])
-def test_convergence_controls(check, substitute, arguments):
+    near_miss("near_miss_bc_generated", "rho L = -0.55, 10 % past -1/2", c_shift=0.45, marks=pytest.mark.slow)],
+    claim="bcsegplus.convergence")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

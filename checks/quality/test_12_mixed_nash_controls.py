@@ -77,40 +77,29 @@ def test_finite_game_check_rejects(bug):
 # ============================================================ near misses and wrong worlds (issue 14)
 
 
-@pytest.mark.claim("mixed.md-finite-games")
 @control_cases(mixed.test_mirror_descent_weird_saddle_grid, "entropic_mirror_descent", [
     planted_bug("grid_check_rejects_additive_update", mwu_additive, grid=tuple(mixed.GRID), eta=0.05),
     near_miss("near_miss_grid_step",
               "eta = 0.065 (30 % off): gap 0.0053, 1.3e-3 off the catalogue's 0.0066 (tolerance 1e-3)",
-              grid=tuple(mixed.GRID), eta=0.065)])
+              grid=tuple(mixed.GRID), eta=0.065)], claim="mixed.md-finite-games")
 @control_cases(mixed.test_mirror_descent_finite_games, "entropic_mirror_descent", [
     near_miss("near_miss_half_the_regret_bound",
               "the regret bounds with half their constant (2x2 games reach 0.516 of the bound)", bound_factor=0.5),
     wrong_world("wrong_world_last_iterate",
                 "the last iterate in place of the average: the O(1/sqrt T) gap is false for it",
-                bug=mwu_last_iterate, bound_factor=1.0)])
-def test_md_finite_games_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("mixed.escaping-traps")
+                bug=mwu_last_iterate, bound_factor=1.0)], claim="mixed.md-finite-games")
 @control_cases(mixed.test_projected_gda_trapped_mixed_escapes, "entropic_mirror_descent", [
     planted_bug("trap_checks_reject_additive_update", mwu_additive, steps=5000),
     near_miss("near_miss_short_run", "a run 5x shorter (1000 steps): a start ends 4e-3 off the trap xy = 1/2",
-              steps=1000)])
+              steps=1000)], claim="mixed.escaping-traps")
 @control_cases(mixed.test_mirror_descent_weird_saddle_grid, None, [
     wrong_world("wrong_world_coarse_grid",
                 "mixed strategies on the 4 points +-0.5, +-1.5: no grid equilibrium escapes (gap 1.0)",
-                grid=(-1.5, -0.5, 0.5, 1.5), eta=0.05)])
-def test_escaping_traps_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("mixed.md-langevin")
-@pytest.mark.slow
+                grid=(-1.5, -0.5, 0.5, 1.5), eta=0.05)], claim="mixed.escaping-traps")
 @control_cases(mixed.test_mirror_descent_langevin_weird_saddle, "mirror_descent_langevin", [
     planted_bug("langevin_check_rejects_wrong_temperature", langevin_temperature_one, inner_steps=50),
     wrong_world("wrong_world_no_sampling",
-                "no Langevin steps: the Gibbs measures are never sampled, particles stay uniform", inner_steps=0)])
-def test_md_langevin_controls(check, substitute, arguments):
+                "no Langevin steps: the Gibbs measures are never sampled, particles stay uniform", inner_steps=0)],
+    claim="mixed.md-langevin", marks=pytest.mark.slow)
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

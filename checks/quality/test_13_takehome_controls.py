@@ -17,7 +17,6 @@ from problems.minimax.minty_games import forsaken, global_forsaken, linear_minty
 # ============================================================ near misses and wrong worlds (issue 14)
 
 
-@pytest.mark.claim("takehome.spurious-no-min-analogue")
 @control_cases(takehome.test_takehome_spurious_attractors_have_no_min_analogue, "gradient_descent_ascent", [
     planted_bug("takehome_spurious_check_rejects_a_wrong_ascent_sign", gda_with_wrong_ascent_sign,
                 attractors=takehome.SPURIOUS_ATTRACTORS),
@@ -26,12 +25,7 @@ from problems.minimax.minty_games import forsaken, global_forsaken, linear_minty
     wrong_world("wrong_world_takehome_monotone_game",
                 "a strongly monotone game (rho L = +0.3): its min-max limit set is the solution",
                 attractors=[("monotone linear game", "gradient_descent_ascent", linear_minty_game(1.0, 0.3).operator,
-                             [0.05, 0.0], 0.5, 2000, 0.5, 2.0)])])
-def test_spurious_no_min_analogue_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("takehome.step-size-schedules")
+                             [0.05, 0.0], 0.5, 2000, 0.5, 2.0)])], claim="takehome.spurious-no-min-analogue")
 @control_cases(takehome.test_takehome_some_schedules_converge, "curvature_extragradient_plus", [
     planted_bug("takehome_schedules_check_rejects_a_frozen_step", curvature_with_constant_step,
                 instance=takehome.FORSAKEN),
@@ -39,12 +33,13 @@ def test_spurious_no_min_analogue_controls(check, substitute, arguments):
               bug=curvature_one_start_stalls, instance=takehome.FORSAKEN),
     wrong_world("wrong_world_takehome_constant_step_converges",
                 "GlobalForsaken: the constant step converges too (no schedule-dependence to show)",
-                instance=global_forsaken("ball"))])
+                instance=global_forsaken("ball"))], claim="takehome.step-size-schedules")
 @control_cases(takehome.test_takehome_constant_step_eg_plus_vs_vanishing_seg, None, [
     near_miss("near_miss_takehome_noise_floor",
               "noise sigma = 0.4: the constant-step floor's median 0.056 > 0.05 (41 % within)",
-              instance=takehome.GLOBAL_FORSAKEN, sigma=0.4, gamma=0.33, marks=pytest.mark.slow)])
-def test_step_size_schedules_controls(check, substitute, arguments):
+              instance=takehome.GLOBAL_FORSAKEN, sigma=0.4, gamma=0.33, marks=pytest.mark.slow)],
+    claim="takehome.step-size-schedules")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 

@@ -33,7 +33,6 @@ def relu_network_mean_field_scaling(weights, alpha, inputs, *, output_relu=False
     return relu_network(weights, torch.as_tensor(alpha) ** 2, inputs, output_relu=output_relu)
 
 
-@pytest.mark.claim("opt.du-linear-convergence")
 @control_cases(du.test_du_geometric_rate, "full_batch_gradient_descent", [
     planted_bug("rate_check_rejects_gradient_ascent", gradient_ascent),
     wrong_world("rate_check_rejects_a_narrow_network",
@@ -41,37 +40,30 @@ def relu_network_mean_field_scaling(weights, alpha, inputs, *, output_relu=False
     near_miss("rate_check_rejects_a_faster_rate",
               "the rate constant 2.5 in (1 - c eta lambda0)^k: 1.25x the kernel regime's asymptotic 2 eta lambda0 "
               "(c = 1.5 held under 4 of 6 seed shifts, c = 2 under 1; c = 2.5 failed by a factor >= 210 in all 6)",
-              rate_constant=2.5)])
+              rate_constant=2.5)], claim="opt.du-linear-convergence")
 @control_cases(du.test_du_rate_as_printed, "ntk_gram", [
-    planted_bug("printed_rate_check_rejects_unscaled_ntk_step", ntk_gram_without_output_scale)])
+    planted_bug("printed_rate_check_rejects_unscaled_ntk_step", ntk_gram_without_output_scale)],
+    claim="opt.du-linear-convergence")
 @control_cases(du.test_du_degenerate_inputs_stall, "full_batch_gradient_descent", [
     planted_bug("degenerate_check_rejects_gradient_ascent", gradient_ascent),
     near_miss("degenerate_check_rejects_a_near_twin", "the twin input 1e-3 away from x_i: lambda0 = 1.4e-4 > 0",
               offset=1e-3),
     wrong_world("degenerate_check_rejects_distinct_inputs",
-                "distinct inputs (offset 0.5): lambda0 = 0.08, nothing stalls", offset=0.5)])
+                "distinct inputs (offset 0.5): lambda0 = 0.08, nothing stalls", offset=0.5)],
+    claim="opt.du-linear-convergence")
 @control_cases(du.test_du_geometric_rate_random_instances, "full_batch_gradient_descent", [
-    planted_bug("random_instances_check_rejects_gradient_ascent", gradient_ascent, marks=pytest.mark.slow)])
-def test_du_linear_convergence_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("opt.du-stays-near-init")
+    planted_bug("random_instances_check_rejects_gradient_ascent", gradient_ascent, marks=pytest.mark.slow)],
+    claim="opt.du-linear-convergence")
 @control_cases(du.test_du_weights_stay_near_init, "relu_network", [
     planted_bug("drift_check_rejects_mean_field_scaling", relu_network_mean_field_scaling),
     wrong_world("drift_check_rejects_the_mean_field_scale",
-                "mean-field output scale alpha = m: the drift does not shrink with width", alpha_exponent=1.0)])
-def test_du_stays_near_init_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("opt.random-labels-slower")
-@pytest.mark.slow
+                "mean-field output scale alpha = m: the drift does not shrink with width", alpha_exponent=1.0)],
+    claim="opt.du-stays-near-init")
 @control_cases(du.test_random_labels_fit_slower, "full_batch_gradient_descent", [
     planted_bug("random_labels_check_rejects_training_the_output_layer", gd_training_every_layer),
     wrong_world("random_labels_check_rejects_an_eigenvector_labelling",
                 "the second labelling = H^inf's top eigenvector (energy lambda_max, the largest of any labelling): "
                 "faster, not slower",
-                second_labels="H^inf eigenvector")])
-def test_random_labels_slower_controls(check, substitute, arguments):
+                second_labels="H^inf eigenvector")], claim="opt.random-labels-slower", marks=pytest.mark.slow)
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

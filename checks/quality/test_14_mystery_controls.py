@@ -76,20 +76,13 @@ def resnet_without_projections(blocks=(3, 8, 36, 3), num_classes=1000, width=64,
     return full - sum(i * o + 2 * o for i, o in zip(ins, outs))
 
 
-@pytest.mark.claim("mystery.random-labels")
-@pytest.mark.slow
 @control_cases(op.test_mlp_fits_random_labels_digits, "train_mlp_classifier", [
     wrong_world("capacity_starved_network_cannot_memorise",
                 "a width-8 MLP (~700 weights < n x 10 = 12000): a class that cannot memorise", widths=(8,)),
     planted_bug("trainer_ignoring_the_epoch_budget", trainer_stopping_after_three_epochs),
     near_miss("partly_informative_labels",
               "30% of the 'random' labels left at their true class: test accuracy above 0.10 + 3 SE",
-              true_label_fraction=0.3)])
-def test_random_labels_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("mystery.rademacher-vacuous")
+              true_label_fraction=0.3)], claim="mystery.random-labels", marks=pytest.mark.slow)
 @control_cases(op.test_memorising_class_has_rademacher_one, "min_norm_least_squares", [
     planted_bug("non_interpolating_memoriser", ridge_memoriser),
     wrong_world("population_without_signal",
@@ -98,37 +91,24 @@ def test_random_labels_controls(check, substitute, arguments):
     wrong_world("non_memorising_class",
                 "width 64 << n: a class that cannot memorise (R_A ~ 0.13), its bound is not vacuous", width=64),
     near_miss("almost_memorising_class", "width 0.9 n = 450: random signs fitted to correlation ~0.83 < 0.95",
-              width=450)])
-def test_rademacher_vacuous_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("overparam.existence-2nplusd")
+              width=450)], claim="mystery.rademacher-vacuous")
 @control_cases(op.test_two_layer_relu_interpolates_with_2n_plus_d_weights, "interpolating_relu_network", [
     planted_bug("unsorted_construction", unsorted_construction),
     near_miss("one_unit_short", "one hidden unit short: 2n + d - 2 weights", bug=construction_one_unit_short),
     wrong_world("half_the_units_cannot_interpolate",
                 "n/2 hidden units (n + d weights): the class is too small to fit arbitrary labels",
-                bug=construction_half_the_units)])
-def test_existence_2nplusd_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("overparam.last-layer-only")
+                bug=construction_half_the_units)], claim="overparam.existence-2nplusd")
 @control_cases(op.test_training_last_layer_converges_linearly, "gradient_descent_least_squares", [
     planted_bug("divergent_step", gd_step_too_large),
     wrong_world("rank_deficient_features", "m = n/2 features: rank < n, GD plateaus at the least-squares residual",
                 widths=(150,)),
-    near_miss("one_feature_short", "m = n - 1 = 299 features: rank one short of n", widths=(299,))])
-def test_last_layer_only_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("overparam.model-sizes")
+    near_miss("one_feature_short", "m = n - 1 = 299 features: rank one short of n", widths=(299,))],
+    claim="overparam.last-layer-only")
 @control_cases(op.test_resnet152_parameter_count, "resnet_parameter_count", [
     planted_bug("count_without_projections", resnet_without_projections),
     wrong_world("resnet101_is_not_60m", "ResNet-101 (3, 4, 23, 3) counted for the 152-layer net: 44.5 M",
                 blocks=(3, 4, 23, 3)),
-    near_miss("one_block_more", "one bottleneck block more in stage 3 (3, 8, 37, 3): +1.8%", blocks=(3, 8, 37, 3))])
-def test_model_sizes_controls(check, substitute, arguments):
+    near_miss("one_block_more", "one bottleneck block more in stage 3 (3, 8, 37, 3): +1.8%", blocks=(3, 8, 37, 3))],
+    claim="overparam.model-sizes")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

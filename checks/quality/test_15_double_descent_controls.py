@@ -69,56 +69,40 @@ def identical_trees(x_train, y_train, x_test, num_trees, max_leaf_nodes, seed, p
     return out[0], out[1]
 
 
-@pytest.mark.claim("dd.poly-curve-fitting")
 @control_cases(dd.test_poly_curve_fitting, "legendre_features", [
     wrong_world("orthonormal_basis",
                 "the orthonormal Legendre basis (another implicit norm): d = 1000 is not benign",
-                bug=orthonormal_legendre)])
+                bug=orthonormal_legendre)], claim="dd.poly-curve-fitting")
 @control_cases(dd.test_poly_curve_fitting, "min_norm_least_squares", [
-    planted_bug("ridge_curve_fit", ridge_not_min_norm, marks=pytest.mark.slow)])
-def test_poly_curve_fitting_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("dd.belkin-rff")
+    planted_bug("ridge_curve_fit", ridge_not_min_norm, marks=pytest.mark.slow)], claim="dd.poly-curve-fitting")
 @control_cases(dd.test_belkin_rff_digits, "min_norm_least_squares", [
     wrong_world("ridge_where_min_norm_is_claimed",
                 "tuned ridge (lambda = 0.1) in place of min-norm: no peak at the threshold", bug=ridge_not_min_norm),
     near_miss("peak_off_the_threshold",
               "a training set of rank 0.75 n (its last quarter repeats its first): peak at 0.75 n",
               duplicate_fraction=0.25),
-    planted_bug("pinv_with_loose_cutoff", pinv_loose_cutoff, marks=pytest.mark.slow)])
+    planted_bug("pinv_with_loose_cutoff", pinv_loose_cutoff, marks=pytest.mark.slow)], claim="dd.belkin-rff")
 @control_cases(dd.test_belkin_rff_synthetic, "min_norm_least_squares", [
-    planted_bug("ridge_on_synthetic_data", ridge_not_min_norm, marks=pytest.mark.slow)])
-def test_belkin_rff_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("dd.norm-peak-n-eq-p")
+    planted_bug("ridge_on_synthetic_data", ridge_not_min_norm, marks=pytest.mark.slow)], claim="dd.belkin-rff")
 @control_cases(dd.test_norm_peak_and_error_vs_norm, "min_norm_least_squares", [
     wrong_world("norm_peak_with_ridge", "tuned ridge: the norm stays small, no peak at N = n",
                 bug=ridge_not_min_norm, marks=pytest.mark.slow),
     planted_bug("norm_peak_with_averaged_read_out", min_norm_read_out_averaged),
     near_miss("norm_peak_off_the_threshold", "a training set of rank 0.75 n: the norm peaks at 0.75 n",
-              duplicate_fraction=0.25)])
-def test_norm_peak_n_eq_p_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("dd.belkin-other-models")
+              duplicate_fraction=0.25)], claim="dd.norm-peak-n-eq-p")
 @control_cases(dd.test_belkin_relu_features, "min_norm_least_squares", [
     wrong_world("ridge_relu_features", "tuned ridge (lambda = 0.1) on the ReLU features: no peak at the threshold",
                 bug=ridge_not_min_norm, marks=pytest.mark.slow),
     near_miss("relu_peak_off_the_threshold", "a training set of rank 0.75 n: the ReLU-feature peak at 0.75 n",
-              duplicate_fraction=0.25)])
+              duplicate_fraction=0.25)], claim="dd.belkin-other-models")
 @control_cases(other.test_random_forest_double_descent, "random_forest_classifier", [
     planted_bug("identical_trees", identical_trees, marks=pytest.mark.slow),
     wrong_world("forest_on_labels_without_signal",
                 "labels independent of the digit: averaging trees cannot go below the sweet spot",
-                labels=other.FOREST_LABELS[1], marks=pytest.mark.slow)])
+                labels=other.FOREST_LABELS[1], marks=pytest.mark.slow)], claim="dd.belkin-other-models")
 @control_cases(other.test_belkin_shallow_network, None, [
     wrong_world("shallow_network_on_labels_without_signal",
                 "labels independent of the digit: no second descent below the classical minimum",
-                labels=other.SHALLOW_LABELS[1], marks=pytest.mark.network)])
-def test_belkin_other_models_controls(check, substitute, arguments):
+                labels=other.SHALLOW_LABELS[1], marks=pytest.mark.network)], claim="dd.belkin-other-models")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

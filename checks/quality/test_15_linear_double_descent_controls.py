@@ -47,14 +47,6 @@ def _anisotropic(p, sigma, beta_norm, seed):
 
 
 @pytest.mark.claim("dd.linear-minnorm-closed-form")
-@control_cases(lin.test_hastie_minnorm_risk, "min_norm_least_squares", [
-    planted_bug("non_minimal_interpolator_misses_closed_form", interpolator_not_min_norm),
-    near_miss("inflated_fit_misses_closed_form", "the fit inflated by 10%", bug=min_norm_ten_percent_large)])
-def test_linear_minnorm_closed_form_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("dd.linear-minnorm-closed-form")
 @pytest.mark.control("wrong_world", of=lin.test_hastie_minnorm_risk,
                      margin="anisotropic Gaussian design (eigenvalues ~ i^-2, trace p): the isotropic formula fails for p > n")
 def test_anisotropic_design_misses_closed_form(monkeypatch):
@@ -62,17 +54,16 @@ def test_anisotropic_design_misses_closed_form(monkeypatch):
     fails(lin.test_hastie_minnorm_risk)
 
 
-@pytest.mark.claim("dd.nakkiran-sample-wise")
+@control_cases(lin.test_hastie_minnorm_risk, "min_norm_least_squares", [
+    planted_bug("non_minimal_interpolator_misses_closed_form", interpolator_not_min_norm),
+    near_miss("inflated_fit_misses_closed_form", "the fit inflated by 10%", bug=min_norm_ten_percent_large)],
+    claim="dd.linear-minnorm-closed-form")
 @control_cases(lin.test_more_data_can_hurt, "min_norm_least_squares", [
     planted_bug("optimal_ridge_is_monotone_and_rejected", optimally_tuned_ridge),
     near_miss("more_data_helping_by_ten_percent", "n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)", n2=215),
     wrong_world("more_data_past_the_threshold",
-                "n1 = 200, n2 = 400, both past the threshold p = 100: more data helps", n1=200, n2=400)])
-def test_nakkiran_sample_wise_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("dd.benign-overfitting-def")
+                "n1 = 200, n2 = 400, both past the threshold p = 100: more data helps", n1=200, n2=400)],
+    claim="dd.nakkiran-sample-wise")
 @control_cases(lin.test_benign_vs_non_benign_spectra, "min_norm_least_squares", [
     planted_bug("non_minimal_interpolator_is_not_benign", interpolator_not_min_norm, marks=pytest.mark.slow),
     # Total variance n (r_0 ~ n, the boundary case) is not benign either, but at n <= 120 its excess
@@ -80,6 +71,7 @@ def test_nakkiran_sample_wise_controls(check, substitute, arguments):
     # this n, and a control that passes or fails by seed proves nothing.
     wrong_world("junk_of_total_variance_n_to_the_1_25_is_not_benign",
                 "junk of total variance n^1.25: r_0/n ~ n^0.25 grows, not o(n); the excess does not fall "
-                "(failed the check in 8 of 8 seed shifts)", junk_trace_exponent=1.25)])
-def test_benign_overfitting_def_controls(check, substitute, arguments):
+                "(failed the check in 8 of 8 seed shifts)", junk_trace_exponent=1.25)],
+    claim="dd.benign-overfitting-def")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

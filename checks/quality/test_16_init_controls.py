@@ -69,15 +69,6 @@ he_ten_percent_high = InitScheme("he", lambda p, m: 2.2 / p, lambda p, m: 2.2 / 
                                  lambda p, m: 1, "near miss: He's variances 10% high in every layer")
 
 
-@pytest.mark.claim("nn.l-layer-definition")
-@control_cases(init_checks.test_l_layer_network_definition, "relu_network", [
-    planted_bug("network_definition_rejects_output_relu_on_by_default", relu_network_output_relu_by_default),
-    wrong_world("network_with_biases", "a network with biases (0.1 per hidden unit): not positively homogeneous",
-                bug=relu_network_with_bias)])
-def test_l_layer_definition_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 @pytest.mark.claim("init.table")
 @pytest.mark.parametrize("name,bug", [("init_he", he_with_lecun_first_layer),
                                       ("init_xavier", xavier_hidden_fan_sum),
@@ -87,7 +78,10 @@ def test_init_table_rejects(name, bug):
     rejects(init_checks.test_init_table_variances, name, bug)
 
 
-@pytest.mark.claim("init.signal-propagation")
+@control_cases(init_checks.test_l_layer_network_definition, "relu_network", [
+    planted_bug("network_definition_rejects_output_relu_on_by_default", relu_network_output_relu_by_default),
+    wrong_world("network_with_biases", "a network with biases (0.1 per hidden unit): not positively homogeneous",
+                bug=relu_network_with_bias)], claim="nn.l-layer-definition")
 @control_cases(init_checks.test_input_gradient_second_moment, "init_he", [
     planted_bug("signal_propagation_rejects_he_with_fan_in_one", he_with_lecun_first_layer),
     # On a named instance: the check's tolerance is Z SE, 5-25 % of the prediction depending on the
@@ -95,23 +89,21 @@ def test_init_table_rejects(name, bug):
     # seed. At depth 2, m = 64 the tolerance is 8-10 % and the excess ~7 SE away.
     near_miss("signal_propagation_rejects_first_layer_25_percent_high",
               "He's first-layer variance 25% high: E||grad||^2 25% above the closed form",
-              bug=he_first_layer_25_percent_high, scheme="he", depth=2, m=64, p=16, output_relu=False, seed=0)])
+              bug=he_first_layer_25_percent_high, scheme="he", depth=2, m=64, p=16, output_relu=False, seed=0)],
+    claim="init.signal-propagation")
 @control_cases(init_checks.test_input_gradient_second_moment, "relu_network", [
     planted_bug("signal_propagation_rejects_missing_relu_factor", linear_network),
     wrong_world("signal_propagation_rejects_tanh_network",
-                "tanh units: the 1/2 per ReLU layer of the closed form does not hold", bug=tanh_network)])
-def test_signal_propagation_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("init.phase-diagram-luo")
+                "tanh units: the 1/2 per ReLU layer of the closed form does not hold", bug=tanh_network)],
+    claim="init.signal-propagation")
 @control_cases(init_checks.test_phase_diagram_coordinates, "init_mean_field", [
     wrong_world("phase_diagram_rejects_mean_field_with_sqrt_alpha",
                 "mean-field with alpha = sqrt(m): gamma = 1/2, a scheme in the linear regime, not the critical one "
-                "the figure places mean-field in", bug=mean_field_sqrt_alpha)])
+                "the figure places mean-field in", bug=mean_field_sqrt_alpha)], claim="init.phase-diagram-luo")
 @control_cases(init_checks.test_phase_diagram_coordinates, "init_xavier", [
-    planted_bug("phase_diagram_rejects_xavier_with_he_variances", xavier_with_he_variances)])
-def test_phase_diagram_luo_controls(check, substitute, arguments):
+    planted_bug("phase_diagram_rejects_xavier_with_he_variances", xavier_with_he_variances)],
+    claim="init.phase-diagram-luo")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 

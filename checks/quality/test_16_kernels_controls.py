@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import checks.test_16_kernels as kern
 from algorithms import registry
@@ -71,34 +70,24 @@ def gd_ignoring_output_scale(x, y, w0, v0, output_scale, lr, num_steps, tol=0.0)
                                                                  lr * output_scale**2 * m, num_steps, tol)
 
 
-@pytest.mark.claim("kernel.feature-map-separability")
 @control_cases(kern.test_feature_map_makes_circles_separable, "random_fourier_features", [
     planted_bug("features_ignoring_input", rff_ignoring_input),
     wrong_world("too_few_features_do_not_separate",
-                "a feature map with 3 random features: the rings stay non-separable", bug=rff_with_three_features)])
-def test_feature_map_separability_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("kernel.ntk-limit")
+                "a feature map with 3 random features: the rings stay non-separable", bug=rff_with_three_features)],
+    claim="kernel.feature-map-separability")
 @control_cases(kern.test_ntk_infinite_width_limit, "relu_ntk_kernel", [
     wrong_world("ntk_without_first_layer",
                 "the limit of training the read-out only (no a.a'(pi - t)/(2 pi) term): ~half the kernel",
                 bug=ntk_last_layer_only),
     near_miss("ntk_five_percent_off", "the limit's read-out term 10% high (the kernel ~5% off)",
               bug=ntk_read_out_term_ten_percent_high),
-    planted_bug("ntk_with_unnormalised_angle", ntk_unnormalised_angle)])
-def test_ntk_limit_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("kernel.ntk-constancy-lazy-vs-mf")
+    planted_bug("ntk_with_unnormalised_angle", ntk_unnormalised_angle)], claim="kernel.ntk-limit")
 @control_cases(kern.test_ntk_constant_when_lazy_not_in_mean_field, "two_layer_relu_gradient_descent", [
     wrong_world("mean_field_everywhere", "both runs in mean field: the 'lazy' run's kernel moves at every width",
                 bug=gd_all_mean_field),
     near_miss("near_mean_field_scaling",
               "the lazy run at output scale m^-0.85: kernel-change slope -0.22 vs the -0.35 threshold",
               bug=gd_near_mean_field),
-    planted_bug("trainer_ignoring_parametrisation", gd_ignoring_output_scale)])
-def test_ntk_constancy_lazy_vs_mf_controls(check, substitute, arguments):
+    planted_bug("trainer_ignoring_parametrisation", gd_ignoring_output_scale)], claim="kernel.ntk-constancy-lazy-vs-mf")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -75,20 +75,6 @@ def test_lazy_definition_rejects_max_layer_ratio():
     rejects(lazy.test_lazy_ratio_definition, "lazy_training_ratio", ratio_max_layer_as_sum)
 
 
-@pytest.mark.claim("lazy.kappa-by-init")
-@pytest.mark.slow
-@control_cases(lazy.test_kappa_by_init, "init_xavier", [
-    planted_bug("kappa_check_rejects_xavier_with_he_variances", xavier_with_he_variances, scheme="xavier")])
-@control_cases(lazy.test_kappa_by_init, "init_mean_field", [
-    planted_bug("kappa_check_rejects_mean_field_with_sqrt_alpha", mean_field_sqrt_alpha, scheme="mean_field")])
-@control_cases(lazy.test_kappa_by_init, "init_he", [
-    wrong_world("kappa_check_rejects_he_with_xavier_variances",
-                "Xavier's variances (mean-field regime) where He's are claimed lazy: kappa of order one",
-                bug=he_with_xavier_variances, scheme="he")])
-def test_kappa_by_init_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 @pytest.mark.slow
 @pytest.mark.claim("lazy.chizat-condition")
 @pytest.mark.control("wrong_world", of=lazy.test_chizat_condition_corrected,
@@ -97,12 +83,20 @@ def test_corrected_condition_check_rejects_another_alpha():
     rejects(lazy.test_chizat_condition_corrected, "relu_network", network_alpha_inverse_sqrt_m)
 
 
-@pytest.mark.claim("lazy.linearization")
-@pytest.mark.slow
+@control_cases(lazy.test_kappa_by_init, "init_xavier", [
+    planted_bug("kappa_check_rejects_xavier_with_he_variances", xavier_with_he_variances, scheme="xavier")],
+    claim="lazy.kappa-by-init", marks=pytest.mark.slow)
+@control_cases(lazy.test_kappa_by_init, "init_mean_field", [
+    planted_bug("kappa_check_rejects_mean_field_with_sqrt_alpha", mean_field_sqrt_alpha, scheme="mean_field")],
+    claim="lazy.kappa-by-init", marks=pytest.mark.slow)
+@control_cases(lazy.test_kappa_by_init, "init_he", [
+    wrong_world("kappa_check_rejects_he_with_xavier_variances",
+                "Xavier's variances (mean-field regime) where He's are claimed lazy: kappa of order one",
+                bug=he_with_xavier_variances, scheme="he")], claim="lazy.kappa-by-init", marks=pytest.mark.slow)
 @control_cases(lazy.test_linearised_training_agrees, "init_jacot", [
     planted_bug("linearisation_rejects_mean_field_scaling", jacot_with_mean_field_scaling),
     wrong_world("linearisation_rejects_mean_field",
                 "the mean-field parametrisation (alpha = m): the network leaves its linearisation",
-                scheme="mean_field")])
-def test_linearization_controls(check, substitute, arguments):
+                scheme="mean_field")], claim="lazy.linearization", marks=pytest.mark.slow)
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -130,18 +130,6 @@ def gradients_of_the_linearised_network(weights, alpha, inputs, *, output_relu=F
     return out.clone()
 
 
-@pytest.mark.claim("robust.nonlazy-bound")
-@pytest.mark.slow
-@control_cases(training.test_nonlazy_stability_bound, "input_gradients", [
-    planted_bug("nonlazy_bound_check_rejects_gradients_without_relu_masks", gradients_of_the_linearised_network),
-    wrong_world("nonlazy_bound_check_fails_where_the_bound_holds",
-                "c = 2.5 at initialisation: P/eps ~ m^-4.5 decays faster than the bound's m^-4.0", c=2.5, train=False),
-    near_miss("nonlazy_bound_check_fails_where_the_bound_barely_holds",
-              "c = 2.1: the bound holds at init by a factor m^-0.1 (slopes -3.7 vs -3.6)", c=2.1, train=False)])
-def test_nonlazy_bound_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 # ------------------------------------------------------ robust.zhu-lazy-bounds: bound and quantity
 def he_bound_with_faster_p_decay(name, m, L, p=None):
     """NEAR MISS: He's bound with p^-0.6 where sqrt(1/p) = p^-0.5 is printed."""
@@ -177,34 +165,6 @@ def gradient_descent_that_does_not_train(weights, alpha, inputs, targets, lr, nu
     return registry.reference("full_batch_gradient_descent")(weights, alpha, inputs, targets, 0.0 * lr, 1, **kw)
 
 
-@pytest.mark.claim("robust.zhu-lazy-bounds")
-@control_cases(robustness.test_zhu_bound_trends_symbolic, "stability_bound", [
-    planted_bug("symbolic_trend_check_rejects_mistyped_exponent", bound_with_l_squared)])
-@control_cases(robustness.test_zhu_bounds_hold_at_init, "stability_bound", [
-    near_miss("bounds_at_init_check_rejects_faster_p_decay",
-              "p-exponent -0.6 where -0.5 is printed (the bound 1.74x smaller at p = 256)",
-              bug=he_bound_with_faster_p_decay)])
-@control_cases(zhu.test_zhu_trends_of_the_quantity_at_init, "init_he", [
-    planted_bug("init_trend_check_rejects_he_with_doubled_hidden_variance", he_with_doubled_hidden_variance,
-                widths=(16, 64), depths=(2, 6, 10), marks=pytest.mark.network),
-    wrong_world("init_trend_check_fails_where_depth_hurts",
-                "networks whose P grows by e^0.3 per layer (depth hurts)", growth=0.3, widths=(16, 64),
-                depths=(2, 6, 10), marks=pytest.mark.network)])
-@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "full_batch_gradient_descent", [
-    planted_bug("trained_trend_check_rejects_untrained_networks", gradient_descent_that_does_not_train, widths=(64,),
-                depths=(2, 4), schemes=("he",), marks=pytest.mark.network)])
-@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", [
-    wrong_world("trained_trend_check_fails_where_depth_hurts",
-                "trained P growing by e^0.3 per layer (measurement scaled)", bug=_gradients_growing_with_depth(0.3),
-                widths=(64,), depths=(2, 4, 6), schemes=("he",), marks=pytest.mark.network),
-    near_miss("trained_trend_check_fails_where_depth_hurts_slightly",
-              "trained P growing by e^0.09 per layer on top of the measured trend (-0.04)",
-              bug=_gradients_growing_with_depth(0.09), widths=(64,), depths=(2, 4, 6), schemes=("he",),
-              marks=pytest.mark.network)])
-def test_zhu_lazy_bounds_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 # ------------------------------------------------------------------- robust.zhu-vs-prior-bounds
 def wu_of_the_same_order(name, m, L, p=None):
     """NEAR MISS: a 'prior' bound of Zhu's order in m (L² + L, no growth in m)."""
@@ -220,17 +180,6 @@ def zhu_growing_like_sqrt_m(name, m, L, p=None):
     return stability_bound(name, m, L, p)
 
 
-@pytest.mark.claim("robust.zhu-vs-prior-bounds")
-@control_cases(robustness.test_zhu_vs_prior_bounds, "stability_bound", [
-    planted_bug("prior_bounds_check_rejects_flipped_huang_exponent", huang_with_flipped_exponent),
-    near_miss("prior_bounds_check_rejects_prior_of_the_same_order", "a prior bound of the same order as Zhu's in m",
-              bug=wu_of_the_same_order),
-    wrong_world("prior_bounds_check_rejects_no_improvement", "Zhu's bound growing faster in m than Wu's",
-                bug=zhu_growing_like_sqrt_m)])
-def test_zhu_vs_prior_bounds_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 # ------------------------------------------------------------------------ robust.cnn-width-depth
 def conv1d_init_ignoring_kernel_size(length, channels, depth, *, batch=1, seed=0, device="cpu",
                                      dtype=torch.float64, gain=2.0):
@@ -240,14 +189,49 @@ def conv1d_init_ignoring_kernel_size(length, channels, depth, *, batch=1, seed=0
     return type(draw)([w * math.sqrt(3.0) if w.dim() == 4 else w for w in draw.weights], draw.alpha)
 
 
-@pytest.mark.claim("robust.cnn-width-depth")
-@pytest.mark.network
+@control_cases(training.test_nonlazy_stability_bound, "input_gradients", [
+    planted_bug("nonlazy_bound_check_rejects_gradients_without_relu_masks", gradients_of_the_linearised_network),
+    wrong_world("nonlazy_bound_check_fails_where_the_bound_holds",
+                "c = 2.5 at initialisation: P/eps ~ m^-4.5 decays faster than the bound's m^-4.0", c=2.5, train=False),
+    near_miss("nonlazy_bound_check_fails_where_the_bound_barely_holds",
+              "c = 2.1: the bound holds at init by a factor m^-0.1 (slopes -3.7 vs -3.6)", c=2.1, train=False)],
+    claim="robust.nonlazy-bound", marks=pytest.mark.slow)
+@control_cases(robustness.test_zhu_bound_trends_symbolic, "stability_bound", [
+    planted_bug("symbolic_trend_check_rejects_mistyped_exponent", bound_with_l_squared)],
+    claim="robust.zhu-lazy-bounds")
+@control_cases(robustness.test_zhu_bounds_hold_at_init, "stability_bound", [
+    near_miss("bounds_at_init_check_rejects_faster_p_decay",
+              "p-exponent -0.6 where -0.5 is printed (the bound 1.74x smaller at p = 256)",
+              bug=he_bound_with_faster_p_decay)], claim="robust.zhu-lazy-bounds")
+@control_cases(zhu.test_zhu_trends_of_the_quantity_at_init, "init_he", [
+    planted_bug("init_trend_check_rejects_he_with_doubled_hidden_variance", he_with_doubled_hidden_variance,
+                widths=(16, 64), depths=(2, 6, 10), marks=pytest.mark.network),
+    wrong_world("init_trend_check_fails_where_depth_hurts",
+                "networks whose P grows by e^0.3 per layer (depth hurts)", growth=0.3, widths=(16, 64),
+                depths=(2, 6, 10), marks=pytest.mark.network)], claim="robust.zhu-lazy-bounds")
+@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "full_batch_gradient_descent", [
+    planted_bug("trained_trend_check_rejects_untrained_networks", gradient_descent_that_does_not_train, widths=(64,),
+                depths=(2, 4), schemes=("he",), marks=pytest.mark.network)], claim="robust.zhu-lazy-bounds")
+@control_cases(zhu.test_zhu_depth_trend_after_lazy_training, "input_gradients", [
+    wrong_world("trained_trend_check_fails_where_depth_hurts",
+                "trained P growing by e^0.3 per layer (measurement scaled)", bug=_gradients_growing_with_depth(0.3),
+                widths=(64,), depths=(2, 4, 6), schemes=("he",), marks=pytest.mark.network),
+    near_miss("trained_trend_check_fails_where_depth_hurts_slightly",
+              "trained P growing by e^0.09 per layer on top of the measured trend (-0.04)",
+              bug=_gradients_growing_with_depth(0.09), widths=(64,), depths=(2, 4, 6), schemes=("he",),
+              marks=pytest.mark.network)], claim="robust.zhu-lazy-bounds")
+@control_cases(robustness.test_zhu_vs_prior_bounds, "stability_bound", [
+    planted_bug("prior_bounds_check_rejects_flipped_huang_exponent", huang_with_flipped_exponent),
+    near_miss("prior_bounds_check_rejects_prior_of_the_same_order", "a prior bound of the same order as Zhu's in m",
+              bug=wu_of_the_same_order),
+    wrong_world("prior_bounds_check_rejects_no_improvement", "Zhu's bound growing faster in m than Wu's",
+                bug=zhu_growing_like_sqrt_m)], claim="robust.zhu-vs-prior-bounds")
 @control_cases(cnn.test_cnn_stability_width_depth, "conv1d_init", [
     planted_bug("cnn_check_rejects_fan_in_without_kernel_size", conv1d_init_ignoring_kernel_size, depths=(4, 8)),
     wrong_world("cnn_check_fails_where_depth_hurts", "gain 4: P grows by sqrt(2) per layer (x4 from L = 4 to 8)",
                 gain=4.0, depths=(4, 8)),
     near_miss("cnn_check_fails_where_depth_hurts_moderately",
               "trained P growing x2.5 from L = 4 to 8 where the check allows x2", trained_growth=0.23,
-              depths=(4, 8))])
-def test_cnn_width_depth_controls(check, substitute, arguments):
+              depths=(4, 8))], claim="robust.cnn-width-depth", marks=pytest.mark.network)
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -39,23 +39,17 @@ def test_robust_classifier_check_rejects_off_by_one_neighbour():
     rejects(separation.test_separated_data_has_robust_1nn, "k_nearest_neighbours", second_nearest_neighbour)
 
 
-@pytest.mark.claim("robust.curse-of-dimensionality")
 @control_cases(separation.test_curse_of_dimensionality_for_any, "relu_network", [
     planted_bug("curse_counterexample_rejects_output_relu", relu_network_output_relu_by_default),
     wrong_world("curse_search_finds_nothing_where_the_bound_holds",
                 "p <= 4 and the bound's constant 1e-3: 2p + 4 >= 1e-3 10^p, the printed bound holds there", p_max=4,
-                constant=1e-3)])
-def test_curse_of_dimensionality_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("robust.separation-table")
+                constant=1e-3)], claim="robust.curse-of-dimensionality")
 @control_cases(separation.test_caption_as_printed, "k_nearest_neighbours", [
     planted_bug("caption_check_rejects_off_by_one_neighbour", second_nearest_neighbour),
     wrong_world("caption_check_rejects_the_half_distance_reading",
                 "separation read as Yang et al.'s r-separation (half the distance): the caption holds",
-                separation="half-distance")])
-def test_separation_table_controls(check, substitute, arguments):
+                separation="half-distance")], claim="robust.separation-table")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
 
 

@@ -98,29 +98,9 @@ def squared_distance_laplace(x, z, bandwidth):
     return np.exp(-d2 / bandwidth)
 
 
-@pytest.mark.claim("gen.erm-uniform-convergence")
-@control_cases(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", [
-    wrong_world("bound_without_union_term",
-                "the single-hypothesis bound (no log|H|): violated by the sup over 4..256 classifiers",
-                bug=bound_without_log_class_size),
-    planted_bug("bound_with_n_squared", bound_with_n_squared)])
-def test_erm_uniform_convergence_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
 @pytest.mark.claim("gen.rademacher-bound")
 def test_double_normalisation_is_rejected():
     rejects(gen.test_rademacher_generalisation_bound, "empirical_rademacher", rademacher_divided_by_n_twice)
-
-
-@pytest.mark.claim("gen.rademacher-def")
-@control_cases(gen.test_rademacher_complexity_properties, "empirical_rademacher", [
-    planted_bug("fixed_sign_vector", rademacher_fixed_signs),
-    wrong_world("zero_one_signs", "signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's",
-                bug=rademacher_zero_one_signs),
-    near_miss("estimate_one_percent_high", "an estimate 1% high", bug=rademacher_one_percent_high)])
-def test_rademacher_def_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
 
 
 @pytest.mark.claim("gen.rademacher-bound")
@@ -131,26 +111,26 @@ def test_dependent_samples_break_the_bound(monkeypatch):
     fails(gen.test_rademacher_generalisation_bound)
 
 
-@pytest.mark.claim("gen.koehler-bound")
+@control_cases(gen.test_finite_class_uniform_convergence, "hoeffding_union_bound", [
+    wrong_world("bound_without_union_term",
+                "the single-hypothesis bound (no log|H|): violated by the sup over 4..256 classifiers",
+                bug=bound_without_log_class_size),
+    planted_bug("bound_with_n_squared", bound_with_n_squared)], claim="gen.erm-uniform-convergence")
+@control_cases(gen.test_rademacher_complexity_properties, "empirical_rademacher", [
+    planted_bug("fixed_sign_vector", rademacher_fixed_signs),
+    wrong_world("zero_one_signs", "signs in {0, 1}: another complexity (E sup of half-sums), not Rademacher's",
+                bug=rademacher_zero_one_signs),
+    near_miss("estimate_one_percent_high", "an estimate 1% high", bug=rademacher_one_percent_high)],
+    claim="gen.rademacher-def")
 @control_cases(gen.test_koehler_norm_bound, "min_norm_least_squares", [
     planted_bug("non_minimal_interpolator_breaks_the_bound", interpolator_not_min_norm, marks=pytest.mark.slow),
     wrong_world("too_few_junk_features_are_not_benign",
                 "D = n junk features (n/R_k* of order one): min-norm interpolation is not benign",
-                junk_per_sample=1)])
-def test_koehler_bound_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("gen.uniform-convergence-fails")
+                junk_per_sample=1)], claim="gen.koehler-bound")
 @control_cases(gen.test_interpolation_of_noisy_labels_generalises, "laplace_kernel", [
     planted_bug("gaussian_in_place_of_laplace", squared_distance_laplace),
     wrong_world("labels_mostly_corrupted", "90% of the labels corrupted: the interpolant's test error 0.89 > 0.45",
-                noise_levels=(0.9,))])
-def test_uniform_convergence_fails_controls(check, substitute, arguments):
-    run_control(check, substitute, arguments)
-
-
-@pytest.mark.claim("gen.one-sided-uc-def")
+                noise_levels=(0.9,))], claim="gen.uniform-convergence-fails")
 @control_cases(gen.test_one_sided_uniform_convergence_solver, "one_sided_uniform_convergence", [
     planted_bug("solver_without_maximisation", solver_returns_min_norm),
     planted_bug("solver_outside_the_ball", solver_ignores_min_norm_offset),
@@ -158,6 +138,6 @@ def test_uniform_convergence_fails_controls(check, substitute, arguments):
               bug=solver_in_a_ball_one_percent_larger),
     wrong_world("supremum_without_interpolation",
                 "the interpolation constraint dropped: the two-sided supremum over the ball",
-                bug=solver_without_interpolation)])
-def test_one_sided_uc_def_controls(check, substitute, arguments):
+                bug=solver_without_interpolation)], claim="gen.one-sided-uc-def")
+def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)
