@@ -228,7 +228,20 @@ def _sample_major(features: np.ndarray) -> np.ndarray:
     """The same array (…, n, M) laid out with the sample axis outermost, so that SGD's
     ``features[..., i, :]`` is one contiguous block (a view; values unchanged)."""
     return np.moveaxis(np.ascontiguousarray(np.moveaxis(features, -2, 0)), 0, -2)
-CURVE_EPOCHS, CURVE_DRAWS, CURVE_N = 2500, 5, 200
+CURVE_EPOCHS, CURVE_DRAWS, CURVE_N = 2500, 20, 200
+CURVE_TAIL = 100  # epochs whose end-of-epoch test MSEs SGD's is averaged over (see the check's docstring)
+
+
+def _sgd_with_tail_mse(sgd, F, y, gamma, epochs, order, draw_mse, tail=CURVE_TAIL):
+    """SGD for ``epochs`` epochs (one order generator, continued); the last iterate and the mean of
+    ``draw_mse`` over the end-of-epoch iterates of the last ``tail``."""
+    tail = min(tail, epochs)
+    features = _sample_major(F)
+    theta, total = sgd(features, y, gamma, epochs - tail, order) if epochs > tail else None, 0.0
+    for _ in range(tail):
+        theta = sgd(features, y, gamma, 1, order, theta0=theta)
+        total = total + draw_mse(theta)
+    return theta, total / tail
 
 
 @pytest.mark.claim("rf.sgd-vs-minnorm", uses=["min_norm_least_squares", "random_fourier_features",
@@ -237,10 +250,13 @@ CURVE_EPOCHS, CURVE_DRAWS, CURVE_N = 2500, 5, 200
 def test_sgd_curve_versus_min_norm_curve(evidence, algorithm, epochs: int = CURVE_EPOCHS,
                                          ratios=CURVE_RATIOS, draws: int = CURVE_DRAWS):
     """The tutorial's panel "(a) SGD vs. min-norm solution" (Liu et al. 2022: test MSE vs m/n, MNIST
-    3 vs 7, Gaussian kernel; here digits 3 vs 7, n = 200, 100 test points, RFF σ = 2.8, 5 feature
+    3 vs 7, Gaussian kernel; here digits 3 vs 7, n = 200, 100 test points, RFF σ = 2.8, 20 feature
     draws, m/n ∈ {0.5 … 4}): the min-norm interpolator and constant-step SGD (γ = 1/max_i‖φ_i‖²,
     θ₀ = 0, 2500 epochs, one sample per step; all ratios batched, features zero-padded, which
-    leaves SGD unchanged). Criteria fixed before the run (reports/catalogue/criteria-log.md):
+    leaves SGD unchanged). SGD's test MSE at a draw is the mean over its end-of-epoch iterates in the
+    last 100 epochs: at m < n constant-step SGD does not converge but samples a noise ball around the
+    least-squares fit, so one iterate's test MSE is one draw from it. Criteria fixed before the run
+    (reports/catalogue/criteria-log.md):
     (a) budget adequacy — SGD has converged where interpolation is well conditioned: median
         ‖θ_SGD − θ_MN‖/‖θ_MN‖ ≤ 0.05 at m/n ∈ {2, 4};
     (b) SGD shows the double descent: its median test-MSE curve peaks at m/n ∈ {0.9, 1, 1.1}, at
@@ -248,7 +264,17 @@ def test_sgd_curve_versus_min_norm_curve(evidence, algorithm, epochs: int = CURV
         argmax moved to 0.8 (reports/catalogue/criteria-log.md), so (b) cannot be decided at this scale;
     (c) "no loss": SGD's median test MSE ≤ 1.1 × min-norm's + 0.01 at every ratio;
     (d) the min-norm curve peaks at ≥ 10× its minimum.
-    Deterministic (fixed draws and orders): no false-alarm budget. One-pass averaged SGD (Liu et
+    False alarm of (c) ≤ 1e-2 (issue 16, measured at m = n/2, the only ratio where it is thin; 500
+    draws, independent orders): the last iterate's excess over min-norm is +0.015 ± 0.018 per draw,
+    correlated 0.15–0.24 between draws that share the order, so with 5 draws (c) failed in 22–30 % of
+    simulated runs and no number of draws under one order could fix it; averaged over the last 100
+    epochs (lag-1 autocorrelation of the per-epoch excess 0.006, no drift over the tail) the excess is
+    +0.014 ± 0.003 and the per-draw margin 1.1·MN + 0.01 − SGD is +0.0050 ± 0.0030 (the population
+    margin: (c) holds there by 5 % of the MSE). The 20-draw statistic's margin is +0.0045 ± 0.0017
+    (bootstrap of the 500 draws): P(fail) = 5.5e-3 by the bootstrap, 3.5e-3 by its normal tail
+    (z = 2.7). At m = 0.8n the 5-draw margin was already +0.062 ± 0.019; at m ≥ 0.9n min-norm is far
+    above. Power: a world where SGD's expected excess at m = n/2 is 0.01 higher (margin −0.005) fails
+    with probability ≈ 0.99 by the same z. One-pass averaged SGD (Liu et
     al.'s estimator, γ = 0.5) is recorded beside it. ``epochs`` is the controls' world (a short
     budget); (d) is asserted before SGD runs and (a) after the well-conditioned ratios, so a
     broken min-norm or SGD is rejected before the whole budget is paid."""
@@ -269,38 +295,49 @@ def test_sgd_curve_versus_min_norm_curve(evidence, algorithm, epochs: int = CURV
     y = np.broadcast_to(t[train], (len(ratios), draws, n))
     evidence.parameters(n=n, ratios=list(ratios), draws=draws, epochs=epochs, bandwidth=2.8, step="1/max||phi||^2")
 
-    def test_mse(th, rows=slice(None)):
-        return np.median(np.mean((np.einsum("rdnm,rdm->rdn", F_test[rows], th) - t[test]) ** 2, -1), axis=1)
+    def draw_mse(th, rows=slice(None), cols=None):  # test MSE per (ratio, draw)
+        return np.mean((np.einsum("rdnm,rdm->rdn", F_test[rows][..., :cols], th) - t[test]) ** 2, -1)
 
     theta = {"min-norm": fit(np.ascontiguousarray(F), y)}
-    mn_curve = test_mse(theta["min-norm"])
+    mn_curve = np.median(draw_mse(theta["min-norm"]), 1)
     evidence.lower_bound("(d) min-norm peak / minimum >= 10", float(mn_curve.max() / mn_curve.min()), 10.0)
     # the well-conditioned ratios first: a budget that cannot converge there is rejected before the rest is paid for
     well = ratios >= 2
     gamma = 1.0 / np.max(np.sum(F**2, -1), -1)
-    order = derived_seed("rf.sgd-vs-minnorm", "order")
-    th_sgd = np.zeros_like(theta["min-norm"])
-    th_sgd[well] = sgd(_sample_major(F[well]), y[well], gamma[well], epochs, np.random.default_rng(order))
+    order = np.random.default_rng(derived_seed("rf.sgd-vs-minnorm", "order"))
+    th_sgd, sgd_mse = np.zeros_like(theta["min-norm"]), np.zeros((len(ratios), draws))
+    th_sgd[well], sgd_mse[well] = _sgd_with_tail_mse(sgd, F[well], y[well], gamma[well], epochs, order,
+                                                     lambda th: draw_mse(th, well))
     rel = np.median(np.linalg.norm(th_sgd - theta["min-norm"], axis=-1)
                     / np.linalg.norm(theta["min-norm"], axis=-1), axis=1)
     evidence.record("median ||theta_SGD - theta_MN|| / ||theta_MN|| at m/n >= 2", rel[well])
     evidence.upper_bound("(a) SGD converged where well conditioned (m/n >= 2): rel. distance to min-norm", rel[well],
                          0.05)
-    th_sgd[~well] = sgd(_sample_major(F[~well]), y[~well], gamma[~well], epochs, np.random.default_rng(order))
+    cols = max(w for w, ok in zip(widths, well) if not ok)  # the other ratios' features need no padding beyond this
+    th_rest, sgd_mse[~well] = _sgd_with_tail_mse(sgd, F[~well][..., :cols], y[~well], gamma[~well], epochs, order,
+                                                 lambda th: draw_mse(th, ~well, cols))
+    th_sgd[~well, :, :cols] = th_rest
     theta["SGD (constant step)"] = th_sgd
     theta["averaged SGD, 1 pass"] = sgd(F, y, np.full_like(gamma, 0.5), 1,
                                         np.random.default_rng(derived_seed("rf.sgd-vs-minnorm", "one-pass")),
                                         average=True)
-    curves = {k: test_mse(v) for k, v in theta.items()}
+    curves = {k: np.median(draw_mse(v), 1) for k, v in theta.items()}
+    last_iterate_curve = curves.pop("SGD (constant step)")
+    curves["SGD (constant step)"] = np.median(sgd_mse, 1)
     train_mse = np.median(np.mean((np.einsum("rdnm,rdm->rdn", F, theta["SGD (constant step)"]) - y) ** 2, -1), 1)
     sgd_curve = curves["SGD (constant step)"]
     for k, v in curves.items():
         evidence.record(f"median test MSE by m/n: {k}", v, ratios=ratios)
+    evidence.record("median test MSE by m/n: SGD's last iterate (not (c)'s statistic)", last_iterate_curve,
+                    ratios=ratios)
     evidence.record("SGD train MSE by m/n", train_mse)
     peak_at = float(ratios[int(np.argmax(sgd_curve))])
     evidence.record("(b) argmax of the SGD curve (m/n) and peak / minimum", [peak_at, float(sgd_curve.max()
                                                                                      / sgd_curve.min())])
     evidence.upper_bound("(c) no loss: SGD test MSE <= 1.1 x min-norm + 0.01", sgd_curve, 1.1 * mn_curve + 0.01)
+    evidence.record("false_alarm_budget", 1e-2, note="(c) at m = n/2, 20 draws, SGD's test MSE averaged over the last "
+                    "100 epochs: margin +0.0045 +- 0.0017 (bootstrap of 500 measured draws), P(fail) 5.5e-3 "
+                    "bootstrap / 3.5e-3 normal tail (z = 2.7); other ratios z > 3 with 5 draws")
     evidence.resolution("rejects a budget of 1000 epochs (rel. distance 0.12 at m = 2n: near-miss control) and "
                         "early-stopped SGD (50 epochs: wrong-world control)")
     evidence.inconclusive("(b) is not decidable at this scale: at a budget that has converged where interpolation is "
