@@ -213,7 +213,10 @@ def test_bcsegplus_generated_instances(evidence, algorithm, c_shift, L, c, where
     law): the exact E|z_k|^2 decreases from k = 500 to 2500 to 5000 (a finite-horizon view of convergence:
     on the corners of this parameter box the ratios are <= 0.66 per step of the grid); by Markov each
     row has |z_K|^2 <= 20 E|z_K|^2 with probability >= 0.95 (count test, false alarm DELTA). Multiplicative
-    noise (vanishing at z*): median |z_K| <= 0.01 |z0|.
+    noise (vanishing at z*), the same finite-horizon view: the law's median of |z_K| - |z_{K/10}| is < 0
+    (sign test). An earlier fixed threshold, median |z_K| <= 0.01 |z0|, is false on part of the box: at
+    rho = 0, gamma = 0.1/L the median |z_5000| is 0.56 (a nightly example); at all 16 corners of the box
+    64 of 64 rows decrease from k = 500 to 5000 (medians 1.11 -> 0.56 at the slowest corner).
     False alarm <= 1e-4 per example (Markov count test), 7e-4 over the 7 examples. Power: rho L = -0.55
     (10 % past -1/2; ``c_shift`` = 0.45 on the pinned example) makes the exact E|z_k|^2 grow."""
     evidence.resolution("rejects rho L = -0.55, 10 % past -1/2: the exact second moment grows")
@@ -225,11 +228,15 @@ def test_bcsegplus_generated_instances(evidence, algorithm, c_shift, L, c, where
     schedule = PowerSchedule(0.1, 0.6)
     K = 5000
     evidence.parameters(L=L, rho=game.rho, gamma=gamma, sigma=sigma, noise=noise)
-    z = _run(bc, StochasticOracle(game, NOISES[noise](sigma)), gamma, schedule, K,
-             _rng(evidence, "bcsegplus.convergence", f"generated-{L}-{c}-{where}-{sigma}-{noise}"), [K])[0]
+    early, z = _run(bc, StochasticOracle(game, NOISES[noise](sigma)), gamma, schedule, K,
+                    _rng(evidence, "bcsegplus.convergence", f"generated-{L}-{c}-{where}-{sigma}-{noise}"),
+                    [K // 10, K])
     sq = np.sum(z**2, axis=1)
     if noise == "multiplicative":
-        median_test(evidence, "|z_K| (multiplicative noise)", np.sqrt(sq), 0.01 * np.linalg.norm(Z0))
+        change = np.sqrt(sq) - np.linalg.norm(early, axis=1)
+        evidence.record("median |z_K/10|, |z_K| (multiplicative noise)",
+                        [float(np.median(np.linalg.norm(early, axis=1))), float(np.median(np.sqrt(sq)))])
+        median_test(evidence, "|z_K| - |z_K/10| (multiplicative noise: decreases)", change, 0.0)
         return
     m, C = affine_law("bc_seg_plus", game.A, game.c, gamma, schedule, K, sigma, Z0, [K // 10, K // 2, K])
     second = np.sum(m**2, 1) + np.trace(C, axis1=1, axis2=2)
