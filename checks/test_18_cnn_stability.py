@@ -29,6 +29,7 @@ Z3 = stats.norm.isf(1e-3)  # one-sided 1e-3 per confidence bound
 CHANNELS, DEPTHS, SEEDS, STEPS, N_TRAIN, N_TEST = (32,), (2, 4, 6, 8), 6, 150, 64, 128
 FIGURE_RATIO = 150 / 12  # the slide: P(L = 8) / P(L = 4) at least this
 NO_GROWTH_RATIO = 2.0    # refutation: P(L = 8) / P(L = 4) below this (upper confidence bound)
+FIT_MSE, EXTRA_ROUNDS = 0.2, 3  # every run trains to train MSE <= FIT_MSE, in at most 4 STEPS
 
 
 def mnist1d_unit_sphere(n_train: int, n_test: int):
@@ -64,9 +65,19 @@ def cnn_runs(algorithm, channels: int, depth: int, device, dtype=torch.float32, 
     if not train:
         return stability(w0), None, None
     lam = algorithm("ntk_top_eigenvalue")(w0, alpha, X, seed=s, forward=net)
-    res = algorithm("full_batch_gradient_descent")(w0, alpha, X, y, 0.5 / lam, STEPS, keep_snapshots=False,
-                                                   record_every=STEPS, forward=net)
-    return stability(w0), stability(res["weights"]), (2 * res["loss"][-1] / N_TRAIN).detach().cpu().numpy()
+    gd = algorithm("full_batch_gradient_descent")
+    res = gd(w0, alpha, X, y, 0.5 / lam, STEPS, keep_snapshots=False, record_every=STEPS, forward=net)
+    weights, loss = res["weights"], res["loss"][-1]
+    # "Trained" means fitted. A deep net whose NTK has a small lower spectrum can need more than
+    # STEPS steps (L = 8: train MSE 0.55 after 150 steps under one fresh seed), so a run that has
+    # not fitted continues in further rounds of STEPS; fitted runs are frozen by the stop rule.
+    for _ in range(EXTRA_ROUNDS):
+        if float((2 * loss / N_TRAIN).max()) <= FIT_MSE:
+            break
+        res = gd(weights, alpha, X, y, 0.5 / lam, STEPS, keep_snapshots=False, record_every=STEPS, forward=net,
+                 stop_loss=FIT_MSE * N_TRAIN / 2)
+        weights, loss = res["weights"], res["loss"][-1]
+    return stability(w0), stability(weights), (2 * loss / N_TRAIN).detach().cpu().numpy()
 
 
 @pytest.mark.network
@@ -76,7 +87,8 @@ def cnn_runs(algorithm, channels: int, depth: int, device, dtype=torch.float32, 
 def test_cnn_stability_width_depth(evidence, algorithm, device, gain: float = 2.0, depths=DEPTHS,
                                    trained_growth: float = 0.0):
     """He-initialised 1-D CNNs, 32 channels, L ∈ {2, 4, 6, 8}, 6 seeds, 150 GD steps on 64
-    MNIST-1D signals (float32). Every run must fit (train MSE ≤ 0.2). Narrower CNNs (8, 16
+    MNIST-1D signals (float32). Every run must fit (train MSE ≤ 0.2; a run that has not after 150
+    steps gets up to 3 more rounds of 150, fitted runs frozen). Narrower CNNs (8, 16
     channels) did not train reliably at L ≥ 6 with this step (dead or diverged runs), and wider
     ones cost 4× per doubling: one width, so the width trend (↗↘) is not assessed. Predicates:
     (0) at init P(L)/P(2) ≤ 1 + 4 SE (E‖∇ₐh‖² = 2 at every depth);
@@ -122,7 +134,7 @@ def test_cnn_stability_width_depth(evidence, algorithm, device, gain: float = 2.
                                    "init P/eps by depth": [float(runs[c, L][0].mean()) for L in depths]}
     evidence.record("P/eps per width (init and trained) and the L=8/L=4 ratio", ratios)
     evidence.record("the slide's minimum ratio P(L=8)/P(L=4)", FIGURE_RATIO)
-    evidence.upper_bound("every run fits: train MSE <= 0.2", fits, 0.2)
+    evidence.upper_bound(f"every run fits: train MSE <= {FIT_MSE}", fits, FIT_MSE)
     evidence.upper_bound("(1) trained: UCB of P(L=8)/P(L=4) <= 2 (the slide: >= 12.5)", ucb, NO_GROWTH_RATIO,
                          headline=True)
     evidence.resolution("rejects a depth growth of P by a factor >= 4 from L = 4 to 8 (wrong-world control)")
