@@ -89,10 +89,25 @@ def _as_matrix(y: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, bool]:
     return (y[..., None] if vector else y), vector
 
 
+def _svd(f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin SVD of a batch. numpy's divide-and-conquer driver (gesdd) can fail to converge on
+    rank-deficient inputs (duplicated training rows: a fresh-seed rerun hit it); the matrices it
+    fails on are redone with the QR-iteration driver (gesvd), slower and more robust."""
+    try:
+        return np.linalg.svd(f, full_matrices=False)
+    except np.linalg.LinAlgError:
+        from scipy.linalg import svd
+
+        flat = f.reshape(-1, *f.shape[-2:])
+        parts = [svd(m, full_matrices=False, lapack_driver="gesvd") for m in flat]
+        u, s, vt = (np.stack([p[i] for p in parts]) for i in range(3))
+        return (u.reshape(*f.shape[:-1], -1), s.reshape(*f.shape[:-2], -1), vt.reshape(*f.shape[:-2], -1, f.shape[-1]))
+
+
 def _svd_solve(f: np.ndarray, y: np.ndarray) -> np.ndarray:
     """theta = V S^+ U^T y with singular values below eps * max(n, N) * s_max set to
     zero: LAPACK's default cut-off (numerical rank), backward stable at N = n."""
-    u, s, vt = np.linalg.svd(f, full_matrices=False)
+    u, s, vt = _svd(f)
     cutoff = EPS * max(f.shape[-2:]) * s[..., :1]
     inv = np.where(s > cutoff, 1.0 / np.where(s > 0, s, 1.0), 0.0)
     return np.swapaxes(vt, -1, -2) @ (inv[..., None] * (np.swapaxes(u, -1, -2) @ y))
