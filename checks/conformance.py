@@ -43,11 +43,15 @@ class OptimizerState:
 
 
 @st.composite
-def optimizer_states(draw, max_steps: int = 8, max_rows: int = 4, max_dim: int = 5, x_scale: float = 2.0):
+def optimizer_states(draw, max_steps: int = 8, max_rows: int = 4, max_dim: int = 5, x_scale: float = 2.0,
+                     min_steps: int = 1):
     """Gradients g = s * 10^U with U uniform over [-3, 3] per entry (so moment estimates rise
     and fall and a max-based rule is exercised), random signs, about 1 in 8 entries exactly
-    0 (and one whole row of zeros when there are several rows); step sizes 10^U[-3, 0] per step."""
-    K, B, d = draw(st.integers(1, max_steps)), draw(st.integers(1, max_rows)), draw(st.integers(1, max_dim))
+    0 (and one whole row of zeros when there are several rows); step sizes 10^U[-3, 0] per step.
+    ``min_steps``: for a rule whose later steps depend on state that the first steps cannot show
+    (every iterate is compared, and a rule does not know K, so a longer run also checks every
+    shorter one as its prefix: raising it loses nothing)."""
+    K, B, d = draw(st.integers(min_steps, max_steps)), draw(st.integers(1, max_rows)), draw(st.integers(1, max_dim))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     grads = rng.choice([-1.0, 1.0], (K, B, d)) * 10.0 ** rng.uniform(-3, 3, (K, B, d))

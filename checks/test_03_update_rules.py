@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from checks.conformance import conforms, drive, optimizer_states
+from checks.conformance import OptimizerState, conforms, drive, optimizer_states
 from checks.support import examples
 from problems.optim import update_rule_oracles as printed
 
@@ -121,12 +121,30 @@ def test_accelegrad_update_rule(evidence, algorithm, state, radius, G):
              headline=False)
 
 
+# The step-size sum's weights alpha_s^2 = s^2 first differ from any other weighting with
+# alpha_1 = 1 (e.g. alpha_s) at s = 2, and that term first enters eta_3, used at step 5 (M_3).
+# UNIXGRAD_MIN_STEPS = 5 steps make the weights visible; shorter runs are prefixes of these.
+UNIXGRAD_MIN_STEPS = 5
+# Pinned: R = 1, lr = 0.02, |g_s - M_s| = 1 for s = 1, 2, M_3 = (1, 1); every point stays within
+# 0.4 of the origin (no projection), so eta_3 = 0.08/sqrt(1 + 1 + 4) exactly, and a weight
+# alpha_2 = 2 instead of 4 moves xb_3 by 3 * 0.02 * 4 * (1/2 - 1/sqrt(6)) / 2 = 1.1e-2, against
+# a rounding tolerance of 2.2e-14. Random states can hide the weights (a projection that
+# saturates, |g_2 - M_2| six decades below |g_1 - M_1|: ~2% of 5..8-step states); this one cannot.
+UNIXGRAD_PINNED = OptimizerState(
+    x0=np.array([[0.25, -0.25]]),
+    grads=np.array([[[1.0, 0.0]], [[0.0, 0.0]], [[0.0, 1.0]], [[0.0, 0.0]], [[1.0, 1.0]], [[0.0, 0.0]]]),
+    lrs=np.full(6, 0.02), seed=0)
+
+
 @pytest.mark.claim("adaptive.accelegrad-unixgrad-rates", uses=["unixgrad"])
 @settings(max_examples=examples(10))
-@given(state=optimizer_states(x_scale=0.5), radius=st.floats(0.8, 3.0))
+@given(state=optimizer_states(x_scale=0.5, min_steps=UNIXGRAD_MIN_STEPS), radius=st.floats(0.8, 3.0))
+@example(state=UNIXGRAD_PINNED, radius=1.0)
 def test_unixgrad_update_rule(evidence, algorithm, state, radius):
     """UniXGrad (Kavis, Levy, Bach, Cevher 2019, Alg. 1, Euclidean prox), alternating M- and
-    g-queries: every query point (zt_t, xb_t) and the reported xb after every step."""
+    g-queries: every query point (zt_t, xb_t) and the reported xb after every step. At least
+    three iterations (5 steps), so that the step-size sum's weights alpha_s^2 show, and a pinned
+    state where they show by 1e12 times the tolerance (see UNIXGRAD_PINNED)."""
     run = drive(algorithm("unixgrad"), state, report=True, radius=radius)
     ref = printed.unixgrad(state.x0, state.grads, state.lrs, radius)
     evidence.parameters(steps=state.steps, dim=state.dim, radius=radius, seed=state.seed)
