@@ -77,7 +77,13 @@ def test_gd_avoids_strict_saddles(evidence, algorithm, fraction, coupling, world
 
 # ------------------------------------------------------ sgd.q2-psgd-escape-time
 STEPS_ALPHA = (0.1, 0.05, 0.025)
-RUNS = 1000
+# 10^4 runs: the quantile bounds at 1e-4 then sit at levels q -+ 3.7 sqrt(q(1-q)/n) (0.99: 0.986..0.994), close
+# enough to resolve the near miss tau ~ alpha^-2.2 (population quantile ratios 1.07-1.21 above the bound); with
+# 10^3 the 0.99 bounds were X_(976) and the sample maximum. Cost: the run is per-step overhead (0.9 s either way).
+RUNS = 10_000
+# the degenerate world (a wrong-world control, random walk ~ 2/alpha^2 steps) keeps 10^3 runs: it is rejected there
+# by the bound, while 10^4 runs would also leave some past its cap (and take 23 s instead of 5 s)
+RUNS_BY_OBJECTIVE = {"strict": RUNS, "degenerate": 1000}
 
 
 @functools.lru_cache(maxsize=4)
@@ -88,11 +94,11 @@ def _escape_times(psgd, objective: str = "strict") -> dict[float, np.ndarray]:
     random walk of step alpha, tau ~ 2/alpha^2). Cached per (algorithm object, objective): the two checks of
     the entry share the runs, a substituted PSGD gets its own. Read-only arrays."""
     gradient = F.gradient if objective == "strict" else (lambda x: x * np.array([1.0, 0.0]))
-    taus = {}
+    taus, runs = {}, RUNS_BY_OBJECTIVE[objective]
     for alpha in STEPS_ALPHA:
         seed = _seed("sgd.q2-psgd-escape-time", alpha) if objective == "strict" else _seed(
             "sgd.q2-psgd-escape-time", objective, alpha)
-        tau = np.full(RUNS, np.inf)
+        tau = np.full(runs, np.inf)
         # ~4x the largest escape time measured (strict); 8x the mean 2/alpha^2 of the random walk (degenerate)
         cap = int(12 * np.log(1 / alpha) / alpha) if objective == "strict" else int(16 / alpha**2)
 
@@ -100,7 +106,7 @@ def _escape_times(psgd, objective: str = "strict") -> dict[float, np.ndarray]:
             tau[np.isinf(tau) & (np.abs(x[:, 1]) > 1)] = k
             return bool(np.all(np.isfinite(tau)))
 
-        run_optimizer(psgd, np.zeros((RUNS, 2)), lambda x, k: gradient(x), cap, lr=alpha, record=[0],
+        run_optimizer(psgd, np.zeros((runs, 2)), lambda x, k: gradient(x), cap, lr=alpha, record=[0],
                       observe=observe, generator=_generator(seed))
         tau.setflags(write=False)
         taus[alpha] = tau
@@ -112,21 +118,29 @@ def test_psgd_escape_time(evidence, algorithm):
     """Corrected statement (Ge et al. 2015 bound it *above*): with probability 1 - zeta, PSGD with
     constant alpha started exactly at the strict saddle (0, 0) of x^2/2 + cos y escapes (tau = first
     k with |y_k| > 1) within O~(log(1/zeta)/alpha^2). Fitting C at alpha = 0.1, the (1 - zeta)-quantile
-    of tau stays <= C log(1/zeta)/alpha^2 at every smaller alpha (upper confidence bounds of the
-    quantiles). Order-statistic confidence bounds, false alarm 1e-4 each, <= 1e-3 per run."""
+    of tau stays <= C log(1/zeta)/alpha^2 at every smaller alpha, i.e. in the population
+    tau_q(alpha) alpha^2 <= tau_q(0.1) 0.1^2 (zeta in {0.1, 0.01}, alpha in {0.05, 0.025}).
+
+    Decision: it fails only when the data exclude that inequality: a LOWER order-statistic bound of
+    tau_q(alpha) above C log(1/zeta)/alpha^2 with C from an UPPER bound of tau_q(0.1), each bound at
+    1e-4. Under the inequality a failure needs one of the 6 bounds (2 upper, 4 lower) to miss its
+    quantile: false alarm <= 6e-4, distribution-free (integer tau included). Power: the near miss
+    tau ~ alpha^-2.2 (population ratio 1.07-1.21) is rejected by the 10^4-run bounds."""
     taus = _escape_times(algorithm("psgd"))
-    evidence.record("false_alarm_budget", 1e-3, note="order-statistic bounds at 1e-4 each")
+    evidence.record("false_alarm_budget", 6e-4, note="6 one-sided order-statistic bounds at 1e-4 each")
     for alpha in STEPS_ALPHA:
         evidence.holds(f"every run escaped within the cap (alpha = {alpha})", np.isfinite(taus[alpha]),
                        "PSGD started at the saddle must leave |y| <= 1")
     evidence.parameters(alphas=list(STEPS_ALPHA), runs=RUNS)
+    evidence.resolution("rejects an escape time ~ alpha^-2.2 (population quantiles 7-21 % above C log(1/zeta)/alpha^2)")
     top, smaller = STEPS_ALPHA[0], np.array(STEPS_ALPHA[1:])
     for zeta in (0.1, 0.01):
         q = 1 - zeta
-        C = np.quantile(taus[top], q) * top**2 / np.log(1 / zeta)
-        upper = np.array([quantile_upper_confidence(taus[a], q, 1e-4) for a in STEPS_ALPHA[1:]])
-        evidence.upper_bound(f"O-reading: quantile {q} of tau <= C log(1/zeta)/alpha^2", upper,
-                             C * np.log(1 / zeta) / smaller**2, headline=zeta == 0.01)
+        C_upper = quantile_upper_confidence(taus[top], q, 1e-4) * top**2 / np.log(1 / zeta)
+        lower = np.array([-quantile_upper_confidence(-taus[a], 1 - q, 1e-4) for a in STEPS_ALPHA[1:]])
+        evidence.upper_bound(f"O-reading: quantile {q} of tau <= C log(1/zeta)/alpha^2 (lower bound of the "
+                             f"quantile vs C from an upper bound at alpha = {top})", lower,
+                             C_upper * np.log(1 / zeta) / smaller**2, headline=zeta == 0.01)
     medians = [np.median(taus[a]) for a in STEPS_ALPHA]
     evidence.record("median escape time by alpha", dict(zip(map(str, STEPS_ALPHA), medians)))
     evidence.record("log(1/alpha)/alpha by alpha", [float(np.log(1 / a) / a) for a in STEPS_ALPHA])
@@ -170,7 +184,7 @@ def test_psgd_escape_time_omega_as_printed(evidence, algorithm, objective="stric
                              headline=zeta == 0.01)
     slope = fitted_slope(STEPS_ALPHA, [np.median(taus[a]) for a in STEPS_ALPHA])
     evidence.upper_bound("fitted exponent of the median escape time in alpha (Omega(1/alpha^2): -2)", -slope, 1.5)
-    evidence.parameters(alphas=list(STEPS_ALPHA), runs=RUNS, objective=objective)
+    evidence.parameters(alphas=list(STEPS_ALPHA), runs=RUNS_BY_OBJECTIVE[objective], objective=objective)
     evidence.resolution("rejects an escape time growing like alpha^-1.5 or faster in the median; the "
                         "diffusive alpha^-2 escape of a degenerate saddle (wrong-world control) is rejected")
     evidence.corrects(
