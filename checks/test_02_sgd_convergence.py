@@ -12,7 +12,6 @@ predicts (c the curvature at the minimiser).
 from __future__ import annotations
 
 
-import contextlib
 
 import numpy as np
 import pytest

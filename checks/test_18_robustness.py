@@ -23,7 +23,6 @@ from scipy import stats
 from checks.support import examples
 from problems.overparam.network_oracles import (ball_projection_constant, derived_seed, expected_input_gradient_sq,
                                       sphere_points, table_variances)
-from problems.runtime import threads
 
 EPS = np.finfo(float).eps
 Z = stats.norm.isf(1e-5 / 2)  # two-sided 1e-5 per comparison (normal approximation of a mean)

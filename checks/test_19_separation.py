@@ -228,7 +228,7 @@ def test_curse_of_dimensionality_for_any(evidence, algorithm, p_max=300, constan
         evidence.upper_bound(f"p = {p}: parameter count 2(p+1) + 2 << eps^-p", params, 2 * (p + 1) + 2)
     evidence.parameters(eps=eps, radius=0.45 * eps, p_max=p_max, constant=constant)
     evidence.corrects(
-        f"ε-separated sets in [0,1]^p are classified robustly by a ReLU net with 2p + 4 parameters, far below "
+        "ε-separated sets in [0,1]^p are classified robustly by a ReLU net with 2p + 4 parameters, far below "
         "ε^-p (p up to 300): the statement holds for *some* separated sets (there exist, Li et al. 2022), not "
         "for any.",
         counterexample=(f"p = {found[0]}, {found[1]} points, ε = 0.1: {{x1 <= 0.45}} vs {{x1 >= 0.55}} classified at "
