@@ -120,3 +120,14 @@ def test_eg_plus_sandwich(evidence, algorithm, rho, data):
     evidence.parameters(rho=rho, blocks=A.shape[0] // 2)
     evidence.upper_bound("min_k ||V(zbar_k)||^2 (measured) <= PEP tau(4)", measured, certificate.value, rel=1e-6,
                          abs=1e-12, headline=True)
+    # A named member where a wrong update provably overshoots, so that the power does not rest on
+    # the draw (a fresh seed's members all stayed below tau(4) under a stale second step): the
+    # rotation V(z) = (y, -x) (L = 1, rho = 0: in the class for every rho <= 0) from z0 = e1.
+    # Correct EG+: 0.25 (<= 0.31 tau(4)); the GDA-like stale second step: 2.0 (>= 1.65 tau(4)).
+    rotation = np.array([[0.0, 1.0], [-1.0, 0.0]])
+    traj = algorithm("extragradient_plus")(AffineOperator(rotation[None], dim_x=1), np.array([[1.0, 0.0]]), GAMMA,
+                                           4, damping=DAMPING)
+    z_bar = traj - GAMMA * np.einsum("ij,kbj->kbi", rotation, traj)
+    named = np.min(np.sum(np.einsum("ij,kbj->kbi", rotation, z_bar[:-1]) ** 2, axis=-1))
+    evidence.upper_bound("named member (rotation, z0 = e1): min_k ||V(zbar_k)||^2 <= PEP tau(4)", named,
+                         certificate.value, rel=1e-6, abs=1e-12)
