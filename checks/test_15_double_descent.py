@@ -328,6 +328,9 @@ def test_belkin_relu_features(evidence, algorithm, duplicate_fraction=0.0):
 
 
 # ---------------------------------------------------------------- dd.norm-peak-n-eq-p
+NORM_PEAK_PROMINENCE = 2.0
+
+
 @pytest.mark.claim("dd.norm-peak-n-eq-p", uses=["min_norm_least_squares", "random_fourier_features"])
 def test_norm_peak_and_error_vs_norm(evidence, algorithm, duplicate_fraction=0.0):
     """Along the RFF sweep of dd.belkin-rff: argmax_N ||theta|| in [0.8n, 1.25n];
@@ -345,6 +348,11 @@ def test_norm_peak_and_error_vs_norm(evidence, algorithm, duplicate_fraction=0.0
     grid = np.asarray(DIGITS_GRID)
     norm, test = np.median(sweep["coefficient norm"], 1), np.median(sweep["test MSE"], 1)
     peak_in_window(evidence, "coefficient norm", grid, norm, n)
+    # A peak, not a plateau: a flat norm curve (tuned ridge: 1.02-1.05x its ends) puts its argmax in
+    # the window by chance under some seeds. Min-norm's norm diverges at N = n: 10.7-74x its larger
+    # end over 8 seed shifts; the bar of 2x sits 5x below that and 2x above a plateau.
+    evidence.lower_bound("coefficient-norm peak / the larger end of the sweep (a peak, not a plateau)",
+                         float(norm.max() / max(norm[0], norm[-1])), NORM_PEAK_PROMINENCE)
     branch = grid >= n
     rho = spearmanr(norm[branch], test[branch]).statistic
     evidence.lower_bound("Spearman rho(test MSE, norm), interpolating branch N >= n", rho, 0.8, headline=True)
