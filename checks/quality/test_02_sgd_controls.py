@@ -218,13 +218,15 @@ class PSGDDriftScaledOmegaNear(PSGDDriftScaled):
 @control_cases(saddle_checks.test_psgd_escape_time, "psgd", [
     planted_bug("escape_check_rejects_missing_perturbation", PSGDWithoutPerturbation),
     wrong_world("escape_check_rejects_escape_time_exponent_2_5",
-                "escape time ~ 1/alpha^2.5 (drift step alpha^2.5/0.1^1.5): beyond O~(1/alpha^2)", bug=PSGDDriftScaled),
+                "escape time ~ 1/alpha^2.5 (drift step alpha^2.5/0.1^1.5): beyond O~(1/alpha^2)", bug=PSGDDriftScaled,
+                marks=pytest.mark.slow),
     near_miss("escape_check_rejects_escape_time_exponent_2_2",
-              "escape time ~ 1/alpha^2.2 (drift step alpha^2.2/0.1^1.2)", bug=PSGDDriftScaledNear)],
+              "escape time ~ 1/alpha^2.2 (drift step alpha^2.2/0.1^1.2)", bug=PSGDDriftScaledNear,
+              marks=pytest.mark.slow)],
     claim="sgd.q2-psgd-escape-time")
 @control_cases(saddle_checks.test_psgd_escape_time_omega_as_printed, "psgd", [
     near_miss("omega_reading_check_rejects_escape_exponent_1_6",
               "escape time ~ 1/alpha^1.6 (drift step alpha^1.6/0.1^0.6), the check's threshold 1.5",
-              bug=PSGDDriftScaledOmegaNear)], claim="sgd.q2-psgd-escape-time")
+              bug=PSGDDriftScaledOmegaNear, marks=pytest.mark.slow)], claim="sgd.q2-psgd-escape-time")
 def test_controls(check, substitute, arguments):
     run_control(check, substitute, arguments)

@@ -62,7 +62,8 @@ def test_anisotropic_design_misses_closed_form(monkeypatch):
     planted_bug("optimal_ridge_is_monotone_and_rejected", optimally_tuned_ridge),
     near_miss("more_data_helping_by_ten_percent", "n2 = 215: more data helps by 10% (E R 1.88 vs 2.09)", n2=215),
     wrong_world("more_data_past_the_threshold",
-                "n1 = 200, n2 = 400, both past the threshold p = 100: more data helps", n1=200, n2=400)],
+                "n1 = 200, n2 = 400, both past the threshold p = 100: more data helps", n1=200, n2=400,
+                marks=pytest.mark.slow)],
     claim="dd.nakkiran-sample-wise")
 @control_cases(lin.test_benign_vs_non_benign_spectra, "min_norm_least_squares", [
     planted_bug("non_minimal_interpolator_is_not_benign", interpolator_not_min_norm, marks=pytest.mark.slow),

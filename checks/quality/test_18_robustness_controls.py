@@ -221,11 +221,12 @@ def conv1d_init_ignoring_kernel_size(length, channels, depth, *, batch=1, seed=0
               bug=_gradients_growing_with_depth(0.09), widths=(64,), depths=(2, 4, 6), schemes=("he",),
               marks=pytest.mark.network)], claim="robust.zhu-lazy-bounds")
 @control_cases(robustness.test_zhu_vs_prior_bounds, "stability_bound", [
-    planted_bug("prior_bounds_check_rejects_flipped_huang_exponent", huang_with_flipped_exponent),
+    planted_bug("prior_bounds_check_rejects_flipped_huang_exponent", huang_with_flipped_exponent,
+                marks=pytest.mark.slow),
     near_miss("prior_bounds_check_rejects_prior_of_the_same_order", "a prior bound of the same order as Zhu's in m",
               bug=wu_of_the_same_order),
     wrong_world("prior_bounds_check_rejects_no_improvement", "Zhu's bound growing faster in m than Wu's",
-                bug=zhu_growing_like_sqrt_m)], claim="robust.zhu-vs-prior-bounds")
+                bug=zhu_growing_like_sqrt_m, marks=pytest.mark.slow)], claim="robust.zhu-vs-prior-bounds")
 @control_cases(cnn.test_cnn_stability_width_depth, "conv1d_init", [
     planted_bug("cnn_check_rejects_fan_in_without_kernel_size", conv1d_init_ignoring_kernel_size, depths=(4, 8)),
     wrong_world("cnn_check_fails_where_depth_hurts", "gain 4: P grows by sqrt(2) per layer (x4 from L = 4 to 8)",
