@@ -51,7 +51,8 @@ def _du_init(m, d, batch, seed, device, alpha_exponent=0.5):
 
 def run_du(algorithm, X, y, m, *, batch=2, seed=0, device="cpu", steps=None, lam0=None, alpha_exponent=0.5):
     """GD on W from Du et al.'s initialisation. Returns residuals r_k = ‖u(k) − y‖² (K+1, B),
-    η (B,), K, the drift max_r‖w_r(k) − w_r(0)‖ and flip fractions at the last step."""
+    η (B,), K, the drift max_r‖w_r(k) − w_r(0)‖ and its mean over the neurons (each the largest over k), and
+    flip fractions at the last step."""
     net, gd = algorithm("relu_network"), algorithm("full_batch_gradient_descent")
     Xt, yt = torch.tensor(X, device=device), torch.tensor(y, device=device)
     weights, alpha = _du_init(m, X.shape[1], batch, seed, device, alpha_exponent)
@@ -60,11 +61,17 @@ def run_du(algorithm, X, y, m, *, batch=2, seed=0, device="cpu", steps=None, lam
     lam0 = du_lambda0(X) if lam0 is None else lam0
     K = steps or min(K_CAP, math.ceil(10 / (float(eta.max()) * max(lam0, 1e-12))))
     W0 = weights[0].clone()
+    drift = algorithm("neuron_drift")
+
+    def per_neuron(W):  # neuron_drift of one-row layers: each neuron's own drift, (B, m)
+        return drift(W.reshape(-1, 1, W.shape[-1]), W0.reshape(-1, 1, W.shape[-1])).reshape(W.shape[:-1])
+
     res = gd(weights, alpha, Xt, yt, eta, K, trainable=[True, False], keep_snapshots=False, forward=net,
-             monitor=lambda ws, out: {"drift": algorithm("neuron_drift")(ws[0], W0)})
+             monitor=lambda ws, out: {"drift": drift(ws[0], W0), "mean_drift": per_neuron(ws[0]).mean(-1)})
     W_K = res["weights"][0]
     return {"r": (2 * res["loss"]).cpu().numpy(), "eta": eta.cpu().numpy(), "K": K, "lam0": lam0,
             "drift": res["monitor"]["drift"].max(0).values.cpu().numpy(),
+            "mean_drift": res["monitor"]["mean_drift"].max(0).values.cpu().numpy(),
             "flips": algorithm("activation_flip_fraction")(W_K, W0, Xt).cpu().numpy()}
 
 
@@ -115,8 +122,13 @@ def test_du_geometric_rate(evidence, algorithm, device, width=2000, rate_constan
     regime's 2ηλ₀): 0 of 10 seed shifts failed it: stated ≤ 1e-2. Power: width 3 (the wrong
     world: H(0) far from H^∞) violates it. Resolution: near H^∞ the squared residual decays at
     (1 − ηλ₀)^{2k} ≈ (1 − 2ηλ₀)^k along the slowest direction, so the claimed c = ½ holds with a
-    factor-4 slack and no bound check can reject a constant below 2; over 6 seed shifts c = 1.5 held
-    in 4, c = 2 in 1, and c = 2.5 (the near-miss control) failed in all 6 by a factor ≥ 210."""
+    factor-4 slack and no bound check can reject a constant below 2. A constant c > 2 is exposed by
+    the factor p e^{(c − 2)·10} at k = K, p the slowest direction's share of the initial residual:
+    over 42 instance shifts c = 2.5 held on 7 (p < e^{-5}), c = 3 failed on all 42 (smallest factor
+    2.4), c = 3.5 (the near-miss control) on all 42 by a factor ≥ 720 (a miss needs p < e^{-14}).
+    A longer horizon (30/(ηλ₀)) was tried and not taken: on 1 of 40 shifts the claimed c = ½ then
+    failed at m = 2000 after k ≈ 700 (late decay 0.3 ηλ₀: H(t) moves at a width far below the
+    theorem's), a finding of the catalogue entry, not of this check's horizon."""
     wide, narrow = pinned(algorithm, width, device), pinned(algorithm, NARROW, device)
     ratio, _ = _rate_ratio(wide, rate_constant)
     evidence.parameters(n=PINNED[0], d=PINNED[1], m=width, eta=wide["eta"], lam0=wide["lam0"], K=wide["K"],
@@ -124,7 +136,7 @@ def test_du_geometric_rate(evidence, algorithm, device, width=2000, rate_constan
     evidence.upper_bound(f"||u(k)-y||^2 / ((1 - {rate_constant:g} eta lam0)^k ||u(0)-y||^2), m = {width}",
                          ratio.max(0), 1.0, rel=ROUNDING, headline=True)
     evidence.record("false_alarm_budget", 1e-2)
-    evidence.resolution("rounding 1e-6 on the bound; rejects the rate constant 2.5 (1.25x the asymptotic 2 eta lambda0)")
+    evidence.resolution("rounding 1e-6 on the bound; rejects the rate constant 3.5 (1.75x the asymptotic 2 eta lambda0)")
     narrow_ratio, _ = _rate_ratio(narrow)
     evidence.record(f"max ratio at m = {NARROW}", narrow_ratio.max(0))
     evidence.lower_bound(f"the bound fails at m = {NARROW} for some k (beyond rounding)", narrow_ratio.max(),
@@ -233,34 +245,44 @@ DRIFT_WIDTHS = (250, 1000, 4000)
 @pytest.mark.claim("opt.du-stays-near-init", uses=["activation_flip_fraction", "full_batch_gradient_descent",
                                                    "neuron_drift", "ntk_gram", "relu_network"])
 @pytest.mark.no_near_miss("a slope decision with the window 1/4 around -1/2: it separates Du et al.'s alpha = m^1/2 "
-                          "(-0.53) from mean field (+0.07); alpha = m^0.8 gives -0.43, so no nearby world is "
-                          "resolved; the mean-field wrong world is its control")
+                          "(mean drift -0.53 +- 0.04 over 82 instances) from mean field (alpha = m: -0.13..+0.02); "
+                          "alpha = m^0.8 is not resolved (-0.43 on the max); the mean-field wrong world is its control")
 def test_du_weights_stay_near_init(evidence, algorithm, device, alpha_exponent=0.5):
-    """max_r ‖w_r(k) − w_r(0)‖ ≤ R′ = 4√n‖y − u(0)‖/(√m λ₀) and shrinks like m^{−1/2} (slope within
-    ¼ of −½); the fraction of (input, neuron) activation flips decreases with m. Pinned
-    instance, widths 250, 1000, 4000, 2 seeds. False alarm: the measured slope −0.53 is 0.22
-    inside the ±¼ window; 2 seeds per width: not derived, stated ≤ 1e-2. Power: the mean-field
-    output scale α = m (slope +0.07) is rejected (wrong world); intermediate scales are not
-    resolved at these widths (α = m^0.8: slope −0.43, where m^{a−1} would predict −0.2)."""
+    """max_r ‖w_r(k) − w_r(0)‖ ≤ R′ = 4√n‖y − u(0)‖/(√m λ₀), and the drift shrinks like m^{−1/2}: the
+    slope of log(mean over neurons of ‖w_r(k) − w_r(0)‖) vs log m is within ¼ of −½; the fraction
+    of (input, neuron) activation flips decreases with m. Pinned instance, widths 250, 1000,
+    4000, 2 seeds. The slope is decided on the mean neuron, not the max: in the kernel limit
+    √m (w_r(k) − w_r(0)) has one law for every m, but the max over m neurons also grows with m
+    as rarer activation regions get a neuron (an extreme-value effect, instance-dependent): the
+    max's slope ranged −0.60..−0.35 over 39 instance shifts and was −0.24 under one fresh seed
+    (outside the window); over 82 shifts the mean's ranged −0.65..−0.45 (mean −0.53, sd 0.043) and
+    the flip fraction always decreased. False alarm: the window's nearer edge is 5 sd from the mean;
+    0 of 82: stated ≤ 1e-3. Power: the mean-field output scale α = m (mean-drift slope −0.13..+0.02
+    over 6 shifts) is rejected (wrong world); intermediate scales are not resolved at these widths."""
     runs = [pinned(algorithm, m, device, alpha_exponent) for m in DRIFT_WIDTHS]
     n = PINNED[0]
     drift = np.array([r["drift"].mean() for r in runs])
+    mean_drift = np.array([r["mean_drift"].mean() for r in runs])
     flips = np.array([r["flips"].mean() for r in runs])
     radius = np.array([[du_drift_radius(n, m, math.sqrt(r0), r["lam0"]) for r0 in r["r"][0]]
                        for m, r in zip(DRIFT_WIDTHS, runs)])
-    slope = float(np.polyfit(np.log(DRIFT_WIDTHS), np.log(drift), 1)[0])
+    slope = float(np.polyfit(np.log(DRIFT_WIDTHS), np.log(mean_drift), 1)[0])
     evidence.parameters(widths=DRIFT_WIDTHS, n=n, alpha_exponent=alpha_exponent)
     evidence.record("max-neuron drift per width", drift)
+    evidence.record("slope of log max-neuron drift vs log m (extreme-value biased; not decided)",
+                    float(np.polyfit(np.log(DRIFT_WIDTHS), np.log(drift), 1)[0]))
+    evidence.record("mean-neuron drift per width", mean_drift)
     evidence.record("activation-flip fraction per width", flips)
-    evidence.tight("slope of log drift vs log m = -1/2", slope, -0.5, abs=0.25, headline=True)
+    evidence.tight("slope of log mean drift vs log m = -1/2", slope, -0.5, abs=0.25, headline=True)
     evidence.upper_bound("drift <= R' (Du et al.)", np.array([r["drift"] for r in runs]), radius)
     evidence.monotone("flip fraction decreases with width", flips, abs=0.0)
-    evidence.record("false_alarm_budget", 1e-2)
+    evidence.record("false_alarm_budget", 1e-3)
     evidence.resolution("a drift slope 1/4 off -1/2: separates alpha = m^1/2 from mean field, not intermediate scales")
 
     def draw(fig):
         ax = fig.add_subplot(111)
-        ax.loglog(DRIFT_WIDTHS, drift, "o-", label=f"max_r ||w_r(K) - w_r(0)|| (slope {slope:.2f})")
+        ax.loglog(DRIFT_WIDTHS, drift, "o-", label="max_r ||w_r(K) - w_r(0)||")
+        ax.loglog(DRIFT_WIDTHS, mean_drift, "^-", label=f"mean_r ||w_r(K) - w_r(0)|| (slope {slope:.2f})")
         ax.loglog(DRIFT_WIDTHS, flips, "s-", label="activation-flip fraction")
         ax.set_xlabel("width m")
         ax.legend(fontsize=7)

@@ -89,8 +89,8 @@ def test_finite_game_check_rejects(bug):
                 "the last iterate in place of the average: the O(1/sqrt T) gap is false for it",
                 bug=mwu_last_iterate, bound_factor=1.0)], claim="mixed.md-finite-games")
 @control_cases(mixed.test_projected_gda_trapped_mixed_escapes, "entropic_mirror_descent", [
-    planted_bug("trap_checks_reject_additive_update", mwu_additive, steps=5000),
-    near_miss("near_miss_short_run", "a run 5x shorter (1000 steps): a start ends 4e-3 off the trap xy = 1/2",
+    planted_bug("trap_checks_reject_additive_update", mwu_additive, steps=20000),
+    near_miss("near_miss_short_run", "a run 20x shorter (1000 steps): a start ends 4e-3 off the trap xy = 1/2",
               steps=1000)], claim="mixed.escaping-traps")
 @control_cases(mixed.test_mirror_descent_weird_saddle_grid, None, [
     wrong_world("wrong_world_coarse_grid",
