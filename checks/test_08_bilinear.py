@@ -104,7 +104,11 @@ def test_ppm_contraction(evidence, algorithm, game, step):
     evidence.parameters(n=game.n, m=game.m, sigma=game.sigma, alpha=alpha)
     traj, factor = _one_step_check(evidence, game, ppm, "proximal_point", alpha, steps=10)
     evidence.upper_bound("top-pair factor below 1 (convergence)", factor, 1.0)
-    evidence.monotone("||z_k|| decreases", np.linalg.norm(traj, axis=-1), abs=1e-15)
+    norms = np.linalg.norm(traj, axis=-1)
+    # a kernel component does not contract: once the rest has decayed, ||z_k|| is flat up to one step's
+    # rounding, the per-step leak of _one_step_check (eps * cond * d <= 1e-13 of the norm; abs 1e-15 failed
+    # at 1.1e-15 under a fresh seed)
+    evidence.monotone("||z_k|| decreases", norms, abs=1e-13 * float(norms.max()))
     evidence.figure("orbit", lambda fig: _draw_orbits(
         fig, {"PPM": ppm(UNIT.operator, np.array([[1.0, 0.0]]), 0.1, 60)},
         "PPM on min_x max_y xy, alpha = 0.1: spirals in"))
@@ -373,12 +377,15 @@ def test_slide_formula_as_printed(evidence, algorithm, game, fraction):
 def test_popov_extrapolation_sequence_is_ogda(evidence, algorithm, seed, alpha):
     """Popov: zbar_k = z_k - alpha V(zbar_{k-1}), z_{k+1} = z_k - alpha V(zbar_k). Its
     zbar-sequence satisfies zbar_{k+1} = zbar_k - 2 alpha V(zbar_k) + alpha V(zbar_{k-1}),
-    i.e. it *is* OGDA, for any V (checked on the nonlinear weird saddle)."""
+    i.e. it *is* OGDA, for any V (checked on the nonlinear weird saddle). The starts are drawn in
+    [-0.5, 0.5]^2: the saddle's field is cubic and unprojected iterates from [-0.8, 0.8]^2 overflowed
+    within 25 steps for 62 of 12000 (seed, alpha) pairs (a fresh-seed error, not a test of the
+    identity); from [-0.5, 0.5]^2, 2e4 starts x 8 steps in [0.01, 0.2] stayed within |z| <= 0.74."""
     popov, ogda = algorithm("past_extragradient"), algorithm("optimistic_gda")
     ws = weird_saddle()
     rng = np.random.default_rng(seed)
-    z0 = rng.uniform(-0.8, 0.8, (STARTS, 2))
-    bar_prev = rng.uniform(-0.8, 0.8, (STARTS, 2))
+    z0 = rng.uniform(-0.5, 0.5, (STARTS, 2))
+    bar_prev = rng.uniform(-0.5, 0.5, (STARTS, 2))
     steps = 25
     z = popov(ws, z0, alpha, steps, z_prev=bar_prev)
     bars = [bar_prev]
