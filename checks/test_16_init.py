@@ -8,8 +8,6 @@ of length ≤ max(m, p), so its float64 error is ≤ 4 (m + p) L ε · (Π_l ‖
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import sympy as sp
@@ -20,8 +18,9 @@ from scipy import stats
 
 from checks.support import examples
 from problems.overparam.network_oracles import (TABLE_SCHEMES, TUTORIAL_REGIMES, derived_seed,
-                                      expected_input_gradient_sq, luo_coordinates, luo_regime,
-                                      numpy_forward, sphere_points, table_variances)
+                                                expected_input_gradient_sq, input_gradient_cv_bound,
+                                                luo_coordinates, luo_regime, numpy_forward, sphere_points,
+                                                table_variances)
 
 EPS = np.finfo(float).eps
 
@@ -176,15 +175,6 @@ def test_init_table_variances(evidence, algorithm, p, m, seed):
 # ------------------------------------------------------------- init.signal-propagation
 NETS = 1000
 
-
-def second_moment_cv_bound(depth: int, m: int, p: int, output_relu: bool) -> float:
-    """Bound on the coefficient of variation over nets of mean_a ‖∇ₐh(a)‖² for a ReLU net with Gaussian
-    weights: for one input E[X²]/E[X]² = (1 + 2/p) ∏ over the L − 1 ReLU layers (1 + 5/m + O(m⁻²)) (a
-    χ²_p input factor; per layer a χ²_k with k ~ Bin(m, ½) active units: 1 + 4/m + 1/m; Hanin 2018),
-    ×2 with the output ReLU (a Bernoulli(½) gate); averaging over inputs only lowers it. Taken as
-    (1 + 2/p) e^{5(L−1)/m} (×2); measured with 4000 nets at the corners of the examples' range
-    (L ∈ {2, 3, 5}, m ∈ {4L..40}, p ∈ {2, 8, 32}, with and without the output ReLU): CV / bound 0.56-0.69."""
-    return math.sqrt((1 + 2 / p) * math.exp(5 * (depth - 1) / m) * (2 if output_relu else 1) - 1)
 Z_SIGNAL = stats.norm.isf(1e-4 / 2 / (examples(5) + 3))  # family-wise 1e-4 over the examples (1e-5 each in CI)
 
 
@@ -201,7 +191,7 @@ def test_input_gradient_second_moment(evidence, algorithm, device, scheme, depth
     fixed input (halved with the output ReLU); β's from the printed table. Monte Carlo over
     1000 independent nets (8 unit inputs each, averaged per net). Tolerance Z standard errors
     with a family-wise false-alarm 1e-4 over the examples (Z = 4.4 for the 8 examples of CI),
-    by the normal approximation of the mean over nets, the SE from ``second_moment_cv_bound``, not
+    by the normal approximation of the mean over nets, the SE from ``input_gradient_cv_bound``, not
     from the sample: ‖∇h‖² is heavy-tailed at finite width and 200 nets' sample SD understated the
     spread under a fresh seed (Xavier, L = 4, m = 36, p = 14: 0.1178 against 0.1362). Power: the
     relative tolerance Z·SE/prediction is recorded per example (≈ 6–45%); a first-layer variance
@@ -215,9 +205,9 @@ def test_input_gradient_second_moment(evidence, algorithm, device, scheme, depth
                                          forward=algorithm("relu_network"))
     per_net = (grads**2).sum(-1).mean(-1).cpu().numpy()
     predicted = expected_input_gradient_sq(*table_variances(scheme, p, m), p, m, depth, output_relu)
-    mean, se = per_net.mean(), second_moment_cv_bound(depth, m, p, output_relu) * predicted / np.sqrt(NETS)
-    evidence.record("sample CV over nets / its bound", float(per_net.std(ddof=1) / per_net.mean()
-                                                            / second_moment_cv_bound(depth, m, p, output_relu)))
+    cv_bound = input_gradient_cv_bound(p, m, depth, output_relu)
+    mean, se = per_net.mean(), cv_bound * predicted / np.sqrt(NETS)
+    evidence.record("sample CV over nets / its bound", float(per_net.std(ddof=1) / per_net.mean() / cv_bound))
     evidence.parameters(scheme=scheme, depth=depth, m=m, p=p, output_relu=output_relu, nets=NETS)
     evidence.set_seed(s)
     evidence.tight("E||grad_a h||^2 (MC over nets) = closed form", mean, predicted,

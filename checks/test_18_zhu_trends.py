@@ -31,6 +31,7 @@ from problems.overparam.network_oracles import (
     derived_seed,
     digits,
     expected_input_gradient_sq,
+    input_gradient_cv_bound,
     sphere_points,
     table_variances,
 )
@@ -67,18 +68,6 @@ def nets_per_cell(m: int, L: int) -> int:
     return 1024 if L <= 4 else 64
 
 
-def per_net_cv_bound(m: int, L: int) -> float:
-    """Bound on the coefficient of variation over networks of mean_a ‖∇ₐh(a)‖², sqrt(exp(5L/m) − 1): the
-    squared input-output Jacobian of a ReLU net at He-type init has E[X²]/E[X]² ≈ exp(5 Σ_j 1/n_j) (Hanin,
-    NeurIPS 2018; Hanin and Nica 2020), and averaging over inputs only lowers it. Measured with 1024-4096
-    networks per cell, m ∈ {16, 64, 256}, L ∈ {2, 6, 10}: CV 0.13-2.03 against bounds 0.20-4.67 (ratio
-    <= 0.62). The check's SE comes from this bound, not from the sample: the law is heavy-tailed in deep
-    narrow cells, where a 64-network sample SD understates the spread (m = 64, L = 10, a fresh seed: mean
-    46.3 against the exact 64, 6.3 sample SEs but 3.6 true SEs off; at m = 16, L = 10, 4.7 % of 64-network
-    groups are > 4.4 sample SEs off)."""
-    return math.sqrt(math.expm1(5 * L / m))
-
-
 def _log_mean(values: np.ndarray) -> tuple[float, float]:
     """log of a mean over independent networks and its delta-method standard error."""
     mean = float(values.mean())
@@ -96,7 +85,8 @@ def test_zhu_trends_of_the_quantity_at_init(evidence, algorithm, device, growth:
     L ≤ 4, m ≥ 64 that decide the width slopes — see ``nets_per_cell``).
 
     (0) mean ‖∇ₐh‖² = the exact E‖∇ₐh‖² within 4.4 SE per cell, the SE from the bound
-        ``per_net_cv_bound`` (validates init and gradients);
+        ``input_gradient_cv_bound`` (the 64-network sample SD understates a heavy-tailed law; validates
+        init and gradients);
     (a) depth: the upper 1e-3 confidence bound of the slope of log P in L ≤ 0.02 per layer at
         every width, for He and NTK, while the bound's log-slope there is ≥ 0.1 per layer;
     (b) width: in over-parameterised cells (m ≥ L³/2) the lower 1e-3 confidence bound of the
@@ -122,7 +112,8 @@ def test_zhu_trends_of_the_quantity_at_init(evidence, algorithm, device, growth:
                     P, sq = _stability_per_net(algorithm, draw.weights, alpha, x)
                     exact = expected_input_gradient_sq(*table_variances(scheme, P_IN, m), P_IN, m, L) \
                         / math.exp(-growth * L) ** 2
-                    exact_ok.append((sq.mean(), exact, 4.4 * exact * per_net_cv_bound(m, L) / math.sqrt(nets)))
+                    exact_ok.append((sq.mean(), exact,
+                                     4.4 * exact * input_gradient_cv_bound(P_IN, m, L) / math.sqrt(nets)))
                     table[scheme, m, L] = P
     measured, exact, tol = map(np.array, zip(*exact_ok))
     evidence.tight("(0) mean ||grad_a h||^2 = exact E||grad_a h||^2 (4.4 SE)", measured, exact, abs=tol)

@@ -136,7 +136,8 @@ def test_tempered_nearest_neighbour_and_interpolation(evidence, algorithm, inter
     with no trend (|slope of log R in log n| < 0.1). False alarm: a t_15 band (16 training sets)
     at 3.2e-5 per side, 6 comparisons; the kernel ranges hold with margins >= 0.25 and the slope's
     sd is 0.013 with 8 training sets per n (38 seed shifts: max |slope| 0.032, 0.1 is 7.5 sd away; sets
-    with a near-duplicate input are excluded by construction, see GAP_MIN): stated 1e-3. Power: a limit 10% off 5/3 (11/6) is rejected by the 5% tolerance
+    with a near-duplicate input are excluded by construction, see GAP_MIN): stated 1e-3. Power: a
+    limit 10% off 5/3 (11/6) is rejected by the 5% tolerance
     (near miss); a spiky Gaussian kernel in place of the Laplace one (R/sigma^2 -> 3, not
     tempered) is rejected (wrong world)."""
     knn, interp = algorithm("k_nearest_neighbours"), algorithm("linear_interpolation")
